@@ -1,0 +1,153 @@
+"""The library entry points; the CLI is a thin layer over these."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from sqlglot.dialects.dialect import Dialect
+
+from lineage_scan.build import build_graph
+from lineage_scan.config import Config, ConfigError, config_from_mapping, load_config
+from lineage_scan.discover import SourceFile, discover
+from lineage_scan.graph import LineageGraph
+from lineage_scan.model import ColumnEdge, Diagnostic, Fragment
+from lineage_scan.parsers import PARSERS
+from lineage_scan.parsers.context import ParseContext
+from lineage_scan.sql.names import Names
+from lineage_scan.sql.schema import SchemaRegistry, registry_from_mapping
+from lineage_scan.sql.script import analyse_script
+
+Progress = Callable[[str], None]
+"""Called with each file's path as it is analysed (the CLI draws its progress bar from it)."""
+
+
+def sql_column_lineage(
+    sql: str, dialect: str | None = None, schema: Mapping[str, object] | None = None
+) -> list[ColumnEdge]:
+    """Column edges of a SQL script (one or many statements), sorted, one per (source, target, kind).
+
+    ``schema`` maps table names to their columns (`{"orders": {"id": "int"}}` or `{"orders": ["id"]}`)
+    and is used to expand stars and attribute unqualified columns. A bare SELECT writes to the
+    placeholder table ``__query__``.
+    """
+    resolved = Dialect.get_or_raise(dialect)
+    registry = registry_from_mapping(schema or {}, Names(resolved))
+    return dedupe_edges(analyse_script(sql, resolved, schema=registry).edges)
+
+
+def dedupe_edges(edges: list[ColumnEdge]) -> list[ColumnEdge]:
+    """One edge per (source, target, kind), keeping the earliest location; sorted."""
+    best: dict[tuple, ColumnEdge] = {}
+    for edge in sorted(edges, key=_edge_order):
+        best.setdefault((edge.source, edge.target, edge.kind), edge)
+    return sorted(best.values(), key=_edge_order)
+
+
+def _edge_order(edge: ColumnEdge) -> tuple:
+    location = edge.location
+    return (
+        str(edge.source),
+        str(edge.target),
+        edge.kind.value,
+        edge.certainty.rank,
+        (location.path, location.start_line, location.start_col) if location else ("", 0, 0),
+    )
+
+
+@dataclass
+class ScanResult:
+    """What a scan found: the lineage graph, the fragments it was built from, and diagnostics."""
+
+    root: Path
+    config: Config
+    files: list[SourceFile]
+    graph: LineageGraph
+    fragments: list[Fragment]
+    diagnostics: list[Diagnostic]
+    findings: list = field(default_factory=list)
+
+
+def scan(
+    path: str | Path,
+    config: Config | Mapping[str, object] | None = None,
+    *,
+    schema: Mapping[str, object] | str | Path | None = None,
+    progress: Progress | None = None,
+) -> ScanResult:
+    """Analyse the repository at ``path`` without running any of it.
+
+    ``config`` defaults to the repository's `lineage-scan.yml`; ``schema`` is a mapping of tables to
+    columns or a YAML/JSON file of one (overriding the config's ``schema_file``).
+    Raises ``ConfigError`` for unusable settings; problems in scanned files become diagnostics.
+    """
+    root = Path(path)
+    if not root.is_dir():
+        raise ConfigError(f"not a directory: {root}")
+    if config is None:
+        config = load_config(root)
+    elif not isinstance(config, Config):
+        config = config_from_mapping(dict(config))
+    try:
+        dialect = Dialect.get_or_raise(config.dialect)
+    except ValueError as error:
+        raise ConfigError(f"unknown dialect {config.dialect!r}") from error
+    names = Names(dialect)
+    declared = _declared_schema(root, config, schema, names)
+    context = ParseContext(
+        dialect=dialect,
+        schema=declared,
+        default_db=names.ident(config.default_schema) if config.default_schema else None,
+        default_catalog=names.ident(config.default_database) if config.default_database else None,
+    )
+    found = discover(root, config)
+    fragments: list[Fragment] = []
+    for source in found.files:
+        parser = PARSERS.get(source.kind)
+        if parser is None:
+            continue
+        if progress is not None:
+            progress(source.path)
+        fragments.append(parser(root / source.path, source.path, context))
+    graph = build_graph(fragments, declared)
+    diagnostics = sorted([*found.diagnostics, *(d for f in fragments for d in f.diagnostics)])
+    return ScanResult(root, config, found.files, graph, fragments, diagnostics)
+
+
+def _declared_schema(
+    root: Path, config: Config, schema: Mapping[str, object] | str | Path | None, names: Names
+) -> SchemaRegistry:
+    if schema is None and config.schema_file:
+        schema = _inside_root(root, config.schema_file)
+    if schema is None:
+        return SchemaRegistry()
+    if not isinstance(schema, Mapping):
+        schema = load_schema_file(Path(schema))
+    try:
+        return registry_from_mapping(schema, names)
+    except ValueError as error:
+        raise ConfigError(f"schema: {error}") from error
+
+
+def load_schema_file(path: Path) -> Mapping[str, object]:
+    """A YAML or JSON file mapping tables to columns (`{table: {column: type}}` or lists)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (OSError, ValueError, yaml.YAMLError) as error:
+        raise ConfigError(f"cannot read schema file {path}: {error}") from error
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"schema file {path}: expected a mapping of tables to columns")
+    return data
+
+
+def _inside_root(root: Path, relative: str) -> Path:
+    candidate = (root / relative).resolve()
+    try:
+        candidate.relative_to(root.resolve())
+    except ValueError as error:
+        raise ConfigError(f"schema_file {relative!r} is outside the scanned repository") from error
+    return candidate

@@ -1,0 +1,60 @@
+"""Fragments -> LineageGraph: names resolved across files, stars expanded, edges added."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from lineage_scan.build.names import resolve_names
+from lineage_scan.build.stars import expand_stars, settle_ambiguous
+from lineage_scan.graph import LineageGraph
+from lineage_scan.model import STAR, ColumnEdge, ColumnRef, Fragment, RelationKind
+from lineage_scan.sql.schema import SchemaRegistry
+
+
+def build_graph(fragments: list[Fragment], declared: SchemaRegistry | None = None) -> LineageGraph:
+    """Merge fragments (in path order, for determinism) into one graph.
+
+    ``declared`` holds user-declared schemas (a `--schema` file): those relations become nodes with
+    their columns even when no file mentions them.
+    """
+    fragments = sorted(fragments, key=lambda f: f.path)
+    declared_columns = declared.as_dict() if declared is not None else {}
+    produced = {r.name for f in fragments for r in f.relations} | set(declared_columns)
+    referenced = {use.source for f in fragments for use in f.reads}
+    referenced |= {e.source.table for f in fragments for e in f.edges if e.source.table}
+    referenced |= {t for f in fragments for e in f.edges for t in e.candidates}
+    rename = resolve_names(produced, referenced)
+
+    columns: dict[str, tuple[str, ...]] = dict(declared_columns)
+    for fragment in fragments:
+        for relation in fragment.relations:
+            if relation.columns is not None and (relation.declared or relation.name not in columns):
+                columns[relation.name] = relation.columns
+    edges = [_renamed(edge, rename) for f in fragments for edge in f.edges]
+    edges = expand_stars(settle_ambiguous(edges, columns), columns)
+
+    graph = LineageGraph()
+    for name, cols in declared_columns.items():
+        graph.add_relation(name, RelationKind.EXTERNAL, declared=True)
+        graph.set_columns(name, cols)
+    for fragment in fragments:
+        for relation in fragment.relations:
+            graph.add_relation(relation.name, relation.kind, relation.location, produced=True, declared=relation.declared)
+        for use in fragment.reads:
+            graph.add_dependency(rename.get(use.source, use.source), use.target, use.location)
+    for edge in sorted(edges, key=lambda e: (str(e.source), str(e.target), e.kind.value, e.certainty.rank)):
+        graph.add_edge(edge)
+    for name, cols in sorted(columns.items()):
+        if graph.has_relation(name):
+            graph.set_columns(name, tuple(c for c in cols if c != STAR))
+    return graph
+
+
+def _renamed(edge: ColumnEdge, rename: dict[str, str]) -> ColumnEdge:
+    if not rename:
+        return edge
+    source = edge.source
+    if source.table in rename:
+        source = ColumnRef(rename[source.table], source.column)
+    candidates = tuple(sorted({rename.get(t, t) for t in edge.candidates}))
+    return replace(edge, source=source, candidates=candidates)

@@ -1,0 +1,164 @@
+"""The core model shared by every stage: locations, relations, column edges, diagnostics, fragments.
+
+Everything here is a frozen dataclass or an enum, so parser output can be hashed, cached, compared
+and sorted deterministically.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class EdgeKind(str, Enum):
+    """How a source column contributes to a target column (OpenLineage transformation types)."""
+
+    IDENTITY = "identity"
+    RENAME = "rename"
+    TRANSFORM = "transform"
+    AGGREGATE = "aggregate"
+    JOIN = "join"
+    FILTER = "filter"
+    GROUP_BY = "group_by"
+    SORT = "sort"
+    WINDOW = "window"
+    CONDITIONAL = "conditional"
+
+    @property
+    def is_direct(self) -> bool:
+        return self in DIRECT_KINDS
+
+
+DIRECT_KINDS = frozenset({EdgeKind.IDENTITY, EdgeKind.RENAME, EdgeKind.TRANSFORM, EdgeKind.AGGREGATE})
+
+
+class Certainty(str, Enum):
+    """How sure the engine is of an edge's source, from most to least certain."""
+
+    RESOLVED = "resolved"
+    INFERRED = "inferred"
+    AMBIGUOUS = "ambiguous"
+    UNRESOLVED = "unresolved"
+
+    @property
+    def rank(self) -> int:
+        return _CERTAINTY_ORDER.index(self)
+
+    def weakest(self, other: Certainty) -> Certainty:
+        return self if self.rank >= other.rank else other
+
+
+_CERTAINTY_ORDER = (Certainty.RESOLVED, Certainty.INFERRED, Certainty.AMBIGUOUS, Certainty.UNRESOLVED)
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A span in a file: repo-relative POSIX path, 1-based lines and columns (end inclusive)."""
+
+    path: str
+    start_line: int
+    start_col: int
+    end_line: int
+    end_col: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.start_line}:{self.start_col}"
+
+
+@dataclass(frozen=True, order=True)
+class ColumnRef:
+    """A column of a relation. ``table`` is None when the source cannot be attributed to one table."""
+
+    table: str | None
+    column: str
+
+    def __str__(self) -> str:
+        return f"{self.table if self.table is not None else '?'}.{self.column}"
+
+
+STAR = "*"
+QUERY_TARGET = "__query__"
+"""The placeholder table written by a bare SELECT that has no write target."""
+
+
+@dataclass(frozen=True, order=True)
+class ColumnEdge:
+    """One source column feeding one target column.
+
+    ``candidates`` lists the possible source tables of an ambiguous edge; ``excluded`` the columns
+    an unexpanded ``t.*`` leaves out (``* EXCEPT (...)``).
+    """
+
+    source: ColumnRef
+    target: ColumnRef
+    kind: EdgeKind
+    certainty: Certainty = Certainty.RESOLVED
+    location: Location | None = None
+    candidates: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.source} -> {self.target} : {self.kind.value} ({self.certainty.value})"
+
+
+class RelationKind(str, Enum):
+    TABLE = "table"
+    VIEW = "view"
+    TEMPORARY = "temporary"
+    QUERY = "query"
+    EXTERNAL = "external"
+
+
+@dataclass(frozen=True, order=True)
+class RelationDef:
+    """A relation written by a statement: its name, kind and (when known) ordered columns.
+
+    ``declared`` is True when the columns come from DDL or a schema file rather than a query.
+    ``columns`` is None when the statement's output columns are not all known (an unexpanded star).
+    """
+
+    name: str
+    kind: RelationKind
+    location: Location | None
+    columns: tuple[str, ...] | None = None
+    declared: bool = False
+
+
+@dataclass(frozen=True, order=True)
+class RelationUse:
+    """A relation read by a statement, or a relation-level dependency (``source`` feeds ``target``)."""
+
+    source: str
+    target: str
+    location: Location | None
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """Something a parser or the build could not understand, with where and why."""
+
+    location: Location
+    parser: str
+    message: str
+    severity: Severity = Severity.WARNING
+    code: str = "LS900"
+
+
+@dataclass
+class Fragment:
+    """What one parser learnt from one file (or one dbt project): the unit the build merges."""
+
+    path: str
+    parser: str
+    relations: list[RelationDef] = field(default_factory=list)
+    reads: list[RelationUse] = field(default_factory=list)
+    edges: list[ColumnEdge] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    statements: int = 0
+    statements_failed: int = 0

@@ -1,0 +1,20 @@
+"""Settings every parser receives: dialect, defaults and the user-declared schema."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot.dialects.dialect import Dialect
+
+from lineage_scan.sql.schema import SchemaRegistry
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ParseContext:
+    dialect: Dialect
+    schema: SchemaRegistry
+    default_db: str | None = None
+    default_catalog: str | None = None
+    max_file_bytes: int = MAX_FILE_BYTES

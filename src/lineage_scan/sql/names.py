@@ -1,0 +1,44 @@
+"""Identifier normalisation per dialect, so `Analytics.Orders` and `analytics.orders` meet."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
+
+
+class Names:
+    """Normalises identifiers and table names the way ``dialect`` resolves them.
+
+    Dialects that fold unquoted names to upper case (Snowflake) are shown lower-case: an all-upper
+    normalised name is lower-cased, so `ORDERS`, `orders` and `"ORDERS"` are one name and a quoted
+    mixed-case name keeps its case.
+    """
+
+    def __init__(self, dialect: Dialect, default_db: str | None = None, default_catalog: str | None = None):
+        self.dialect = dialect
+        self.default_db = default_db
+        self.default_catalog = default_catalog
+        self._upper = dialect.normalization_strategy == NormalizationStrategy.UPPERCASE
+
+    def ident(self, node: exp.Identifier | str) -> str:
+        """The normalised text of an identifier (or of a plain name, taken as unquoted)."""
+        if isinstance(node, str):
+            node = exp.to_identifier(node)
+        name = self.dialect.normalize_identifier(node.copy()).name
+        if self._upper and name == name.upper():
+            return name.lower()
+        return name
+
+    def table(self, table: exp.Table) -> str:
+        """The dotted, normalised name of a table reference, with configured defaults applied."""
+        parts = [self.ident(p) for p in table.parts if isinstance(p, exp.Identifier)]
+        if not parts:
+            return table.sql(dialect=self.dialect)
+        if len(parts) == 1 and self.default_db:
+            parts.insert(0, self.default_db)
+        if len(parts) == 2 and self.default_catalog:
+            parts.insert(0, self.default_catalog)
+        return ".".join(parts)
+
+    def column(self, column: exp.Column) -> str:
+        return self.ident(column.this) if isinstance(column.this, exp.Identifier) else column.name

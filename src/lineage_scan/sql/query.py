@@ -1,0 +1,627 @@
+"""Column lineage of one query, computed in a single walk over its sqlglot scopes.
+
+For every output column of a query this module finds the base-table columns it comes from (its
+*leaves*), following CTEs, derived tables, subqueries, set operations and table functions, and
+records how each one contributes (direct level or indirect kind) and how certain the attribution
+is. Scopes and their output columns are memoised, so a query is walked once however many columns
+read the same CTE. Semantics: ``docs/lineage-semantics.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+from sqlglot import exp
+from sqlglot.optimizer.scope import Scope, ScopeType, build_scope
+
+from lineage_scan.model import STAR, Certainty, EdgeKind
+from lineage_scan.sql.names import Names
+from lineage_scan.sql.schema import SchemaRegistry
+
+BARE, TRANSFORM, AGGREGATE = 0, 1, 2
+"""Direct levels along a path; the strongest one seen wins."""
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """A base-table column reached from an output column, and how it got there."""
+
+    table: str | None
+    column: str
+    level: int = BARE
+    indirect: EdgeKind | None = None
+    certainty: Certainty = Certainty.RESOLVED
+    candidates: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
+    span: Span | None = None
+
+    def under(self, level: int, indirect: EdgeKind | None, span: Span | None) -> Leaf:
+        """This leaf seen through one more hop that uses it at ``level``/``indirect``."""
+        if indirect is not None:
+            return replace(self, indirect=indirect, span=span or self.span)
+        return replace(self, level=max(self.level, level))
+
+    def weakened(self, certainty: Certainty) -> Leaf:
+        return replace(self, certainty=self.certainty.weakest(certainty))
+
+
+Leaves = frozenset[Leaf]
+EMPTY: Leaves = frozenset()
+
+
+@dataclass(frozen=True)
+class Output:
+    """One output column of a query: its name, its leaves and the span of its expression."""
+
+    name: str
+    leaves: Leaves
+    span: Span | None = None
+
+    @property
+    def is_star(self) -> bool:
+        return self.name == STAR
+
+
+class QueryError(Exception):
+    """The query has a shape the engine cannot follow (reported as a diagnostic)."""
+
+
+def node_span(node: exp.Expr) -> Span | None:
+    """The character span of a node, from the positions sqlglot keeps on its identifiers/tokens."""
+    starts, ends = [], []
+    for sub in node.walk():
+        meta = sub._meta  # noqa: SLF001 - reading .meta would allocate an empty dict per node
+        if meta and "start" in meta:
+            starts.append(meta["start"])
+            ends.append(meta["end"])
+    return (min(starts), max(ends)) if starts else None
+
+
+class QueryLineage:
+    """Follows the output columns of queries down to base-table columns.
+
+    One instance serves one statement; it memoises per scope, so it must not outlive the AST.
+    """
+
+    def __init__(self, names: Names, schema: SchemaRegistry):
+        self.names = names
+        self.schema = schema
+        self._outputs: dict[int, list[Output]] = {}
+        self._indirect: dict[int, Leaves] = {}
+        self._in_progress: set[int] = set()
+        self._scope_of: dict[int, Scope] = {}
+        self.notes: list[tuple[str, Span | None]] = []
+
+    # ----------------------------------------------------------------- entry points
+    def outputs(self, query: exp.Expr) -> list[Output]:
+        """The output columns of a query (Select, set operation or Subquery), in order."""
+        root = build_scope(query)
+        if root is None:
+            raise QueryError(f"cannot build scopes for {type(query).__name__}")
+        self._register(root)
+        return self._scope_outputs(root)
+
+    def reads(self, query: exp.Expr) -> list[exp.Table]:
+        """Every base table the query reads (not CTE names), in source order."""
+        root = build_scope(query)
+        if root is None:
+            return []
+        seen: list[exp.Table] = []
+        for scope in root.traverse():
+            for source in scope.sources.values():
+                if isinstance(source, exp.Table) and source not in seen:
+                    seen.append(source)
+        return seen
+
+    def _register(self, root: Scope) -> None:
+        for scope in root.traverse():
+            self._scope_of[id(scope.expression)] = scope
+
+    # ----------------------------------------------------------------- scope outputs
+    def _scope_outputs(self, scope: Scope) -> list[Output]:
+        key = id(scope)
+        if key in self._outputs:
+            return self._outputs[key]
+        if key in self._in_progress:  # a recursive CTE reading itself adds no new base columns
+            return []
+        self._in_progress.add(key)
+        try:
+            if scope.scope_type == ScopeType.UDTF:
+                result = self._udtf_outputs(scope)
+            elif isinstance(scope.expression, exp.SetOperation):
+                result = self._set_operation_outputs(scope)
+            elif isinstance(scope.expression, exp.Select):
+                result = self._select_outputs(scope)
+            else:
+                result = []
+        finally:
+            self._in_progress.discard(key)
+        self._outputs[key] = result
+        return result
+
+    def _set_operation_outputs(self, scope: Scope) -> list[Output]:
+        branches = [self._scope_outputs(branch) for branch in scope.union_scopes]
+        if not branches or not branches[0]:
+            return []
+        order = self._indirect_of(scope)
+        first = branches[0]
+        result = []
+        for index, out in enumerate(first):
+            leaves = set(out.leaves)
+            for other in branches[1:]:
+                if index < len(other):
+                    leaves |= other[index].leaves
+                elif other and other[-1].is_star:
+                    leaves |= other[-1].leaves
+            result.append(Output(out.name, frozenset(leaves) | order, out.span))
+        return result
+
+    def _udtf_outputs(self, scope: Scope) -> list[Output]:
+        """UNNEST / FLATTEN / explode: every output derives from the columns of the arguments."""
+        expression = scope.expression
+        leaves = frozenset(
+            leaf.under(TRANSFORM, None, None)
+            for column in _columns_in(expression, self._scope_of)
+            for leaf in self._resolve_column(scope, column)
+        )
+        names = self._udtf_names(expression)
+        return [Output(name, leaves, node_span(expression)) for name in names] or [Output(STAR, leaves)]
+
+    def _udtf_names(self, expression: exp.Expr) -> list[str]:
+        alias = expression.args.get("alias")
+        names: list[str] = []
+        if isinstance(alias, exp.TableAlias):
+            names = [self.names.ident(c) for c in alias.columns if isinstance(c, exp.Identifier)]
+            if not names and alias.this:
+                names = [self.names.ident(alias.this)]
+        if isinstance(expression, exp.Unnest) and isinstance(expression.args.get("offset"), exp.Identifier):
+            names.append(self.names.ident(expression.args["offset"]))
+        return names
+
+    def _select_outputs(self, scope: Scope) -> list[Output]:
+        select: exp.Select = scope.expression
+        indirect = self._indirect_of(scope)
+        result: list[Output] = []
+        aliases: dict[str, Leaves] = {}
+        for projection in select.expressions:
+            if _is_star(projection):
+                for out in self._expand_star(scope, projection):
+                    result.append(Output(out.name, out.leaves | indirect, out.span))
+                continue
+            name = self._output_name(projection)
+            direct = self._expression_leaves(scope, projection, aliases)
+            aliases.setdefault(name, direct)
+            result.append(Output(name, direct | indirect, node_span(projection)))
+        return result
+
+    def _output_name(self, projection: exp.Expr) -> str:
+        if isinstance(projection, exp.Alias):
+            return self.names.ident(projection.args["alias"])
+        if isinstance(projection, exp.Column) and isinstance(projection.this, exp.Identifier):
+            return self.names.ident(projection.this)
+        if isinstance(projection, exp.Dot):
+            return self.names.ident(exp.to_identifier(projection.name)) if projection.name else STAR
+        name = projection.alias_or_name
+        return self.names.ident(name) if name else projection.sql()[:64]
+
+    # ----------------------------------------------------------------- stars
+    def _expand_star(self, scope: Scope, projection: exp.Expr) -> Iterator[Output]:
+        star = projection if isinstance(projection, exp.Star) else projection.this
+        excluded = {self._star_arg_name(e) for e in (star.args.get("except_") or [])}
+        replaced = {
+            self.names.ident(r.args["alias"]): r for r in (star.args.get("replace") or []) if isinstance(r, exp.Alias)
+        }
+        qualifier = projection.table if isinstance(projection, exp.Column) else None
+        sources = self._star_sources(scope, qualifier)
+        span = node_span(projection)
+        seen: set[str] = set()
+        for source_name, source in sources:
+            known = self._source_columns(source)
+            if known is None or STAR in known:
+                for out in self._star_of_unknown(scope, source_name, source, tuple(sorted(excluded))):
+                    yield Output(STAR, out, span)
+            for column in known or ():
+                if column == STAR or column in excluded or column in seen:
+                    continue
+                seen.add(column)
+                if column in replaced:
+                    leaves = self._expression_leaves(scope, replaced[column], {})
+                else:
+                    leaves = self._through_source(scope, source_name, source, column)
+                yield Output(column, leaves, span)
+
+    def _star_arg_name(self, node: exp.Expr) -> str:
+        if isinstance(node, exp.Column):
+            return self.names.column(node)
+        return self.names.ident(node.name)
+
+    def _star_sources(self, scope: Scope, qualifier: str | None) -> list[tuple[str, exp.Table | Scope]]:
+        selected = scope.selected_sources
+        semi = scope.semi_or_anti_join_tables
+        if qualifier:
+            if qualifier in selected:
+                return [(qualifier, selected[qualifier][1])]
+            self.notes.append((f"star qualifier '{qualifier}' names no source", None))
+            return []
+        return [(name, source) for name, (_, source) in selected.items() if name not in semi]
+
+    def _star_of_unknown(
+        self, scope: Scope, name: str, source: exp.Table | Scope, excluded: tuple[str, ...]
+    ) -> Iterator[Leaves]:
+        if isinstance(source, exp.Table):
+            table = self.names.table(source)
+            self.notes.append((f"cannot expand '*' of {table}: its columns are not known", node_span(source)))
+            yield frozenset({Leaf(table, STAR, certainty=Certainty.UNRESOLVED, excluded=excluded)})
+            return
+        for out in self._scope_outputs(source):
+            if out.is_star:
+                yield frozenset(
+                    replace(leaf, excluded=tuple(sorted(set(leaf.excluded) | set(excluded)))) if leaf.column == STAR else leaf
+                    for leaf in out.leaves
+                )
+
+    def _source_columns(self, source: exp.Table | Scope) -> tuple[str, ...] | None:
+        """The known output columns of a source (with ``*`` marking an open star), or None."""
+        if isinstance(source, exp.Table):
+            return self.schema.columns(self.names.table(source))
+        return tuple(out.name for out in self._scope_outputs(source))
+
+    # ----------------------------------------------------------------- indirect (scope-wide)
+    def _indirect_of(self, scope: Scope) -> Leaves:
+        key = id(scope)
+        if key not in self._indirect:
+            self._indirect[key] = frozenset(self._scope_indirect(scope))
+        return self._indirect[key]
+
+    def _scope_indirect(self, scope: Scope) -> Iterator[Leaf]:
+        expression = scope.expression
+        aliases = self._projection_aliases(scope) if isinstance(expression, exp.Select) else {}
+        for join in expression.args.get("joins") or []:
+            yield from self._clause(scope, join.args.get("on"), EdgeKind.JOIN, aliases, prefer_source=True)
+            for using in join.args.get("using") or []:
+                name = self.names.ident(using) if isinstance(using, exp.Identifier) else self.names.column(using)
+                for leaf in self._using_leaves(scope, name, join):
+                    yield leaf.under(BARE, EdgeKind.JOIN, node_span(using))
+        yield from self._clause(scope, expression.args.get("where"), EdgeKind.FILTER, aliases, prefer_source=True)
+        group = expression.args.get("group")
+        if group is not None:
+            for item in group.expressions:
+                yield from self._group_item(scope, item, aliases)
+        yield from self._clause(scope, expression.args.get("having"), EdgeKind.FILTER, aliases)
+        yield from self._clause(scope, expression.args.get("qualify"), EdgeKind.FILTER, aliases)
+        order = expression.args.get("order")
+        if order is not None:
+            for item in order.expressions:
+                yield from self._order_item(scope, item, aliases)
+
+    def _group_item(self, scope: Scope, item: exp.Expr, aliases: dict[str, Leaves]) -> Iterator[Leaf]:
+        projections = scope.expression.expressions
+        if isinstance(item, exp.Literal) and item.is_int and 0 < int(item.name) <= len(projections):
+            projection = projections[int(item.name) - 1]
+            for leaf in self._expression_leaves(scope, projection, aliases):
+                yield leaf.under(BARE, EdgeKind.GROUP_BY, node_span(item))
+            return
+        yield from self._clause(scope, item, EdgeKind.GROUP_BY, aliases)
+
+    def _order_item(self, scope: Scope, item: exp.Expr, aliases: dict[str, Leaves]) -> Iterator[Leaf]:
+        target = item.this if isinstance(item, exp.Ordered) else item
+        if isinstance(scope.expression, exp.SetOperation):
+            yield from self._set_order_item(scope, target)
+            return
+        projections = scope.expression.expressions
+        if isinstance(target, exp.Literal) and target.is_int and 0 < int(target.name) <= len(projections):
+            for leaf in self._expression_leaves(scope, projections[int(target.name) - 1], aliases):
+                yield leaf.under(BARE, EdgeKind.SORT, node_span(target))
+            return
+        if isinstance(target, exp.Column) and not target.table:
+            name = self.names.column(target)
+            if name in aliases:  # ORDER BY prefers output aliases
+                for leaf in aliases[name]:
+                    yield leaf.under(BARE, EdgeKind.SORT, node_span(target))
+                return
+        yield from self._clause(scope, target, EdgeKind.SORT, aliases)
+
+    def _set_order_item(self, scope: Scope, target: exp.Expr) -> Iterator[Leaf]:
+        """ORDER BY on a set operation orders its output: take that output's direct leaves."""
+        branches = [self._scope_outputs(branch) for branch in scope.union_scopes]
+        first = branches[0] if branches else []
+        index = None
+        if isinstance(target, exp.Literal) and target.is_int:
+            index = int(target.name) - 1
+        elif isinstance(target, exp.Column):
+            name = self.names.column(target)
+            index = next((i for i, out in enumerate(first) if out.name == name), None)
+        if index is None:
+            return
+        for outputs in branches:
+            if 0 <= index < len(outputs):
+                for leaf in outputs[index].leaves:
+                    if leaf.indirect is None:
+                        yield leaf.under(BARE, EdgeKind.SORT, node_span(target))
+
+    def _projection_aliases(self, scope: Scope) -> dict[str, Leaves]:
+        """Output alias -> direct leaves, for alias references in GROUP BY/HAVING/QUALIFY/ORDER BY."""
+        aliases: dict[str, Leaves] = {}
+        for projection in scope.expression.expressions:
+            if isinstance(projection, exp.Alias):
+                name = self.names.ident(projection.args["alias"])
+                aliases.setdefault(name, self._expression_leaves(scope, projection, aliases))
+        return aliases
+
+    def _clause(
+        self, scope: Scope, node: exp.Expr | None, kind: EdgeKind, aliases: dict[str, Leaves], prefer_source: bool = False
+    ) -> Iterator[Leaf]:
+        """Leaves of a clause. WHERE/ON read source columns first, later clauses output aliases first."""
+        if node is None:
+            return
+        for leaf in self._expression_leaves(scope, node, aliases, prefer_source):
+            yield leaf.under(BARE, kind, leaf.span if leaf.indirect else node_span(node))
+
+    # ----------------------------------------------------------------- expressions
+    def _expression_leaves(
+        self, scope: Scope, root: exp.Expr, aliases: dict[str, Leaves], prefer_source: bool = False
+    ) -> Leaves:
+        """The leaves of every column inside ``root`` (one projection or one clause)."""
+        body = root.this if isinstance(root, exp.Alias) else root
+        result: set[Leaf] = set()
+        for node, level, indirect in _column_uses(body, self._scope_of):
+            span = node_span(node)
+            if isinstance(node, (exp.Select, exp.SetOperation, exp.Subquery)):
+                nested = self._scope_of.get(id(node)) or self._scope_of.get(id(node.this))
+                if nested is None:
+                    continue
+                leaves = self._all_leaves(nested)
+            else:
+                leaves = self._column_leaves(scope, node, aliases, prefer_source)
+            for leaf in leaves:
+                result.add(leaf.under(level, indirect, span))
+        return frozenset(result)
+
+    def _all_leaves(self, scope: Scope) -> Leaves:
+        """Everything a subquery depends on (all its outputs plus its own indirect leaves)."""
+        leaves: set[Leaf] = set(self._indirect_of(scope))
+        for out in self._scope_outputs(scope):
+            leaves |= out.leaves
+        return frozenset(leaves)
+
+    def _column_leaves(self, scope: Scope, column: exp.Column, aliases: dict[str, Leaves], prefer_source: bool) -> Leaves:
+        if isinstance(column.this, exp.Star):
+            return frozenset(leaf for out in self._expand_star(scope, column) for leaf in out.leaves)
+        if not column.table:
+            name = self.names.column(column)
+            if name in aliases and not self._source_has(scope, name, maybe=prefer_source):
+                return aliases[name]
+        return self._resolve_column(scope, column)
+
+    def _source_has(self, scope: Scope, name: str, maybe: bool) -> bool:
+        """Whether a source has column ``name`` (known for sure, or with ``maybe`` possibly)."""
+        for _, source in scope.selected_sources.values():
+            known = self._source_columns(source)
+            if known is not None and name in known:
+                return True
+            if maybe and (known is None or STAR in known):
+                return True
+        return False
+
+    # ----------------------------------------------------------------- column resolution
+    def _resolve_column(self, scope: Scope, column: exp.Column) -> Leaves:
+        name = self.names.column(column)
+        if column.table:
+            return self._resolve_qualified(scope, column, name)
+        return self._resolve_unqualified(scope, name)
+
+    def _through_source(self, scope: Scope, source_name: str, source: exp.Table | Scope, column: str) -> Leaves:
+        if isinstance(source, exp.Table):
+            table = self.names.table(source)
+            return frozenset({Leaf(table, column)})
+        return self._scope_column(source, column)
+
+    def _scope_column(self, scope: Scope, name: str) -> Leaves:
+        """The leaves of output ``name`` of a sub-scope (CTE, derived table, UDTF)."""
+        outputs = self._scope_outputs(scope)
+        for out in outputs:
+            if out.name == name:
+                return out.leaves
+        stars = [out for out in outputs if out.is_star]
+        if not stars:
+            if scope.scope_type == ScopeType.UDTF and outputs:
+                return outputs[0].leaves
+            return frozenset()
+        # The column passes through an unexpanded star: assume it comes from the star's table(s).
+        result: set[Leaf] = set()
+        for out in stars:
+            star_tables = sorted({leaf.table for leaf in out.leaves if leaf.column == STAR and leaf.table})
+            for leaf in out.leaves:
+                if leaf.column != STAR:
+                    result.add(leaf)  # indirect leaves of the scope
+                elif name in leaf.excluded:
+                    continue
+                elif len(star_tables) == 1:
+                    result.add(replace(leaf, column=name, excluded=(), certainty=Certainty.INFERRED))
+            if len(star_tables) > 1:
+                result.add(Leaf(None, name, certainty=Certainty.AMBIGUOUS, candidates=tuple(star_tables)))
+        return frozenset(result)
+
+    def _resolve_qualified(self, scope: Scope, column: exp.Column, name: str) -> Leaves:
+        qualifier = column.table  # the scope's source keys are the normalised names as written
+        for candidate_scope in self._visible_scopes(scope):
+            sources = candidate_scope.sources
+            if qualifier in sources:
+                return self._through_source(candidate_scope, qualifier, sources[qualifier], name)
+            full = self._match_full_name(candidate_scope, column)
+            if full is not None:
+                return self._through_source(candidate_scope, qualifier, full, name)
+        # `address.city` where `address` is a struct column of a source, not a table alias.
+        display = self.names.ident(column.args["table"])
+        db = column.db
+        if db and db in scope.sources:
+            struct = self._through_source(scope, db, scope.sources[db], display)
+            return frozenset(leaf.under(TRANSFORM, None, None) for leaf in struct)
+        struct_base = self._resolve_unqualified(scope, display, quiet=True)
+        if struct_base:
+            return frozenset(leaf.under(TRANSFORM, None, None) for leaf in struct_base)
+        self.notes.append((f"column {display}.{name}: '{display}' names no table in scope", node_span(column)))
+        return frozenset({Leaf(display, name, certainty=Certainty.UNRESOLVED)})
+
+    def _match_full_name(self, scope: Scope, column: exp.Column) -> exp.Table | None:
+        """A column qualified by a schema-qualified table name (`analytics.orders.id`)."""
+        if not column.args.get("db"):
+            return None
+        wanted = ".".join(self.names.ident(p) for p in column.parts[:-1] if isinstance(p, exp.Identifier))
+        for source in scope.sources.values():
+            if isinstance(source, exp.Table) and self.names.table(source).endswith(wanted):
+                return source
+        return None
+
+    def _visible_scopes(self, scope: Scope) -> Iterator[Scope]:
+        """The scope itself, then enclosing scopes a correlated subquery may reference."""
+        current: Scope | None = scope
+        while current is not None:
+            yield current
+            if current.scope_type not in (ScopeType.SUBQUERY, ScopeType.UDTF):
+                return
+            current = current.parent
+
+    def _resolve_unqualified(self, scope: Scope, name: str, quiet: bool = False) -> Leaves:
+        for candidate_scope in self._visible_scopes(scope):
+            leaves = self._resolve_in_scope(candidate_scope, name)
+            if leaves is not None:
+                return leaves
+        if quiet:
+            return frozenset()
+        self.notes.append((f"column '{name}' matches no source in scope", None))
+        return frozenset({Leaf(None, name, certainty=Certainty.UNRESOLVED)})
+
+    def _resolve_in_scope(self, scope: Scope, name: str) -> Leaves | None:
+        """Attribute an unqualified column to one of the scope's sources (None: not found here)."""
+        selected = scope.selected_sources if isinstance(scope.expression, exp.Select) else {}
+        if not selected:
+            return None
+        using = self._using_join(scope, name)
+        if using is not None:
+            return frozenset(self._using_leaves(scope, name, using))
+        known, unknown = [], []
+        for source_name, (_, source) in selected.items():
+            columns = self._source_columns(source)
+            if columns is not None and name in columns:
+                known.append((source_name, source))
+            elif columns is None or STAR in columns:
+                unknown.append((source_name, source))
+        if len(known) == 1:
+            return self._through_source(scope, known[0][0], known[0][1], name)
+        if len(known) > 1:
+            return self._ambiguous(scope, name, known)
+        if len(unknown) == 1:
+            source_name, source = unknown[0]
+            leaves = self._through_source(scope, source_name, source, name)
+            if len(selected) == 1:
+                return leaves
+            return frozenset(leaf.weakened(Certainty.INFERRED) for leaf in leaves)
+        if len(unknown) > 1:
+            return self._ambiguous(scope, name, unknown)
+        return None
+
+    def _ambiguous(self, scope: Scope, name: str, sources: list[tuple[str, exp.Table | Scope]]) -> Leaves:
+        candidates: set[str] = set()
+        for source_name, source in sources:
+            for leaf in self._through_source(scope, source_name, source, name):
+                if leaf.indirect is None:
+                    candidates.update(leaf.candidates or ([leaf.table] if leaf.table else []))
+        return frozenset({Leaf(None, name, certainty=Certainty.AMBIGUOUS, candidates=tuple(sorted(candidates)))})
+
+    def _using_join(self, scope: Scope, name: str) -> exp.Join | None:
+        for join in scope.expression.args.get("joins") or []:
+            for using in join.args.get("using") or []:
+                text = self.names.ident(using) if isinstance(using, exp.Identifier) else self.names.column(using)
+                if text == name:
+                    return join
+        return None
+
+    def _using_leaves(self, scope: Scope, name: str, join: exp.Join) -> Iterator[Leaf]:
+        """A USING column comes from the joined table and from the sources before it."""
+        joined = join.this.alias_or_name
+        names = list(scope.selected_sources)
+        position = names.index(joined) if joined in names else len(names)
+        for source_name in names[: position + 1]:
+            source = scope.selected_sources[source_name][1]
+            columns = self._source_columns(source)
+            if source_name != joined and columns is not None and name not in columns and STAR not in columns:
+                continue
+            yield from self._through_source(scope, source_name, source, name)
+
+
+def _is_star(projection: exp.Expr) -> bool:
+    return isinstance(projection, exp.Star) or (isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star))
+
+
+_NESTED = (exp.Select, exp.SetOperation)
+
+
+def _columns_in(root: exp.Expr, scope_of: dict[int, Scope]) -> Iterator[exp.Column]:
+    for node, _, _ in _column_uses(root, scope_of):
+        if isinstance(node, exp.Column):
+            yield node
+
+
+def _column_uses(root: exp.Expr, scope_of: dict[int, Scope]) -> Iterator[tuple[exp.Expr, int, EdgeKind | None]]:
+    """Each column (or nested subquery) in ``root`` with the level/indirect kind of its use.
+
+    Walking down from the root, an aggregate function raises the level to AGGREGATE, any other
+    wrapper to TRANSFORM; a CASE/IF condition makes the use CONDITIONAL, a window's PARTITION BY /
+    ORDER BY makes it WINDOW, an aggregate's FILTER clause CONDITIONAL. The first indirect marker met
+    from the root (the one nearest the target) wins.
+    """
+    stack: list[tuple[exp.Expr, int, EdgeKind | None]] = [(root, BARE, None)]
+    while stack:
+        node, level, indirect = stack.pop()
+        if isinstance(node, exp.Column):
+            yield node, level, indirect
+            continue
+        # A scalar subquery is one more hop, like a derived table: it keeps the level of its use.
+        if node is not root and isinstance(node, _NESTED) and id(node) in scope_of:
+            yield node, level, indirect
+            continue
+        if isinstance(node, exp.Subquery) and id(node.this) in scope_of:
+            yield node.this, level, indirect
+            continue
+        children = list(_children(node, level, indirect))
+        stack.extend(reversed(children))
+
+
+_PASS_THROUGH = (exp.Paren, exp.Alias)
+_NAVIGATION = (exp.Lag, exp.Lead, exp.FirstValue, exp.LastValue, exp.NthValue)
+"""Window functions sqlglot types as aggregates that only pick a row's value (a transform)."""
+
+
+def _children(node: exp.Expr, level: int, indirect: EdgeKind | None) -> Iterator[tuple[exp.Expr, int, EdgeKind | None]]:
+    if isinstance(node, _PASS_THROUGH):
+        child_level = level
+    elif isinstance(node, exp.AggFunc) and not isinstance(node, _NAVIGATION):
+        child_level = AGGREGATE
+    else:
+        child_level = max(level, TRANSFORM)
+    for key, value in node.args.items():
+        values = value if isinstance(value, list) else [value]
+        for child in values:
+            if not isinstance(child, exp.Expr):
+                continue
+            child_indirect = indirect or _indirect_role(node, key)
+            yield child, child_level, child_indirect
+
+
+def _indirect_role(parent: exp.Expr, key: str) -> EdgeKind | None:
+    """The indirect kind a child gets from its position under ``parent``, if any."""
+    if isinstance(parent, exp.Window) and key in ("partition_by", "order"):
+        return EdgeKind.WINDOW
+    if isinstance(parent, exp.If) and key == "this":
+        return EdgeKind.CONDITIONAL
+    if isinstance(parent, exp.Case) and key == "this":
+        return EdgeKind.CONDITIONAL
+    if isinstance(parent, exp.Filter) and key == "expression":
+        return EdgeKind.CONDITIONAL
+    return None
+
+

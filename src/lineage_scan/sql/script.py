@@ -1,0 +1,192 @@
+"""A whole SQL script: split into statements, parse each on its own, analyse them in order.
+
+A statement that fails to parse becomes a diagnostic with its line and the next statement is still
+analysed; later statements see the tables that earlier ones created (their schema is tracked).
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.errors import ErrorLevel, ParseError, TokenError
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
+from sqlglot.tokens import Token, TokenType
+
+from lineage_scan.model import (
+    QUERY_TARGET,
+    ColumnEdge,
+    Diagnostic,
+    Location,
+    RelationDef,
+    RelationUse,
+    Severity,
+)
+from lineage_scan.sql.names import Names
+from lineage_scan.sql.query import QueryError, Span
+from lineage_scan.sql.schema import SchemaRegistry
+from lineage_scan.sql.statements import StatementAnalyser
+
+PARSER = "sql"
+
+
+class Locator:
+    """Turns character offsets of a text into 1-based line/column Locations."""
+
+    def __init__(self, path: str, text: str):
+        self.path = path
+        self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def point(self, offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self._starts, offset) - 1
+        return line + 1, offset - self._starts[line] + 1
+
+    def span(self, span: Span | None) -> Location | None:
+        if span is None:
+            return None
+        start_line, start_col = self.point(span[0])
+        end_line, end_col = self.point(span[1])
+        return Location(self.path, start_line, start_col, end_line, end_col)
+
+
+@dataclass
+class ScriptLineage:
+    """Everything one script contributes, plus how many statements were parsed and failed."""
+
+    relations: list[RelationDef] = field(default_factory=list)
+    reads: list[RelationUse] = field(default_factory=list)
+    edges: list[ColumnEdge] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    statements: int = 0
+    statements_failed: int = 0
+
+
+@dataclass(frozen=True)
+class RawStatement:
+    tokens: list[Token]
+    start: int
+    end: int
+
+
+def split_statements(sql: str, dialect: Dialect) -> tuple[list[RawStatement], list[tuple[str, int]]]:
+    """Token-level split on `;` (and T-SQL `GO` lines). Returns statements and (error, offset) pairs."""
+    try:
+        return list(_split_tokens(dialect.tokenize(sql), dialect)), []
+    except TokenError:
+        pass
+    # The tokenizer gave up (e.g. an unterminated string): split on `;` at line ends and tokenize
+    # each piece on its own, with the rest of the text blanked so offsets stay those of the file.
+    statements: list[RawStatement] = []
+    errors: list[tuple[str, int]] = []
+    start = 0
+    for match in [*re.finditer(r";[ \t]*(?:\n|$)", sql), None]:
+        end = match.end() if match else len(sql)
+        if sql[start:end].strip():
+            masked = re.sub(r"[^\n]", " ", sql[:start]) + sql[start:end]
+            try:
+                statements.extend(_split_tokens(dialect.tokenize(masked), dialect))
+            except TokenError as error:
+                errors.append((f"cannot tokenize statement: {error}", start + len(sql[start:end]) - len(sql[start:end].lstrip())))
+        start = end
+    return statements, errors
+
+
+def _split_tokens(tokens: list[Token], dialect: Dialect) -> Iterator[RawStatement]:
+    is_tsql = dialect.__class__.__name__ == "TSQL"
+    chunk: list[Token] = []
+    for index, token in enumerate(tokens):
+        separator = token.token_type == TokenType.SEMICOLON or (
+            is_tsql and token.text.upper() == "GO" and _alone_on_line(tokens, index)
+        )
+        if separator:
+            if chunk:
+                yield RawStatement(chunk, chunk[0].start, chunk[-1].end)
+            chunk = []
+        else:
+            chunk.append(token)
+    if chunk:
+        yield RawStatement(chunk, chunk[0].start, chunk[-1].end)
+
+
+def _alone_on_line(tokens: list[Token], index: int) -> bool:
+    line = tokens[index].line
+    before = index == 0 or tokens[index - 1].line < line
+    after = index == len(tokens) - 1 or tokens[index + 1].line > line
+    return before and after
+
+
+def analyse_script(
+    sql: str,
+    dialect: Dialect,
+    path: str = "<sql>",
+    schema: SchemaRegistry | None = None,
+    default_db: str | None = None,
+    default_catalog: str | None = None,
+    query_target: Callable[[int], str] | None = None,
+) -> ScriptLineage:
+    """Column lineage of every statement of a script.
+
+    ``schema`` is copied, then extended by the script's own DDL and writes as statements run.
+    ``query_target(line)`` names the placeholder relation of a bare SELECT starting at ``line``.
+    """
+    result = ScriptLineage()
+    locator = Locator(path, sql)
+    names = Names(dialect, default_db, default_catalog)
+    registry = schema.copy() if schema is not None else SchemaRegistry()
+    analyser = StatementAnalyser(names, registry, locator.span, query_target or (lambda _line: QUERY_TARGET))
+    statements, errors = split_statements(sql, dialect)
+    for message, offset in errors:
+        result.statements_failed += 1
+        result.diagnostics.append(_diagnostic(locator, (offset, offset), message, Severity.ERROR, "LS901"))
+    for raw in statements:
+        result.statements += 1
+        try:
+            parsed = dialect.parser(error_level=ErrorLevel.RAISE).parse(raw.tokens, sql)
+        except ParseError as error:
+            result.statements_failed += 1
+            result.diagnostics.append(_parse_diagnostic(locator, raw, error))
+            continue
+        for statement in parsed:
+            if statement is None:
+                continue
+            _analyse_statement(statement, raw, analyser, locator, result)
+    return result
+
+
+def _analyse_statement(
+    statement: exp.Expr, raw: RawStatement, analyser: StatementAnalyser, locator: Locator, result: ScriptLineage
+) -> None:
+    statement = normalize_identifiers(statement, dialect=analyser.names.dialect)
+    line = locator.point(raw.start)[0]
+    try:
+        lineage = analyser.analyse(statement, line)
+    except (QueryError, RecursionError) as error:
+        result.statements_failed += 1
+        result.diagnostics.append(
+            _diagnostic(locator, (raw.start, raw.end), f"statement not analysed: {error}", Severity.WARNING, "LS902")
+        )
+        return
+    result.relations.extend(lineage.relations)
+    result.reads.extend(lineage.reads)
+    result.edges.extend(lineage.edges)
+    for message, span, severity in lineage.notes:
+        result.diagnostics.append(_diagnostic(locator, span or (raw.start, raw.end), message, severity, "LS903"))
+
+
+def _parse_diagnostic(locator: Locator, raw: RawStatement, error: ParseError) -> Diagnostic:
+    detail = error.errors[0] if error.errors else {}
+    description = detail.get("description") or str(error).splitlines()[0]
+    location = locator.span((raw.start, raw.end))
+    if detail.get("line"):
+        location = Location(locator.path, detail["line"], detail.get("col") or 1, detail["line"], detail.get("col") or 1)
+    return Diagnostic(location, PARSER, f"cannot parse statement: {description}", Severity.ERROR, "LS901")
+
+
+def _diagnostic(locator: Locator, span: Span, message: str, severity: Severity, code: str) -> Diagnostic:
+    location = locator.span(span)
+    assert location is not None
+    return Diagnostic(location, PARSER, message, severity, code)

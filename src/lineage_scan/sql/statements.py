@@ -1,0 +1,384 @@
+"""One SQL statement -> the relation it writes, the relations it reads and its column edges.
+
+Each statement type has one handler; `StatementAnalyser.HANDLERS` lists them in order. Writes that
+take a query (CTAS, views, INSERT, SELECT INTO) share `_write_query`; MERGE and UPDATE are rewritten
+into an equivalent SELECT over their sources so the same query engine follows their columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from lineage_scan.model import (
+    STAR,
+    Certainty,
+    ColumnEdge,
+    ColumnRef,
+    EdgeKind,
+    Location,
+    RelationDef,
+    RelationKind,
+    RelationUse,
+    Severity,
+)
+from lineage_scan.sql.names import Names
+from lineage_scan.sql.query import AGGREGATE, BARE, TRANSFORM, Leaf, Output, QueryLineage, Span, node_span
+from lineage_scan.sql.schema import SchemaRegistry
+
+Locate = Callable[[Span | None], Location | None]
+
+
+@dataclass
+class StatementLineage:
+    """What one statement contributes."""
+
+    relations: list[RelationDef] = field(default_factory=list)
+    reads: list[RelationUse] = field(default_factory=list)
+    edges: list[ColumnEdge] = field(default_factory=list)
+    notes: list[tuple[str, Span | None, Severity]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a query's outputs land: a table, its columns by position (if known) and how sure."""
+
+    name: str
+    kind: RelationKind
+    span: Span | None
+    columns: tuple[str, ...] | None = None
+    positional: bool = False
+    certainty: Certainty = Certainty.RESOLVED
+
+
+_DIRECT_KIND = {TRANSFORM: EdgeKind.TRANSFORM, AGGREGATE: EdgeKind.AGGREGATE}
+_LINEAGE_KEYWORDS = ("CREATE", "INSERT", "MERGE", "UPDATE", "SELECT", "WITH", "REPLACE", "COPY")
+
+
+class StatementAnalyser:
+    """Analyses the statements of one script in order, keeping the script's schema up to date."""
+
+    def __init__(self, names: Names, schema: SchemaRegistry, locate: Locate, query_target: Callable[[int], str]):
+        self.names = names
+        self.schema = schema
+        self.locate = locate
+        self.query_target = query_target
+        self.HANDLERS: tuple[tuple[type[exp.Expr], Callable[[exp.Expr, StatementLineage], None]], ...] = (
+            (exp.Create, self._create),
+            (exp.Insert, self._insert),
+            (exp.Merge, self._merge),
+            (exp.Update, self._update),
+            (exp.Query, self._select),
+            (exp.Alter, self._alter),
+            (exp.Drop, self._drop),
+            (exp.Use, self._use),
+            (exp.Copy, self._copy),
+            (exp.Command, self._command),
+        )
+
+    def analyse(self, statement: exp.Expr, line: int) -> StatementLineage:
+        result = StatementLineage()
+        self._line = line
+        for kind, handler in self.HANDLERS:
+            if isinstance(statement, kind):
+                handler(statement, result)
+                break
+        return result
+
+    # ----------------------------------------------------------------- statement handlers
+    def _select(self, select: exp.Query, result: StatementLineage) -> None:
+        into = select.args.get("into") if isinstance(select, exp.Select) else None
+        if isinstance(into, exp.Into) and isinstance(into.this, exp.Table):
+            select.set("into", None)
+            kind = RelationKind.TEMPORARY if into.args.get("temporary") else RelationKind.TABLE
+            self._write_query(Target(self.names.table(into.this), kind, node_span(into.this)), select, result)
+            return
+        target = Target(self.query_target(self._line), RelationKind.QUERY, node_span(select))
+        self._write_query(target, select, result)
+
+    def _create(self, create: exp.Create, result: StatementLineage) -> None:
+        kind_text = (create.args.get("kind") or "").upper()
+        if kind_text not in ("TABLE", "VIEW"):
+            return
+        table, columns, declared = self._create_target(create)
+        if table is None:
+            return
+        kind = RelationKind.VIEW if kind_text == "VIEW" else RelationKind.TABLE
+        properties = create.args.get("properties")
+        if properties is not None and properties.find(exp.TemporaryProperty):
+            kind = RelationKind.TEMPORARY
+        name = self.names.table(table)
+        query = create.expression if isinstance(create.expression, exp.Query) else None
+        clone = create.args.get("clone")
+        like = create.find(exp.LikeProperty)
+        if query is not None:
+            self._write_query(Target(name, kind, node_span(table), columns, positional=True), query, result)
+        elif isinstance(clone, exp.Clone) and isinstance(clone.this, exp.Table):
+            self._copy_relation(clone.this, name, kind, node_span(table), result)
+        elif like is not None and isinstance(like.this, exp.Table):
+            # LIKE copies the structure, not the data: a schema, no lineage.
+            columns = self.schema.columns(self.names.table(like.this))
+            if columns is not None:
+                self.schema.set(name, columns)
+            result.relations.append(RelationDef(name, kind, self.locate(node_span(table)), columns, declared=True))
+        elif columns is not None:
+            self.schema.set(name, columns)
+            result.relations.append(RelationDef(name, kind, self.locate(node_span(table)), columns, declared))
+
+    def _create_target(self, create: exp.Create) -> tuple[exp.Table | None, tuple[str, ...] | None, bool]:
+        this = create.this
+        if isinstance(this, exp.Table):
+            return this, None, False
+        if isinstance(this, exp.Schema) and isinstance(this.this, exp.Table):
+            names = []
+            for item in this.expressions:
+                if isinstance(item, exp.ColumnDef):
+                    names.append(self.names.ident(item.this))
+                elif isinstance(item, exp.Identifier):
+                    names.append(self.names.ident(item))
+            declared = any(isinstance(item, exp.ColumnDef) for item in this.expressions)
+            return this.this, (tuple(names) if names else None), declared
+        return None, None, False
+
+    def _insert(self, insert: exp.Insert, result: StatementLineage) -> None:
+        this = insert.this
+        explicit: tuple[str, ...] | None = None
+        if isinstance(this, exp.Schema):
+            explicit = tuple(self.names.ident(i) if isinstance(i, exp.Identifier) else self.names.column(i) for i in this.expressions)
+            this = this.this
+        if not isinstance(this, exp.Table):
+            return
+        name = self.names.table(this)
+        query = insert.expression
+        if isinstance(query, exp.Query) and insert.args.get("with_") is not None and query.args.get("with_") is None:
+            query.set("with_", insert.args["with_"])
+        static = self._static_partition_columns(this)
+        if explicit is not None:
+            target = Target(name, RelationKind.TABLE, node_span(this), explicit, positional=True)
+        else:
+            known = self.schema.columns(name)
+            if known is not None:
+                columns = tuple(c for c in known if c not in static)
+                target = Target(name, RelationKind.TABLE, node_span(this), columns, positional=True)
+            else:
+                target = Target(name, RelationKind.TABLE, node_span(this), certainty=Certainty.INFERRED)
+        if isinstance(query, exp.Query):
+            self._write_query(target, query, result, register=False)
+        else:
+            result.relations.append(RelationDef(name, RelationKind.TABLE, self.locate(node_span(this))))
+
+    def _static_partition_columns(self, table: exp.Table) -> set[str]:
+        partition = table.args.get("partition")
+        if not isinstance(partition, exp.Partition):
+            return set()
+        return {self.names.column(e.this) for e in partition.expressions if isinstance(e, exp.EQ) and isinstance(e.this, exp.Column)}
+
+    def _merge(self, merge: exp.Merge, result: StatementLineage) -> None:
+        target_table = merge.this
+        if not isinstance(target_table, exp.Table):
+            return
+        name = self.names.table(target_table)
+        projections: list[exp.Expr] = []
+        assigned: list[tuple[str, int, int | None]] = []  # (target column, projection, condition projection)
+        whens = merge.args.get("whens")
+        for when in whens.expressions if whens is not None else []:
+            then = when.args.get("then")
+            pairs = self._merge_assignments(then)
+            if not pairs:
+                continue
+            condition_index = None
+            if when.args.get("condition") is not None:
+                condition_index = len(projections)
+                projections.append(exp.alias_(when.args["condition"], f"__ls_cond_{condition_index}", copy=False))
+            for column, value in pairs:
+                assigned.append((column, len(projections), condition_index))
+                projections.append(exp.alias_(value, f"__ls_set_{len(projections)}", copy=False))
+        if not projections:
+            return
+        target_copy = target_table.copy()
+        select = exp.Select(
+            expressions=projections,
+            from_=exp.From(this=merge.args["using"]),
+            joins=[exp.Join(this=target_copy, on=merge.args.get("on"))],
+        )
+        self._write_assignments(name, target_table, select, assigned, result)
+
+    def _merge_assignments(self, then: exp.Expr | None) -> list[tuple[str, exp.Expr]]:
+        if isinstance(then, exp.Update):
+            return [self._assignment(eq) for eq in then.expressions if isinstance(eq, exp.EQ)]
+        if isinstance(then, exp.Insert):
+            columns = then.this.expressions if isinstance(then.this, exp.Tuple) else []
+            values = then.expression.expressions if isinstance(then.expression, exp.Tuple) else []
+            return [(self._target_column_name(c), v) for c, v in zip(columns, values)]
+        return []
+
+    def _assignment(self, eq: exp.EQ) -> tuple[str, exp.Expr]:
+        return self._target_column_name(eq.this), eq.expression
+
+    def _target_column_name(self, node: exp.Expr) -> str:
+        if isinstance(node, exp.Column):
+            return self.names.column(node)
+        if isinstance(node, exp.Identifier):
+            return self.names.ident(node)
+        return self.names.ident(node.name)
+
+    def _update(self, update: exp.Update, result: StatementLineage) -> None:
+        table = update.this
+        if not isinstance(table, exp.Table):
+            return
+        name = self.names.table(table)
+        projections, assigned = [], []
+        for eq in update.expressions:
+            if isinstance(eq, exp.EQ):
+                column, value = self._assignment(eq)
+                assigned.append((column, len(projections), None))
+                projections.append(exp.alias_(value, f"__ls_set_{len(projections)}", copy=False))
+        from_ = update.args.get("from_")
+        joins = [exp.Join(this=source) for source in (from_.expressions or [from_.this])] if from_ is not None else []
+        select = exp.Select(
+            expressions=projections,
+            from_=exp.From(this=table.copy()),
+            joins=joins + list(update.args.get("joins") or []),
+            where=update.args.get("where"),
+        )
+        self._write_assignments(name, table, select, assigned, result)
+
+    def _alter(self, alter: exp.Alter, result: StatementLineage) -> None:
+        table = alter.this
+        if not isinstance(table, exp.Table):
+            return
+        name = self.names.table(table)
+        for action in alter.args.get("actions") or []:
+            if isinstance(action, exp.AlterRename) and isinstance(action.this, exp.Table):
+                new_table = action.this
+                if not new_table.db and table.db:
+                    new_table = exp.table_(new_table.name, db=table.db, catalog=table.catalog or None)
+                    new_table.this.meta.update(action.this.this.meta)
+                self._copy_relation(table, self.names.table(new_table), RelationKind.TABLE, node_span(action.this), result)
+                self.schema.drop(name)
+            elif isinstance(action, exp.ColumnDef) and self.schema.columns(name) is not None:
+                self.schema.set(name, (*self.schema.columns(name), self.names.ident(action.this)))
+
+    def _drop(self, drop: exp.Drop, result: StatementLineage) -> None:
+        if isinstance(drop.this, exp.Table):
+            self.schema.drop(self.names.table(drop.this))
+
+    def _use(self, use: exp.Use, result: StatementLineage) -> None:
+        kind = (use.args.get("kind").name if use.args.get("kind") else "").upper()
+        this = use.this
+        if not isinstance(this, exp.Table):
+            return
+        if kind in ("DATABASE", "CATALOG"):
+            self.names.default_catalog = self.names.ident(this.this)
+        elif kind in ("", "SCHEMA"):
+            if this.db:
+                self.names.default_catalog = self.names.ident(this.args["db"])
+            self.names.default_db = self.names.ident(this.this)
+
+    def _copy(self, copy: exp.Copy, result: StatementLineage) -> None:
+        if isinstance(copy.this, exp.Table) and copy.args.get("kind"):
+            name = self.names.table(copy.this)
+            result.relations.append(RelationDef(name, RelationKind.TABLE, self.locate(node_span(copy.this))))
+
+    def _command(self, command: exp.Command, result: StatementLineage) -> None:
+        keyword = (command.this or "").upper()
+        if keyword in _LINEAGE_KEYWORDS:
+            result.notes.append((f"{keyword} statement could not be parsed fully; not analysed", node_span(command), Severity.WARNING))
+
+    # ----------------------------------------------------------------- shared machinery
+    def _write_query(self, target: Target, query: exp.Query, result: StatementLineage, register: bool = True) -> None:
+        engine = QueryLineage(self.names, self.schema)
+        outputs = engine.outputs(query)
+        result.notes.extend((message, span, Severity.WARNING) for message, span in engine.notes)
+        mapped = self._map_outputs(target, outputs, result)
+        for column, output in mapped:
+            for leaf in output.leaves:
+                result.edges.append(self._edge(target, column, output, leaf))
+        columns = target.columns if target.positional and target.columns else tuple(c for c, _ in mapped)
+        known = None if STAR in columns else columns
+        result.relations.append(RelationDef(target.name, target.kind, self.locate(target.span), known))
+        self._record_reads(engine.reads(query), target.name, result)
+        if register and target.kind != RelationKind.QUERY:
+            if known is not None:
+                self.schema.set(target.name, known)
+            else:
+                self.schema.drop(target.name)
+
+    def _map_outputs(self, target: Target, outputs: list[Output], result: StatementLineage) -> list[tuple[str, Output]]:
+        """Pair each output with its target column: by position onto known columns, else by name."""
+        if target.positional and target.columns and not any(o.is_star for o in outputs):
+            if len(outputs) != len(target.columns):
+                result.notes.append(
+                    (f"{target.name}: {len(outputs)} values for {len(target.columns)} columns", target.span, Severity.WARNING)
+                )
+            return list(zip(target.columns, outputs))
+        return [(o.name, o) for o in outputs]
+
+    def _edge(self, target: Target, column: str, output: Output, leaf: Leaf) -> ColumnEdge:
+        if leaf.indirect is not None:
+            kind = leaf.indirect
+        elif leaf.level == BARE:
+            kind = EdgeKind.IDENTITY if leaf.column == column or leaf.column == STAR else EdgeKind.RENAME
+        else:
+            kind = _DIRECT_KIND[leaf.level]
+        certainty = leaf.certainty.weakest(target.certainty) if leaf.indirect is None else leaf.certainty
+        span = leaf.span if leaf.indirect is not None else output.span
+        return ColumnEdge(
+            source=ColumnRef(leaf.table, leaf.column),
+            target=ColumnRef(target.name, column),
+            kind=kind,
+            certainty=certainty,
+            location=self.locate(span),
+            candidates=leaf.candidates,
+            excluded=leaf.excluded,
+        )
+
+    def _write_assignments(
+        self,
+        name: str,
+        table: exp.Table,
+        select: exp.Select,
+        assigned: list[tuple[str, int, int | None]],
+        result: StatementLineage,
+    ) -> None:
+        """Edges of UPDATE/MERGE assignments, computed through an equivalent SELECT."""
+        engine = QueryLineage(self.names, self.schema)
+        outputs = engine.outputs(select)
+        result.notes.extend((message, span, Severity.WARNING) for message, span in engine.notes)
+        target = Target(name, RelationKind.TABLE, node_span(table))
+        for column, index, condition in assigned:
+            output = outputs[index]
+            leaves = set(output.leaves)
+            if condition is not None:
+                leaves |= {
+                    leaf.under(BARE, EdgeKind.FILTER, outputs[condition].span)
+                    for leaf in outputs[condition].leaves
+                    if leaf.indirect is None
+                }
+            for leaf in leaves:
+                result.edges.append(self._edge(target, column, output, leaf))
+        result.relations.append(RelationDef(name, RelationKind.TABLE, self.locate(target.span), None))
+        self._record_reads([t for t in engine.reads(select) if self.names.table(t) != name], name, result)
+
+    def _copy_relation(
+        self, source: exp.Table, name: str, kind: RelationKind, span: Span | None, result: StatementLineage
+    ) -> None:
+        """CREATE ... LIKE/CLONE and ALTER ... RENAME: every column of the source, by identity."""
+        source_name = self.names.table(source)
+        columns = self.schema.columns(source_name)
+        location = self.locate(span)
+        for column in columns or (STAR,):
+            certainty = Certainty.RESOLVED if columns else Certainty.UNRESOLVED
+            result.edges.append(
+                ColumnEdge(ColumnRef(source_name, column), ColumnRef(name, column), EdgeKind.IDENTITY, certainty, location)
+            )
+        result.relations.append(RelationDef(name, kind, location, columns))
+        result.reads.append(RelationUse(source_name, name, self.locate(node_span(source))))
+        if columns is not None:
+            self.schema.set(name, columns)
+
+    def _record_reads(self, tables: list[exp.Table], target: str, result: StatementLineage) -> None:
+        for table in tables:
+            result.reads.append(RelationUse(self.names.table(table), target, self.locate(node_span(table))))
