@@ -122,7 +122,7 @@ class QueryLineage:
 
     # ----------------------------------------------------------------- scope outputs
     def _scope_outputs(self, scope: Scope) -> list[Output]:
-        key = id(scope)
+        key = id(scope.expression)  # a recursive CTE's self-reference is another Scope object
         if key in self._outputs:
             return self._outputs[key]
         if key in self._in_progress:  # a recursive CTE reading itself adds no new base columns
@@ -143,7 +143,7 @@ class QueryLineage:
         return result
 
     def _set_operation_outputs(self, scope: Scope) -> list[Output]:
-        branches = [self._scope_outputs(branch) for branch in scope.union_scopes]
+        branches = [self._scope_outputs(branch) for branch in scope.set_operation_scopes]
         if not branches or not branches[0]:
             return []
         order = self._indirect_of(scope)
@@ -214,24 +214,30 @@ class QueryLineage:
         replaced = {
             self.names.ident(r.args["alias"]): r for r in (star.args.get("replace") or []) if isinstance(r, exp.Alias)
         }
+        renamed = {
+            self._star_arg_name(r.this): self.names.ident(r.args["alias"])
+            for r in (star.args.get("rename") or [])
+            if isinstance(r, exp.Alias)
+        }
         qualifier = projection.table if isinstance(projection, exp.Column) else None
-        sources = self._star_sources(scope, qualifier)
         span = node_span(projection)
-        seen: set[str] = set()
-        for source_name, source in sources:
+        named: dict[str, Leaves] = {}  # a name two sources share (USING, or a plain clash) merges
+        for source_name, source in self._star_sources(scope, qualifier):
             known = self._source_columns(source)
             if known is None or STAR in known:
                 for out in self._star_of_unknown(scope, source_name, source, tuple(sorted(excluded))):
                     yield Output(STAR, out, span)
             for column in known or ():
-                if column == STAR or column in excluded or column in seen:
+                if column == STAR or column in excluded:
                     continue
-                seen.add(column)
                 if column in replaced:
                     leaves = self._expression_leaves(scope, replaced[column], {})
                 else:
                     leaves = self._through_source(scope, source_name, source, column)
-                yield Output(column, leaves, span)
+                name = renamed.get(column, column)
+                named[name] = named.get(name, EMPTY) | leaves
+        for name, leaves in named.items():
+            yield Output(name, leaves, span)
 
     def _star_arg_name(self, node: exp.Expr) -> str:
         if isinstance(node, exp.Column):
@@ -253,7 +259,7 @@ class QueryLineage:
     ) -> Iterator[Leaves]:
         if isinstance(source, exp.Table):
             table = self.names.table(source)
-            self.notes.append((f"cannot expand '*' of {table}: its columns are not known", node_span(source)))
+            self.notes.append((f"cannot expand star (*) of {table}: its columns are not known", node_span(source)))
             yield frozenset({Leaf(table, STAR, certainty=Certainty.UNRESOLVED, excluded=excluded)})
             return
         for out in self._scope_outputs(source):
@@ -271,7 +277,7 @@ class QueryLineage:
 
     # ----------------------------------------------------------------- indirect (scope-wide)
     def _indirect_of(self, scope: Scope) -> Leaves:
-        key = id(scope)
+        key = id(scope.expression)
         if key not in self._indirect:
             self._indirect[key] = frozenset(self._scope_indirect(scope))
         return self._indirect[key]
@@ -326,7 +332,7 @@ class QueryLineage:
 
     def _set_order_item(self, scope: Scope, target: exp.Expr) -> Iterator[Leaf]:
         """ORDER BY on a set operation orders its output: take that output's direct leaves."""
-        branches = [self._scope_outputs(branch) for branch in scope.union_scopes]
+        branches = [self._scope_outputs(branch) for branch in scope.set_operation_scopes]
         first = branches[0] if branches else []
         index = None
         if isinstance(target, exp.Literal) and target.is_int:
@@ -378,7 +384,24 @@ class QueryLineage:
                 leaves = self._column_leaves(scope, node, aliases, prefer_source)
             for leaf in leaves:
                 result.add(leaf.under(level, indirect, span))
+        result.update(self._named_window_leaves(scope, body, aliases))
         return frozenset(result)
+
+    def _named_window_leaves(self, scope: Scope, body: exp.Expr, aliases: dict[str, Leaves]) -> Iterator[Leaf]:
+        """`OVER w` with `WINDOW w AS (PARTITION BY ... ORDER BY ...)`: the spec's columns, as window."""
+        specs = scope.expression.args.get("windows") if isinstance(scope.expression, exp.Select) else None
+        if not specs:
+            return
+        by_name = {spec.this.name: spec for spec in specs if isinstance(spec.this, exp.Identifier)}
+        for window in body.find_all(exp.Window):
+            alias = window.args.get("alias")
+            spec = by_name.get(alias.name) if isinstance(alias, exp.Identifier) else None
+            if spec is None:
+                continue
+            order = spec.args.get("order")
+            for part in [*(spec.args.get("partition_by") or []), *(order.expressions if order else [])]:
+                for leaf in self._expression_leaves(scope, part, aliases):
+                    yield leaf.under(BARE, EdgeKind.WINDOW, node_span(part))
 
     def _all_leaves(self, scope: Scope) -> Leaves:
         """Everything a subquery depends on (all its outputs plus its own indirect leaves)."""
@@ -460,8 +483,8 @@ class QueryLineage:
         if db and db in scope.sources:
             struct = self._through_source(scope, db, scope.sources[db], display)
             return frozenset(leaf.under(TRANSFORM, None, None) for leaf in struct)
-        struct_base = self._resolve_unqualified(scope, display, quiet=True)
-        if struct_base:
+        if self._source_has(scope, display, maybe=False):
+            struct_base = self._resolve_unqualified(scope, display, quiet=True)
             return frozenset(leaf.under(TRANSFORM, None, None) for leaf in struct_base)
         self.notes.append((f"column {display}.{name}: '{display}' names no table in scope", node_span(column)))
         return frozenset({Leaf(display, name, certainty=Certainty.UNRESOLVED)})
