@@ -10,19 +10,20 @@ from pathlib import Path
 import yaml
 from sqlglot.dialects.dialect import Dialect
 
-from lineage_scan.build import build_graph
+from lineage_scan.build import build_graph, unsettled
 from lineage_scan.config import Config, ConfigError, config_from_mapping, load_config
 from lineage_scan.discover import SourceFile, discover
 from lineage_scan.graph import LineageGraph
 from lineage_scan.model import ColumnEdge, Diagnostic, Fragment
 from lineage_scan.parsers import PARSERS
 from lineage_scan.parsers.context import ParseContext
+from lineage_scan.rules import run_rules
 from lineage_scan.sql.names import Names
 from lineage_scan.sql.schema import SchemaRegistry, registry_from_mapping
 from lineage_scan.sql.script import analyse_script
 
-Progress = Callable[[str], None]
-"""Called with each file's path as it is analysed (the CLI draws its progress bar from it)."""
+Progress = Callable[[int, int, str], None]
+"""Called as (files done, files in all, path) before each file is analysed (for progress bars)."""
 
 
 def sql_column_lineage(
@@ -105,16 +106,14 @@ def scan(
     )
     found = discover(root, config)
     fragments: list[Fragment] = []
-    for source in found.files:
-        parser = PARSERS.get(source.kind)
-        if parser is None:
-            continue
+    todo = [source for source in found.files if source.kind in PARSERS]
+    for done, source in enumerate(todo):
         if progress is not None:
-            progress(source.path)
-        fragments.append(parser(root / source.path, source.path, context))
+            progress(done, len(todo), source.path)
+        fragments.append(PARSERS[source.kind](root / source.path, source.path, context))
     graph = build_graph(fragments, declared)
-    diagnostics = sorted([*found.diagnostics, *(d for f in fragments for d in f.diagnostics)])
-    return ScanResult(root, config, found.files, graph, fragments, diagnostics)
+    diagnostics = sorted([*found.diagnostics, *unsettled([d for f in fragments for d in f.diagnostics], graph)])
+    return ScanResult(root, config, found.files, graph, fragments, diagnostics, run_rules(graph, config))
 
 
 def _declared_schema(

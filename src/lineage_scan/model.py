@@ -141,13 +141,17 @@ class RelationUse:
 
 @dataclass(frozen=True, order=True)
 class Diagnostic:
-    """Something a parser or the build could not understand, with where and why."""
+    """Something a parser or the build could not understand, with where and why.
+
+    ``subject`` optionally names the relation concerned (e.g. the table of an unexpanded star).
+    """
 
     location: Location
     parser: str
     message: str
     severity: Severity = Severity.WARNING
     code: str = "LS900"
+    subject: str | None = None
 
 
 @dataclass

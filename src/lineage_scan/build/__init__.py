@@ -5,6 +5,6 @@ what each relation's columns are, expand stars and settle ambiguous sources with
 then add everything to the graph.
 """
 
-from lineage_scan.build.merge import build_graph
+from lineage_scan.build.merge import build_graph, unsettled
 
-__all__ = ["build_graph"]
+__all__ = ["build_graph", "unsettled"]

@@ -7,7 +7,8 @@ from dataclasses import replace
 from lineage_scan.build.names import resolve_names
 from lineage_scan.build.stars import expand_stars, settle_ambiguous
 from lineage_scan.graph import LineageGraph
-from lineage_scan.model import STAR, ColumnEdge, ColumnRef, Fragment, RelationKind
+from lineage_scan.model import STAR, ColumnEdge, ColumnRef, Diagnostic, Fragment, RelationKind
+from lineage_scan.sql.query import UNEXPANDED_STAR
 from lineage_scan.sql.schema import SchemaRegistry
 
 
@@ -48,6 +49,16 @@ def build_graph(fragments: list[Fragment], declared: SchemaRegistry | None = Non
         if graph.has_relation(name):
             graph.set_columns(name, tuple(c for c in cols if c != STAR))
     return graph
+
+
+def unsettled(diagnostics: list[Diagnostic], graph: LineageGraph) -> list[Diagnostic]:
+    """Drop a file's "cannot expand star" notes once the build expanded that table's stars."""
+    still_open = {source.table for source, _, _ in graph.column_edges() if source.column == STAR}
+    names = set(graph.relations())
+    return [
+        d for d in diagnostics
+        if d.code != UNEXPANDED_STAR or d.subject in still_open or d.subject not in names
+    ]
 
 
 def _renamed(edge: ColumnEdge, rename: dict[str, str]) -> ColumnEdge:

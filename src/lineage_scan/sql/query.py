@@ -65,6 +65,24 @@ class Output:
         return self.name == STAR
 
 
+@dataclass(frozen=True)
+class Note:
+    """Something the engine could not settle, reported as a diagnostic with ``code``.
+
+    ``subject`` names the relation concerned (an unexpanded star's table), so the build can drop
+    the note once another file tells it that table's columns.
+    """
+
+    message: str
+    span: Span | None
+    code: str
+    subject: str | None = None
+
+
+UNEXPANDED_STAR = "LS905"
+UNKNOWN_COLUMN = "LS906"
+
+
 class QueryError(Exception):
     """The query has a shape the engine cannot follow (reported as a diagnostic)."""
 
@@ -93,7 +111,7 @@ class QueryLineage:
         self._indirect: dict[int, Leaves] = {}
         self._in_progress: set[int] = set()
         self._scope_of: dict[int, Scope] = {}
-        self.notes: list[tuple[str, Span | None]] = []
+        self.notes: list[Note] = []
 
     # ----------------------------------------------------------------- entry points
     def outputs(self, query: exp.Expr) -> list[Output]:
@@ -250,7 +268,7 @@ class QueryLineage:
         if qualifier:
             if qualifier in selected:
                 return [(qualifier, selected[qualifier][1])]
-            self.notes.append((f"star qualifier '{qualifier}' names no source", None))
+            self.notes.append(Note(f"star qualifier '{qualifier}' names no source", node_span(scope.expression), UNKNOWN_COLUMN))
             return []
         return [(name, source) for name, (_, source) in selected.items() if name not in semi]
 
@@ -259,7 +277,8 @@ class QueryLineage:
     ) -> Iterator[Leaves]:
         if isinstance(source, exp.Table):
             table = self.names.table(source)
-            self.notes.append((f"cannot expand star (*) of {table}: its columns are not known", node_span(source)))
+            message = f"cannot expand star (*) of {table}: its columns are not known"
+            self.notes.append(Note(message, node_span(source), UNEXPANDED_STAR, table))
             yield frozenset({Leaf(table, STAR, certainty=Certainty.UNRESOLVED, excluded=excluded)})
             return
         for out in self._scope_outputs(source):
@@ -486,7 +505,7 @@ class QueryLineage:
         if self._source_has(scope, display, maybe=False):
             struct_base = self._resolve_unqualified(scope, display, quiet=True)
             return frozenset(leaf.under(TRANSFORM, None, None) for leaf in struct_base)
-        self.notes.append((f"column {display}.{name}: '{display}' names no table in scope", node_span(column)))
+        self.notes.append(Note(f"column {display}.{name}: '{display}' names no table in scope", node_span(column), UNKNOWN_COLUMN))
         return frozenset({Leaf(display, name, certainty=Certainty.UNRESOLVED)})
 
     def _match_full_name(self, scope: Scope, column: exp.Column) -> exp.Table | None:
@@ -515,7 +534,7 @@ class QueryLineage:
                 return leaves
         if quiet:
             return frozenset()
-        self.notes.append((f"column '{name}' matches no source in scope", None))
+        self.notes.append(Note(f"column '{name}' matches no source in scope", node_span(scope.expression), UNKNOWN_COLUMN))
         return frozenset({Leaf(None, name, certainty=Certainty.UNRESOLVED)})
 
     def _resolve_in_scope(self, scope: Scope, name: str) -> Leaves | None:

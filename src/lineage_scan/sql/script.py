@@ -173,8 +173,10 @@ def _analyse_statement(
     result.relations.extend(lineage.relations)
     result.reads.extend(lineage.reads)
     result.edges.extend(lineage.edges)
-    for message, span, severity in lineage.notes:
-        result.diagnostics.append(_diagnostic(locator, span or (raw.start, raw.end), message, severity, "LS903"))
+    for note in lineage.notes:
+        location = locator.span(note.span or (raw.start, raw.end))
+        assert location is not None
+        result.diagnostics.append(Diagnostic(location, PARSER, note.message, Severity.WARNING, note.code, note.subject))
 
 
 def _parse_diagnostic(locator: Locator, raw: RawStatement, error: ParseError) -> Diagnostic:

@@ -22,10 +22,9 @@ from lineage_scan.model import (
     RelationDef,
     RelationKind,
     RelationUse,
-    Severity,
 )
 from lineage_scan.sql.names import Names
-from lineage_scan.sql.query import AGGREGATE, BARE, TRANSFORM, Leaf, Output, QueryLineage, Span, node_span
+from lineage_scan.sql.query import AGGREGATE, BARE, TRANSFORM, Leaf, Note, Output, QueryLineage, Span, node_span
 from lineage_scan.sql.schema import SchemaRegistry
 
 Locate = Callable[[Span | None], Location | None]
@@ -38,7 +37,7 @@ class StatementLineage:
     relations: list[RelationDef] = field(default_factory=list)
     reads: list[RelationUse] = field(default_factory=list)
     edges: list[ColumnEdge] = field(default_factory=list)
-    notes: list[tuple[str, Span | None, Severity]] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -53,6 +52,8 @@ class Target:
     certainty: Certainty = Certainty.RESOLVED
 
 
+NOT_ANALYSED = "LS902"
+COLUMN_COUNT = "LS907"
 _DIRECT_KIND = {TRANSFORM: EdgeKind.TRANSFORM, AGGREGATE: EdgeKind.AGGREGATE}
 _LINEAGE_KEYWORDS = ("CREATE", "INSERT", "MERGE", "UPDATE", "SELECT", "WITH", "REPLACE", "COPY")
 
@@ -285,13 +286,13 @@ class StatementAnalyser:
     def _command(self, command: exp.Command, result: StatementLineage) -> None:
         keyword = (command.this or "").upper()
         if keyword in _LINEAGE_KEYWORDS:
-            result.notes.append((f"{keyword} statement could not be parsed fully; not analysed", node_span(command), Severity.WARNING))
+            result.notes.append(Note(f"{keyword} statement could not be parsed fully; not analysed", node_span(command), NOT_ANALYSED))
 
     # ----------------------------------------------------------------- shared machinery
     def _write_query(self, target: Target, query: exp.Query, result: StatementLineage, register: bool = True) -> None:
         engine = QueryLineage(self.names, self.schema)
         outputs = engine.outputs(query)
-        result.notes.extend((message, span, Severity.WARNING) for message, span in engine.notes)
+        result.notes.extend(engine.notes)
         mapped = self._map_outputs(target, outputs, result)
         for column, output in mapped:
             for leaf in output.leaves:
@@ -310,9 +311,8 @@ class StatementAnalyser:
         """Pair each output with its target column: by position onto known columns, else by name."""
         if target.positional and target.columns and not any(o.is_star for o in outputs):
             if len(outputs) != len(target.columns):
-                result.notes.append(
-                    (f"{target.name}: {len(outputs)} values for {len(target.columns)} columns", target.span, Severity.WARNING)
-                )
+                message = f"{target.name}: {len(outputs)} values for {len(target.columns)} columns"
+                result.notes.append(Note(message, target.span, COLUMN_COUNT))
             return list(zip(target.columns, outputs))
         return [(o.name, o) for o in outputs]
 
@@ -346,7 +346,7 @@ class StatementAnalyser:
         """Edges of UPDATE/MERGE assignments, computed through an equivalent SELECT."""
         engine = QueryLineage(self.names, self.schema)
         outputs = engine.outputs(select)
-        result.notes.extend((message, span, Severity.WARNING) for message, span in engine.notes)
+        result.notes.extend(engine.notes)
         target = Target(name, RelationKind.TABLE, node_span(table))
         for column, index, condition in assigned:
             output = outputs[index]

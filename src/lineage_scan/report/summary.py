@@ -1,0 +1,65 @@
+"""Coverage and size figures of a scan, shared by the terminal summary and the JSON document."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from lineage_scan.model import STAR, Certainty, EdgeKind, Severity
+
+if TYPE_CHECKING:
+    from lineage_scan.api import ScanResult
+
+
+def summarise(result: ScanResult) -> dict:
+    """Counts of files, statements, relations, columns and edges, and coverage percentages."""
+    graph = result.graph
+    files_by_kind = Counter(f.kind for f in result.files)
+    failed_files = sorted(
+        f.path for f in result.fragments
+        if any(d.severity == Severity.ERROR for d in f.diagnostics)
+    )
+    statements = sum(f.statements for f in result.fragments)
+    statements_failed = sum(f.statements_failed for f in result.fragments)
+    kinds: Counter[str] = Counter()
+    certainties: Counter[str] = Counter()
+    direct = direct_resolved = 0
+    unresolved_stars = 0
+    for source, _, data in graph.column_edges():
+        kind: EdgeKind = data["kind"]
+        certainty: Certainty = data["certainty"]
+        kinds[kind.value] += 1
+        certainties[certainty.value] += 1
+        if source.column == STAR:
+            unresolved_stars += 1
+        if kind.is_direct:
+            direct += 1
+            direct_resolved += certainty == Certainty.RESOLVED
+    parsed_stars = sum(1 for f in result.fragments for e in f.edges if e.source.column == STAR)
+    relations = graph.relations()
+    return {
+        "files": {
+            "discovered": len(result.files),
+            "by_kind": dict(sorted(files_by_kind.items())),
+            "analysed": len(result.fragments),
+            "with_errors": len(failed_files),
+        },
+        "statements": {"total": statements, "failed": statements_failed, "analysed_pct": _pct(statements - statements_failed, statements)},
+        "relations": len(relations),
+        "columns": sum(len(graph.columns_of(r)) for r in relations),
+        "edges": {
+            "total": sum(kinds.values()),
+            "by_kind": {k.value: kinds[k.value] for k in EdgeKind if kinds[k.value]},
+            "by_certainty": {c.value: certainties[c.value] for c in Certainty if certainties[c.value]},
+        },
+        "coverage": {
+            "direct_edges_resolved_pct": _pct(direct_resolved, direct),
+            "stars_unresolved_after_build": unresolved_stars,
+            "stars_expanded_pct": _pct(max(parsed_stars - unresolved_stars, 0), parsed_stars),
+        },
+        "diagnostics": dict(sorted(Counter(d.severity.value for d in result.diagnostics).items())),
+    }
+
+
+def _pct(part: int, whole: int) -> float:
+    return round(100.0 * part / whole, 1) if whole else 100.0
