@@ -17,53 +17,9 @@ from sqlglot.optimizer.scope import Scope, ScopeType, build_scope
 
 from lineage_scan.model import STAR, Certainty, EdgeKind
 from lineage_scan.sql.names import Names
+from lineage_scan.sql.pivot import pivot_outputs
+from lineage_scan.sql.query_types import AGGREGATE, BARE, EMPTY, TRANSFORM, Leaf, Leaves, Output, Span
 from lineage_scan.sql.schema import SchemaRegistry
-
-BARE, TRANSFORM, AGGREGATE = 0, 1, 2
-"""Direct levels along a path; the strongest one seen wins."""
-
-Span = tuple[int, int]
-
-
-@dataclass(frozen=True)
-class Leaf:
-    """A base-table column reached from an output column, and how it got there."""
-
-    table: str | None
-    column: str
-    level: int = BARE
-    indirect: EdgeKind | None = None
-    certainty: Certainty = Certainty.RESOLVED
-    candidates: tuple[str, ...] = ()
-    excluded: tuple[str, ...] = ()
-    span: Span | None = None
-
-    def under(self, level: int, indirect: EdgeKind | None, span: Span | None) -> Leaf:
-        """This leaf seen through one more hop that uses it at ``level``/``indirect``."""
-        if indirect is not None:
-            return replace(self, indirect=indirect, span=span or self.span)
-        return replace(self, level=max(self.level, level))
-
-    def weakened(self, certainty: Certainty) -> Leaf:
-        return replace(self, certainty=self.certainty.weakest(certainty))
-
-
-Leaves = frozenset[Leaf]
-EMPTY: Leaves = frozenset()
-
-
-@dataclass(frozen=True)
-class Output:
-    """One output column of a query: its name, its leaves and the span of its expression."""
-
-    name: str
-    leaves: Leaves
-    span: Span | None = None
-
-    @property
-    def is_star(self) -> bool:
-        return self.name == STAR
-
 
 @dataclass(frozen=True)
 class Note:
@@ -275,13 +231,15 @@ class QueryLineage:
     def _star_of_unknown(
         self, scope: Scope, name: str, source: exp.Table | Scope, excluded: tuple[str, ...]
     ) -> Iterator[Leaves]:
+        outputs = self._source_outputs(source)
         if isinstance(source, exp.Table):
             table = self.names.table(source)
             message = f"cannot expand star (*) of {table}: its columns are not known"
             self.notes.append(Note(message, node_span(source), UNEXPANDED_STAR, table))
+        if outputs is None:
             yield frozenset({Leaf(table, STAR, certainty=Certainty.UNRESOLVED, excluded=excluded)})
             return
-        for out in self._scope_outputs(source):
+        for out in outputs:
             if out.is_star:
                 yield frozenset(
                     replace(leaf, excluded=tuple(sorted(set(leaf.excluded) | set(excluded)))) if leaf.column == STAR else leaf
@@ -290,9 +248,23 @@ class QueryLineage:
 
     def _source_columns(self, source: exp.Table | Scope) -> tuple[str, ...] | None:
         """The known output columns of a source (with ``*`` marking an open star), or None."""
-        if isinstance(source, exp.Table):
+        outputs = self._source_outputs(source)
+        if outputs is None:
             return self.schema.columns(self.names.table(source))
-        return tuple(out.name for out in self._scope_outputs(source))
+        return tuple(out.name for out in outputs)
+
+    def _source_outputs(self, source: exp.Table | Scope) -> list[Output] | None:
+        """Outputs of a sub-scope or of a pivoted table; None for a plain table."""
+        if isinstance(source, Scope):
+            return self._scope_outputs(source)
+        pivots = source.args.get("pivots")
+        if not pivots:
+            return None
+        key = id(source)
+        if key not in self._outputs:
+            known = self.schema.columns(self.names.table(source))
+            self._outputs[key] = pivot_outputs(source, pivots[0], self.names, known)
+        return self._outputs[key]
 
     # ----------------------------------------------------------------- indirect (scope-wide)
     def _indirect_of(self, scope: Scope) -> Leaves:
@@ -456,20 +428,19 @@ class QueryLineage:
         return self._resolve_unqualified(scope, name)
 
     def _through_source(self, scope: Scope, source_name: str, source: exp.Table | Scope, column: str) -> Leaves:
-        if isinstance(source, exp.Table):
-            table = self.names.table(source)
-            return frozenset({Leaf(table, column)})
-        return self._scope_column(source, column)
+        outputs = self._source_outputs(source)
+        if outputs is None:
+            return frozenset({Leaf(self.names.table(source), column)})
+        return self._output_column(outputs, column, isinstance(source, Scope) and source.scope_type == ScopeType.UDTF)
 
-    def _scope_column(self, scope: Scope, name: str) -> Leaves:
-        """The leaves of output ``name`` of a sub-scope (CTE, derived table, UDTF)."""
-        outputs = self._scope_outputs(scope)
+    def _output_column(self, outputs: list[Output], name: str, udtf: bool) -> Leaves:
+        """The leaves of output ``name`` of a sub-scope or pivot, through an open star if need be."""
         for out in outputs:
             if out.name == name:
                 return out.leaves
         stars = [out for out in outputs if out.is_star]
         if not stars:
-            if scope.scope_type == ScopeType.UDTF and outputs:
+            if udtf and outputs:
                 return outputs[0].leaves
             return frozenset()
         # The column passes through an unexpanded star: assume it comes from the star's table(s).
@@ -493,7 +464,7 @@ class QueryLineage:
             sources = candidate_scope.sources
             if qualifier in sources:
                 return self._through_source(candidate_scope, qualifier, sources[qualifier], name)
-            full = self._match_full_name(candidate_scope, column)
+            full = self._match_full_name(candidate_scope, column) or self._pivot_alias(candidate_scope, qualifier)
             if full is not None:
                 return self._through_source(candidate_scope, qualifier, full, name)
         # `address.city` where `address` is a struct column of a source, not a table alias.
@@ -516,6 +487,15 @@ class QueryLineage:
         for source in scope.sources.values():
             if isinstance(source, exp.Table) and self.names.table(source).endswith(wanted):
                 return source
+        return None
+
+    def _pivot_alias(self, scope: Scope, qualifier: str) -> exp.Table | None:
+        """`... FROM t PIVOT (...) AS p`: columns qualified by `p` come from the pivoted `t`."""
+        for source in scope.sources.values():
+            if isinstance(source, exp.Table):
+                for pivot in source.args.get("pivots") or []:
+                    if pivot.alias == qualifier:
+                        return source
         return None
 
     def _visible_scopes(self, scope: Scope) -> Iterator[Scope]:

@@ -27,7 +27,8 @@ from lineage_scan.model import (
     Severity,
 )
 from lineage_scan.sql.names import Names
-from lineage_scan.sql.query import QueryError, Span
+from lineage_scan.sql.query import QueryError
+from lineage_scan.sql.query_types import Span
 from lineage_scan.sql.schema import SchemaRegistry
 from lineage_scan.sql.statements import StatementAnalyser
 

@@ -24,7 +24,8 @@ from lineage_scan.model import (
     RelationUse,
 )
 from lineage_scan.sql.names import Names
-from lineage_scan.sql.query import AGGREGATE, BARE, TRANSFORM, Leaf, Note, Output, QueryLineage, Span, node_span
+from lineage_scan.sql.query import Note, QueryLineage, node_span
+from lineage_scan.sql.query_types import AGGREGATE, BARE, TRANSFORM, Leaf, Output, Span
 from lineage_scan.sql.schema import SchemaRegistry
 
 Locate = Callable[[Span | None], Location | None]
