@@ -7,12 +7,7 @@ Public API:
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("lineage-scan")
-except PackageNotFoundError:  # running from a source tree without an install
-    __version__ = "0.0.0+unknown"
+__version__ = "0.1.0"
 
 from lineage_scan.api import ScanResult, scan, sql_column_lineage  # noqa: E402
 from lineage_scan.model import Certainty, ColumnEdge, ColumnRef, EdgeKind, Location  # noqa: E402

@@ -36,8 +36,8 @@ class Discovery:
 
 def discover(root: Path, config: Config) -> Discovery:
     root = root.resolve()
-    excludes = pathspec.PathSpec.from_lines("gitwildmatch", config.exclude)
-    ignores: list[tuple[str, pathspec.PathSpec]] = []
+    excludes = pathspec.GitIgnoreSpec.from_lines(config.exclude)
+    ignores: list[tuple[str, pathspec.GitIgnoreSpec]] = []
     files: list[SourceFile] = []
     dbt_projects: list[str] = []
     diagnostics: list[Diagnostic] = []
@@ -48,7 +48,7 @@ def discover(root: Path, config: Config) -> Discovery:
         gitignore = here / ".gitignore"
         if gitignore.is_file() and not gitignore.is_symlink():
             lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
-            ignores.append((rel_dir, pathspec.PathSpec.from_lines("gitwildmatch", lines)))
+            ignores.append((rel_dir, pathspec.GitIgnoreSpec.from_lines(lines)))
 
         def skipped(rel: str, is_dir: bool) -> bool:
             probe = rel + "/" if is_dir else rel

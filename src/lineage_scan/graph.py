@@ -180,14 +180,14 @@ class LineageGraph:
         """Simple paths of column edges from ``source`` to ``target`` (at most ``limit``), shortest first."""
         view = self._column_view(direct_only)
         u, v = column_node(source.table or "?", source.column), column_node(target.table or "?", target.column)
-        if u not in view or v not in view:
+        if u not in view or v not in view or not nx.has_path(view, u, v):
             return []
         found: list[list[ColumnRef]] = []
         for path in nx.shortest_simple_paths(nx.DiGraph(view), u, v):
             found.append([ColumnRef(n[1], n[2]) for n in path])
             if len(found) >= limit:
                 break
-        return found if nx.has_path(view, u, v) else []
+        return found
 
     def neighbourhood(self, column: ColumnRef, hops: int = 1, direct_only: bool = False) -> list[ColumnRef]:
         """Columns within ``hops`` edges upstream or downstream, the column itself included."""

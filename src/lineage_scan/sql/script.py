@@ -183,6 +183,7 @@ def _analyse_statement(
 def _parse_diagnostic(locator: Locator, raw: RawStatement, error: ParseError) -> Diagnostic:
     detail = error.errors[0] if error.errors else {}
     description = detail.get("description") or str(error).splitlines()[0]
+    description = re.sub(r"<class '(?:\w+\.)*(\w+)'>", r"\1", description)
     location = locator.span((raw.start, raw.end))
     if detail.get("line"):
         location = Location(locator.path, detail["line"], detail.get("col") or 1, detail["line"], detail.get("col") or 1)

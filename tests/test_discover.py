@@ -1,0 +1,58 @@
+"""Repository discovery: kinds, excludes, .gitignore, dbt projects and symlinks."""
+
+from __future__ import annotations
+
+import os
+
+from lineage_scan.config import Config
+from lineage_scan.discover import SourceFile, discover
+
+
+def test_classifies_and_skips_ignored_files(make_repo) -> None:
+    root = make_repo({
+        "a.sql": "select 1",
+        "jobs/dag.py": "x = 1",
+        "nb/explore.ipynb": "{}",
+        "README.md": "docs",
+        "generated/out.sql": "select 2",
+        "scratch/tmp.sql": "select 3",
+        ".gitignore": "generated/\n",
+        "node_modules/pkg/x.sql": "select 4",
+    })
+    found = discover(root, Config(exclude=("scratch/**",)))
+    assert found.files == [
+        SourceFile("a.sql", "sql"),
+        SourceFile("jobs/dag.py", "python"),
+        SourceFile("nb/explore.ipynb", "notebook"),
+    ]
+
+
+def test_nested_gitignore_applies_below_its_folder(make_repo) -> None:
+    root = make_repo({"x/.gitignore": "*.tmp.sql\n", "x/a.tmp.sql": "", "x/b.sql": "", "a.tmp.sql": ""})
+    paths = [f.path for f in discover(root, Config()).files]
+    assert paths == ["a.tmp.sql", "x/b.sql"]
+
+
+def test_sql_inside_a_dbt_project_belongs_to_the_dbt_parser(make_repo) -> None:
+    root = make_repo({
+        "analytics/dbt_project.yml": "name: analytics\n",
+        "analytics/models/orders.sql": "select * from {{ ref('stg') }}",
+        "scripts/load.sql": "select 1",
+    })
+    found = discover(root, Config())
+    assert found.dbt_projects == ["analytics"]
+    assert found.files == [SourceFile("analytics/models/orders.sql", "dbt"), SourceFile("scripts/load.sql", "sql")]
+
+
+def test_symlinks_out_of_the_root_are_not_followed(make_repo, tmp_path_factory) -> None:
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "secret.sql").write_text("select secret from vault")
+    (outside / "dir").mkdir()
+    (outside / "dir" / "inner.sql").write_text("select 1")
+    root = make_repo({"ok.sql": "select 1", "inside/real.sql": "select 2"})
+    os.symlink(outside / "secret.sql", root / "leak.sql")
+    os.symlink(outside / "dir", root / "linked_dir")
+    os.symlink(root / "inside" / "real.sql", root / "alias.sql")
+    found = discover(root, Config())
+    assert [f.path for f in found.files] == ["alias.sql", "inside/real.sql", "ok.sql"]
+    assert [(d.location.path, d.code) for d in found.diagnostics] == [("leak.sql", "LS904")]

@@ -1,0 +1,48 @@
+"""The bundled example repository: its lineage equals the hand-derived edge list, and its JSON
+document is pinned by a snapshot (regenerate with LINEAGE_SCAN_UPDATE_SNAPSHOTS=1 and review)."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from conftest import EXAMPLE_REPO, REPO_ROOT
+from lineage_scan import scan
+from lineage_scan.report.json import render_json
+
+EXPECTED_EDGES = REPO_ROOT / "tests" / "fixtures" / "example_repo_edges.txt"
+SNAPSHOT = REPO_ROOT / "tests" / "snapshots" / "example_repo.json"
+
+
+def test_edges_match_hand_derived_list() -> None:
+    result = scan(EXAMPLE_REPO)
+    actual = {f"{s} -> {t} : {d['kind'].value}" for s, t, d in result.graph.column_edges()}
+    expected = {
+        re.sub(r"\s+", " ", line.strip())
+        for line in EXPECTED_EDGES.read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert sorted(expected - actual) == [], "edges the tool missed"
+    assert sorted(actual - expected) == [], "edges the tool invented"
+
+
+def test_broken_statement_is_a_diagnostic_and_the_next_one_is_analysed() -> None:
+    result = scan(EXAMPLE_REPO)
+    broken = [d for d in result.diagnostics if d.location.path == "warehouse/broken/bad_syntax.sql"]
+    assert [d.code for d in broken] == ["LS901"]
+    assert result.graph.has_relation("staging.stg_failed_payments")
+    assert not result.graph.has_relation("staging.stg_refunds")
+
+
+def test_star_over_ddl_in_another_file_is_expanded() -> None:
+    graph = scan(EXAMPLE_REPO).graph
+    stg = graph.columns_of("staging.stg_support_tickets")
+    assert stg == graph.columns_of("raw.support_tickets")
+    assert all(c != "*" for c in stg)
+
+
+def test_json_snapshot() -> None:
+    rendered = render_json(scan(EXAMPLE_REPO))
+    if os.environ.get("LINEAGE_SCAN_UPDATE_SNAPSHOTS"):
+        SNAPSHOT.write_text(rendered, encoding="utf-8")
+    assert rendered == SNAPSHOT.read_text(encoding="utf-8")

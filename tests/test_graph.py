@@ -1,0 +1,72 @@
+"""LineageGraph queries on small hand-built graphs, including cycles."""
+
+from __future__ import annotations
+
+from lineage_scan.graph import LineageGraph
+from lineage_scan.model import Certainty, ColumnEdge, ColumnRef, EdgeKind
+
+
+def col(text: str) -> ColumnRef:
+    table, column = text.rsplit(".", 1)
+    return ColumnRef(table, column)
+
+
+def graph_of(*edges: tuple[str, str, EdgeKind]) -> LineageGraph:
+    graph = LineageGraph()
+    for source, target, kind in edges:
+        graph.add_edge(ColumnEdge(col(source), col(target), kind))
+    return graph
+
+
+def test_upstream_and_downstream_are_transitive() -> None:
+    graph = graph_of(
+        ("raw.a.x", "stg.b.x", EdgeKind.IDENTITY),
+        ("stg.b.x", "mart.c.total", EdgeKind.AGGREGATE),
+        ("raw.a.flag", "stg.b.x", EdgeKind.FILTER),
+    )
+    assert graph.upstream(col("mart.c.total")) == [col("raw.a.flag"), col("raw.a.x"), col("stg.b.x")]
+    assert graph.upstream(col("mart.c.total"), direct_only=True) == [col("raw.a.x"), col("stg.b.x")]
+    assert graph.downstream(col("raw.a.flag")) == [col("mart.c.total"), col("stg.b.x")]
+    assert graph.upstream(col("mart.c.total"), max_depth=1) == [col("stg.b.x")]
+
+
+def test_queries_terminate_on_cycles() -> None:
+    graph = graph_of(
+        ("v1.t.a", "v2.t.a", EdgeKind.IDENTITY),
+        ("v2.t.a", "v1.t.a", EdgeKind.IDENTITY),
+    )
+    assert graph.upstream(col("v1.t.a")) == [col("v2.t.a")]
+    assert graph.downstream(col("v1.t.a")) == [col("v2.t.a")]
+    assert graph.paths(col("v1.t.a"), col("v2.t.a")) == [[col("v1.t.a"), col("v2.t.a")]]
+
+
+def test_paths_and_neighbourhood() -> None:
+    graph = graph_of(
+        ("a.t.x", "b.t.x", EdgeKind.IDENTITY),
+        ("b.t.x", "c.t.y", EdgeKind.TRANSFORM),
+        ("a.t.x", "c.t.y", EdgeKind.JOIN),
+        ("c.t.y", "d.t.z", EdgeKind.IDENTITY),
+    )
+    assert graph.paths(col("a.t.x"), col("c.t.y")) == [
+        [col("a.t.x"), col("c.t.y")],
+        [col("a.t.x"), col("b.t.x"), col("c.t.y")],
+    ]
+    assert graph.paths(col("a.t.x"), col("c.t.y"), direct_only=True) == [[col("a.t.x"), col("b.t.x"), col("c.t.y")]]
+    assert graph.paths(col("d.t.z"), col("a.t.x")) == []
+    assert graph.neighbourhood(col("b.t.x"), hops=1) == [col("a.t.x"), col("b.t.x"), col("c.t.y")]
+
+
+def test_ambiguous_edge_links_every_candidate() -> None:
+    graph = LineageGraph()
+    graph.add_edge(ColumnEdge(ColumnRef(None, "id"), col("q.out.id"), EdgeKind.IDENTITY, Certainty.AMBIGUOUS,
+                              candidates=("orders", "customers")))
+    assert graph.upstream(col("q.out.id")) == [ColumnRef("customers", "id"), ColumnRef("orders", "id")]
+    assert graph.upstream_relations("q.out") == ["customers", "orders"]
+
+
+def test_relation_and_column_names_never_collide() -> None:
+    graph = graph_of(("a.b.c", "x.y", EdgeKind.IDENTITY))
+    graph.add_relation("a.b.c")
+    assert graph.relations() == ["a.b", "a.b.c", "x"]
+    assert graph.columns_of("a.b") == ("c",)
+    assert graph.columns_of("a.b.c") == ()
