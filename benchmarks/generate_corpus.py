@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import argparse
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,7 +59,7 @@ class Relation:
 
     name: str
     columns: dict[str, str]
-    layer: str = ""
+    entity: str = ""
 
     @property
     def keys(self) -> list[str]:
@@ -80,6 +80,14 @@ class Corpus:
     files_by_layer: dict[str, int] = field(default_factory=dict)
 
 
+def fresh_name(name: str, taken: Collection[str]) -> str:
+    """``name``, or ``name_2``, ``name_3``... whichever is not taken yet."""
+    candidate, suffix = name, 2
+    while candidate in taken:
+        candidate, suffix = f"{name}_{suffix}", suffix + 1
+    return candidate
+
+
 class Projection:
     """A SELECT list under construction: rendered items and the output columns they define."""
 
@@ -87,21 +95,18 @@ class Projection:
         self.items: list[str] = []
         self.columns: dict[str, str] = {}
 
-    def fresh(self, name: str) -> str:
-        candidate, suffix = name, 2
-        while candidate in self.columns:
-            candidate, suffix = f"{name}_{suffix}", suffix + 1
-        return candidate
-
     def add(self, expression: str, name: str, kind: str) -> str:
-        name = self.fresh(name)
+        """Append `expression AS name` (name made unique) and return the output column's name."""
+        name = fresh_name(name, self.columns)
         plain = expression == name or expression.endswith(f".{name}")
         self.items.append(expression if plain else f"{expression} AS {name}")
         self.columns[name] = kind
         return name
 
-    def star(self, alias: str, source: Relation, exclude: Sequence[str] = ()) -> None:
-        self.items.append(f"{alias}.*" + (f" EXCLUDE ({', '.join(exclude)})" if exclude else ""))
+    def star(self, alias: str | None, source: Relation, exclude: Sequence[str] = ()) -> None:
+        """`alias.*` (a bare `*` when ``alias`` is None), optionally with `EXCLUDE (...)`."""
+        star = f"{alias}.*" if alias else "*"
+        self.items.append(star + (f" EXCLUDE ({', '.join(exclude)})" if exclude else ""))
         self.columns.update({c: t for c, t in source.columns.items() if c not in exclude})
 
 
@@ -147,12 +152,16 @@ class StatementBuilder:
     def literal(self) -> str:
         return f"'{self.rng.choice(STRING_VALUES)}'"
 
+    def literals(self) -> str:
+        """Two distinct string literals, comma-separated (an IN list)."""
+        return ", ".join(f"'{value}'" for value in self.rng.sample(STRING_VALUES, 2))
+
     def condition(self, alias: str, relation: Relation) -> str:
         column = self.rng.choice(relation.values() or relation.keys)
         ref, kind = f"{alias}.{column}", relation.columns[column]
         options = {
             NUM: (f"{ref} > 0", f"{ref} IS NOT NULL", f"{ref} BETWEEN 0 AND 100000"),
-            STR: (f"{ref} <> {self.literal()}", f"{ref} IN ({self.literal()}, {self.literal()})",
+            STR: (f"{ref} <> {self.literal()}", f"{ref} IN ({self.literals()})",
                   f"{ref} IS NOT NULL", f"{ref} LIKE 'a%'"),
             TS: (f"{ref} >= DATEADD('day', -365, CURRENT_DATE())", f"{ref} IS NOT NULL"),
             BOOL: (f"NOT {ref}", f"{ref} = TRUE"),
@@ -182,7 +191,7 @@ class StatementBuilder:
             return (f"CASE WHEN {ref} >= 1000 THEN 'high' WHEN {ref} >= 100 THEN 'medium' "
                     f"WHEN {ref} > 0 THEN 'low' ELSE 'none' END", STR, "band")
         if kind == STR:
-            return (f"CASE WHEN {ref} IN ({self.literal()}, {self.literal()}) THEN 'group_a' "
+            return (f"CASE WHEN {ref} IN ({self.literals()}) THEN 'group_a' "
                     f"WHEN {ref} IS NULL THEN 'missing' ELSE 'other' END", STR, "group")
         if kind == TS:
             return (f"CASE WHEN {ref} >= DATEADD('day', -30, CURRENT_TIMESTAMP()) THEN 'recent' "
@@ -230,7 +239,8 @@ class StatementBuilder:
 
     def aggregate_step(self, name: str, source: Relation, alias: str = "s") -> tuple[list[str], Relation]:
         projection = Projection()
-        group = [MAIN_KEY] + self.rng.sample([k for k in source.keys if k != MAIN_KEY], min(1, len(source.keys) - 1))
+        others = [k for k in source.keys if k != MAIN_KEY]
+        group = [MAIN_KEY, *self.rng.sample(others, min(1, len(others)))]
         for key in group:
             projection.add(f"{alias}.{key}", key, NUM)
         projection.add("COUNT(*)", "row_count", NUM)
@@ -315,13 +325,11 @@ class StatementBuilder:
         while len(ctes) < count:
             label = self.rng.choice([s for s in steps if s not in {c[1].name for c in ctes}])
             ctes.append(steps[label](label, ctes[-1][1]))
-        lines = []
+        lines: list[str] = []
         for index, (body, relation) in enumerate(ctes):
-            lines.append(f"{'WITH' if index == 0 else ','} {relation.name} AS (" if index == 0 else f"{relation.name} AS (")
+            lines.append(f"{'WITH ' if index == 0 else ''}{relation.name} AS (")
             lines += ["    " + line for line in body]
-            lines.append("),")
-        lines[0] = f"WITH {ctes[0][1].name} AS ("
-        lines[-1] = ")"
+            lines.append(")" if index == len(ctes) - 1 else "),")
         last = ctes[-1][1]
         if self.rng.random() < 0.4:
             return [*lines, f"SELECT * FROM {last.name}"], dict(last.columns)
@@ -329,8 +337,9 @@ class StatementBuilder:
         self.pass_through("f", last, projection, 3, 20)
         values = last.values()
         if values:
-            expression, kind, suffix = self.transform("f", last, self.rng.choice(values))
-            projection.add(expression, derived_name(self.rng.choice(values), suffix), kind)
+            column = self.rng.choice(values)
+            expression, kind, suffix = self.transform("f", last, column)
+            projection.add(expression, derived_name(column, suffix), kind)
         where = [self.condition("f", last)] if self.rng.random() < 0.3 else []
         return [*lines, *render_select(projection, f"{last.name} AS f", where=where)], projection.columns
 
@@ -347,8 +356,7 @@ class StatementBuilder:
         projection = Projection()
         values = primary.values()
         excluded = self.rng.sample(values, 1) if values and self.rng.random() < 0.3 else []
-        projection.star("t", primary, excluded)
-        projection.items[0] = projection.items[0].removeprefix("t.")
+        projection.star(None, primary, excluded)
         where = [self.condition("t", primary)]
         return render_select(projection, f"{primary.name} AS t", where=where), projection.columns
 
@@ -373,15 +381,15 @@ class StatementBuilder:
 
     def insert(self, target: Relation, source: Relation) -> list[str] | None:
         """`INSERT INTO target (...) SELECT ...` backfilling some of target's columns from ``source``."""
-        columns = [k for k in target.keys if k in source.columns]
-        columns += self.rng.sample([c for c in target.values() if source.values(target.columns[c])],
-                                   min(3, len(target.values())))[:3]
-        if len([c for c in columns if not c.endswith("_id")]) == 0:
+        fillable = [c for c in target.values() if source.values(target.columns[c])]
+        if not fillable:
             return None
+        columns = [k for k in target.keys if k in source.columns] + self.rng.sample(fillable, min(3, len(fillable)))
         projection = Projection()
         for column in columns:
-            pick = column if column in source.columns else self.rng.choice(source.values(target.columns[column]))
-            projection.items.append(f"s.{pick}" if pick == column else f"s.{pick} AS {column}")
+            kind = target.columns[column]
+            pick = column if source.columns.get(column) == kind else self.rng.choice(source.values(kind))
+            projection.add(f"s.{pick}", column, kind)
         where = [self.condition("s", source)]
         return [f"INSERT INTO {target.name} ({', '.join(columns)})",
                 *render_select(projection, f"{source.name} AS s", where=where)]
@@ -450,11 +458,7 @@ class CorpusWriter:
         kinds, weights = zip(*TYPE_WEIGHTS.items())
         while len(columns) < width:
             kind = self.rng.choices(kinds, weights)[0]
-            column = self.rng.choice(VOCABULARY[kind])
-            suffix = 2
-            while (candidate := column if suffix == 2 else f"{column}_{suffix - 1}") in columns:
-                suffix += 1
-            columns[candidate] = kind
+            columns[fresh_name(self.rng.choice(VOCABULARY[kind]), columns)] = kind
         lines = [f"CREATE TABLE IF NOT EXISTS {name} ("]
         for index, (column, kind) in enumerate(columns.items()):
             ddl_type = "NUMBER(38, 0) NOT NULL" if column.endswith("_id") else self.rng.choice(DDL_TYPES[kind])
@@ -462,7 +466,7 @@ class CorpusWriter:
                 ddl_type += " DEFAULT CURRENT_TIMESTAMP()"
             lines.append(f"    {column} {ddl_type}{',' if index < len(columns) - 1 else ''}")
         lines.append(")")
-        self.tables["raw"].append(Relation(name, columns, "raw"))
+        self.tables["raw"].append(Relation(name, columns, entity))
         self.components.find(name)
         self.write("raw", name, [lines], f"raw {entity} as loaded by the ingestion pipeline")
 
@@ -491,11 +495,10 @@ class CorpusWriter:
             partners = [] if single else partners[-1:]
         query, columns = {"chain": self.builder.cte_chain, "star": self.builder.star_query,
                           "aggregate": self.builder.joined_aggregate}[shape](primary, partners)
-        entity = primary.name.split(".")[-1].split("_")[-2]
-        name = f"{layer}.{self.rng.choice(prefixes)}_{entity}_{self.sequence:05d}"
+        name = f"{layer}.{self.rng.choice(prefixes)}_{primary.entity}_{self.sequence:05d}"
         kind = "VIEW" if shape == "star" or self.rng.random() < 0.3 else "TABLE"
         statements = [[f"CREATE OR REPLACE {kind} {name} AS", *query]]
-        target = Relation(name, columns, layer)
+        target = Relation(name, columns, primary.entity)
         if kind == "TABLE" and self.rng.random() < 0.2:
             backfill = self.builder.insert(target, self.pick(partner_pool))
             if backfill is not None:

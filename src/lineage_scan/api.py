@@ -43,20 +43,9 @@ def sql_column_lineage(
 def dedupe_edges(edges: list[ColumnEdge]) -> list[ColumnEdge]:
     """One edge per (source, target, kind), keeping the earliest location; sorted."""
     best: dict[tuple, ColumnEdge] = {}
-    for edge in sorted(edges, key=_edge_order):
+    for edge in sorted(edges, key=ColumnEdge.sort_key):
         best.setdefault((edge.source, edge.target, edge.kind), edge)
-    return sorted(best.values(), key=_edge_order)
-
-
-def _edge_order(edge: ColumnEdge) -> tuple:
-    location = edge.location
-    return (
-        str(edge.source),
-        str(edge.target),
-        edge.kind.value,
-        edge.certainty.rank,
-        (location.path, location.start_line, location.start_col) if location else ("", 0, 0),
-    )
+    return sorted(best.values(), key=ColumnEdge.sort_key)
 
 
 @dataclass

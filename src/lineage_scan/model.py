@@ -106,6 +106,21 @@ class ColumnEdge:
     def __str__(self) -> str:
         return f"{self.source} -> {self.target} : {self.kind.value} ({self.certainty.value})"
 
+    def sort_key(self) -> tuple:
+        """A total, hash-seed-independent order: source, target, kind, certainty, location."""
+        location = self.location
+        return (
+            str(self.source),
+            str(self.target),
+            self.kind.value,
+            self.certainty.rank,
+            (location.path, location.start_line, location.start_col, location.end_line, location.end_col)
+            if location
+            else ("", 0, 0, 0, 0),
+            self.candidates,
+            self.excluded,
+        )
+
 
 class RelationKind(str, Enum):
     TABLE = "table"

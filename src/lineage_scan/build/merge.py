@@ -43,7 +43,7 @@ def build_graph(fragments: list[Fragment], declared: SchemaRegistry | None = Non
             graph.add_relation(relation.name, relation.kind, relation.location, produced=True, declared=relation.declared)
         for use in fragment.reads:
             graph.add_dependency(rename.get(use.source, use.source), use.target, use.location)
-    for edge in sorted(edges, key=lambda e: (str(e.source), str(e.target), e.kind.value, e.certainty.rank)):
+    for edge in sorted(edges, key=ColumnEdge.sort_key):
         graph.add_edge(edge)
     for name, cols in sorted(columns.items()):
         if graph.has_relation(name):

@@ -173,7 +173,7 @@ def _analyse_statement(
         return
     result.relations.extend(lineage.relations)
     result.reads.extend(lineage.reads)
-    result.edges.extend(lineage.edges)
+    result.edges.extend(sorted(lineage.edges, key=ColumnEdge.sort_key))
     for note in lineage.notes:
         location = locator.span(note.span or (raw.start, raw.end))
         assert location is not None
