@@ -32,8 +32,8 @@ class Names:
     def table(self, table: exp.Table) -> str:
         """The dotted, normalised name of a table reference, with configured defaults applied."""
         parts = [self.ident(p) for p in table.parts if isinstance(p, exp.Identifier)]
-        if not parts:
-            return table.sql(dialect=self.dialect)
+        if not parts:  # a table function (`read_parquet('x.parquet')`): named by its call
+            return table.this.sql(dialect=self.dialect) if table.this else table.sql(dialect=self.dialect)
         if len(parts) == 1 and self.default_db:
             parts.insert(0, self.default_db)
         if len(parts) == 2 and self.default_catalog:

@@ -134,8 +134,15 @@ class QueryLineage:
         return result
 
     def _udtf_outputs(self, scope: Scope) -> list[Output]:
-        """UNNEST / FLATTEN / explode: every output derives from the columns of the arguments."""
+        """UNNEST / FLATTEN / explode: every output derives from the columns of the arguments.
+
+        A `LATERAL (SELECT ...)` subquery is a UDTF scope too; its outputs are the subquery's.
+        """
         expression = scope.expression
+        if isinstance(expression, exp.Lateral) and isinstance(expression.this, exp.Subquery):
+            inner = self._scope_of.get(id(expression.this.this))
+            if inner is not None:
+                return self._scope_outputs(inner)
         leaves = frozenset(
             leaf.under(TRANSFORM, None, None)
             for column in _columns_in(expression, self._scope_of)

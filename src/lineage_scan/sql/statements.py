@@ -184,19 +184,27 @@ class StatementAnalyser:
         name = self.names.table(target_table)
         projections: list[exp.Expr] = []
         assigned: list[tuple[str, int, int | None]] = []  # (target column, projection, condition projection)
+        star_conditions: list[int | None] = []  # `UPDATE SET *` / `INSERT *` clauses
         whens = merge.args.get("whens")
         for when in whens.expressions if whens is not None else []:
             then = when.args.get("then")
+            star = _is_star_clause(then)
             pairs = self._merge_assignments(then)
-            if not pairs:
+            if not pairs and not star:
                 continue
             condition_index = None
             if when.args.get("condition") is not None:
                 condition_index = len(projections)
                 projections.append(exp.alias_(when.args["condition"], f"__ls_cond_{condition_index}", copy=False))
+            if star:
+                star_conditions.append(condition_index)
             for column, value in pairs:
                 assigned.append((column, len(projections), condition_index))
                 projections.append(exp.alias_(value, f"__ls_set_{len(projections)}", copy=False))
+        if star_conditions:  # last, so that its expansion is the tail of the outputs
+            using_alias = exp.to_identifier(merge.args["using"].alias_or_name)
+            assigned.extend((STAR, len(projections), condition) for condition in star_conditions)
+            projections.append(exp.Column(this=exp.Star(), table=using_alias))
         if not projections:
             return
         target_copy = target_table.copy()
@@ -350,16 +358,18 @@ class StatementAnalyser:
         result.notes.extend(engine.notes)
         target = Target(name, RelationKind.TABLE, node_span(table))
         for column, index, condition in assigned:
-            output = outputs[index]
-            leaves = set(output.leaves)
+            # A star assignment sets every column of the source, by name: the tail of the outputs.
+            pairs = [(o.name, o) for o in outputs[index:]] if column == STAR else [(column, outputs[index])]
+            filters = set()
             if condition is not None:
-                leaves |= {
+                filters = {
                     leaf.under(BARE, EdgeKind.FILTER, outputs[condition].span)
                     for leaf in outputs[condition].leaves
                     if leaf.indirect is None
                 }
-            for leaf in leaves:
-                result.edges.append(self._edge(target, column, output, leaf))
+            for target_column, output in pairs:
+                for leaf in output.leaves | filters:
+                    result.edges.append(self._edge(target, target_column, output, leaf))
         result.relations.append(RelationDef(name, RelationKind.TABLE, self.locate(target.span), None))
         self._record_reads([t for t in engine.reads(select) if self.names.table(t) != name], name, result)
 
@@ -383,3 +393,10 @@ class StatementAnalyser:
     def _record_reads(self, tables: list[exp.Table], target: str, result: StatementLineage) -> None:
         for table in tables:
             result.reads.append(RelationUse(self.names.table(table), target, self.locate(node_span(table))))
+
+
+def _is_star_clause(then: exp.Expr | None) -> bool:
+    """Databricks `WHEN MATCHED THEN UPDATE SET *` / `WHEN NOT MATCHED THEN INSERT *`."""
+    if isinstance(then, exp.Update):
+        return any(isinstance(e, exp.Star) for e in then.expressions)
+    return isinstance(then, exp.Insert) and isinstance(then.this, exp.Star)
