@@ -151,6 +151,11 @@ def analyse_script(
             result.statements_failed += 1
             result.diagnostics.append(_parse_diagnostic(locator, raw, error))
             continue
+        except RecursionError:
+            result.statements_failed += 1
+            message = "cannot parse statement: nested too deeply"
+            result.diagnostics.append(_diagnostic(locator, (raw.start, raw.start), message, Severity.ERROR, "LS901"))
+            continue
         for statement in parsed:
             if statement is None:
                 continue
@@ -161,9 +166,9 @@ def analyse_script(
 def _analyse_statement(
     statement: exp.Expr, raw: RawStatement, analyser: StatementAnalyser, locator: Locator, result: ScriptLineage
 ) -> None:
-    statement = normalize_identifiers(statement, dialect=analyser.names.dialect)
     line = locator.point(raw.start)[0]
     try:
+        statement = normalize_identifiers(statement, dialect=analyser.names.dialect)
         lineage = analyser.analyse(statement, line)
     except (QueryError, RecursionError) as error:
         result.statements_failed += 1
