@@ -7,6 +7,7 @@ import os
 import re
 
 from conftest import EXAMPLE_REPO, REPO_ROOT
+
 from lineage_scan import scan
 from lineage_scan.report.json import render_json
 

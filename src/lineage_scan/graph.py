@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from lineage_scan.model import DIRECT_KINDS, Certainty, ColumnEdge, ColumnRef, EdgeKind, Location, RelationKind
+from lineage_scan.model import DIRECT_KINDS, Certainty, ColumnEdge, ColumnRef, Location, RelationKind
 
 RelationNode = tuple[str, str]
 ColumnNode = tuple[str, str, str]
@@ -196,10 +196,6 @@ class LineageGraph:
         node = column_node(column.table or "?", column.column)
         own = [column] if node in self.nx else []
         return sorted({*up, *down, *own})
-
-    def edge_kinds(self, source: ColumnRef, target: ColumnRef) -> list[EdgeKind]:
-        data = self.nx.get_edge_data(column_node(source.table or "?", source.column), column_node(target.table or "?", target.column))
-        return sorted((d["kind"] for d in (data or {}).values()), key=lambda k: k.value)
 
     def _column_view(self, direct_only: bool) -> nx.MultiDiGraph:
         def keep_edge(u, v, key) -> bool:

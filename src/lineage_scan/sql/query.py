@@ -21,6 +21,7 @@ from lineage_scan.sql.pivot import pivot_outputs
 from lineage_scan.sql.query_types import AGGREGATE, BARE, EMPTY, TRANSFORM, Leaf, Leaves, Output, Span
 from lineage_scan.sql.schema import SchemaRegistry
 
+
 @dataclass(frozen=True)
 class Note:
     """Something the engine could not settle, reported as a diagnostic with ``code``.

@@ -221,7 +221,7 @@ class StatementAnalyser:
         if isinstance(then, exp.Insert):
             columns = then.this.expressions if isinstance(then.this, exp.Tuple) else []
             values = then.expression.expressions if isinstance(then.expression, exp.Tuple) else []
-            return [(self._target_column_name(c), v) for c, v in zip(columns, values)]
+            return [(self._target_column_name(c), v) for c, v in zip(columns, values, strict=False)]
         return []
 
     def _assignment(self, eq: exp.EQ) -> tuple[str, exp.Expr]:
@@ -322,7 +322,7 @@ class StatementAnalyser:
             if len(outputs) != len(target.columns):
                 message = f"{target.name}: {len(outputs)} values for {len(target.columns)} columns"
                 result.notes.append(Note(message, target.span, COLUMN_COUNT))
-            return list(zip(target.columns, outputs))
+            return list(zip(target.columns, outputs, strict=False))
         return [(o.name, o) for o in outputs]
 
     def _edge(self, target: Target, column: str, output: Output, leaf: Leaf) -> ColumnEdge:
