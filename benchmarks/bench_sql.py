@@ -129,6 +129,7 @@ def measure_parse(root: Path) -> Measurement:
     result.seconds = time.perf_counter() - start
     result.peak_rss_mb = peak_rss_mb()
     result.files = len(files)
+    result.notes = [f"{result.failures} of {result.files} files failed to parse"]
     return result
 
 
@@ -186,11 +187,14 @@ def environment() -> list[str]:
             return "not installed"
 
     compiled = "yes" if sqlglot.parser.__file__.endswith(".so") else "no"
-    return [
-        f"python {platform.python_version()} ({platform.python_implementation()}), {os.cpu_count()} CPUs, {platform.platform()}",
-        f"lineage-scan {lineage_scan.__version__}, sqlglot {sqlglot.__version__} (compiled sqlglotc in use: {compiled}), "
-        f"sqllineage {installed('sqllineage')}, sqlfluff {installed('sqlfluff')}",
+    python = f"python {platform.python_version()} ({platform.python_implementation()})"
+    tools = [
+        f"lineage-scan {lineage_scan.__version__}",
+        f"sqlglot {sqlglot.__version__} (compiled sqlglotc in use: {compiled})",
+        f"sqllineage {installed('sqllineage')}",
+        f"sqlfluff {installed('sqlfluff')}",
     ]
+    return [f"{python}, {os.cpu_count()} CPUs, {platform.platform()}", ", ".join(tools)]
 
 
 def report(corpus: Corpus, measurements: dict[str, Measurement], kept: bool) -> str:
@@ -212,7 +216,8 @@ def report(corpus: Corpus, measurements: dict[str, Measurement], kept: bool) -> 
                          f"{m.import_rss_mb:.0f}", f"{m.peak_rss_mb:.0f}"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for row in rows:
-        lines.append("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))))
+        figures = [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
+        lines.append("  ".join([row[0].ljust(widths[0]), *figures]))
     lines.append("")
     scan, parse, lineage = (measurements.get(k) for k in KINDS)
     if scan and parse and scan.error is None and parse.error is None:

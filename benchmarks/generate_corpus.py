@@ -139,7 +139,7 @@ def render_select(
 
 def derived_name(column: str, suffix: str) -> str:
     """`amount_sum` from `amount`; at most two words of the source name are kept, so names stay short."""
-    return "_".join(column.split("_")[:2] + [suffix])
+    return "_".join([*column.split("_")[:2], suffix])
 
 
 class StatementBuilder:
@@ -178,8 +178,9 @@ class StatementBuilder:
                   (f"{ref} / NULLIF({other_ref}, 0)", NUM, "ratio"), (f"ABS({ref} - {other_ref})", NUM, "diff")),
             STR: ((f"UPPER(TRIM({ref}))", STR, "norm"), (f"COALESCE({ref}, 'unknown')", STR, "filled"),
                   (f"CONCAT({ref}, '-', {other_ref})", STR, "key"), (f"SUBSTR({ref}, 1, 3)", STR, "prefix")),
-            TS: ((f"DATE_TRUNC('month', {ref})", TS, "month"), (f"DATEDIFF('day', {ref}, CURRENT_TIMESTAMP())", NUM, "age_days"),
-                 (f"TO_DATE({ref})", TS, "date"), (f"DATEADD('day', 7, {ref})", TS, "next_week")),
+            TS: ((f"DATE_TRUNC('month', {ref})", TS, "month"), (f"TO_DATE({ref})", TS, "date"),
+                 (f"DATEDIFF('day', {ref}, CURRENT_TIMESTAMP())", NUM, "age_days"),
+                 (f"DATEADD('day', 7, {ref})", TS, "next_week")),
             BOOL: ((f"IFF({ref}, 1, 0)", NUM, "flag"), (f"COALESCE({ref}, FALSE)", BOOL, "filled")),
         }[kind]
         return self.rng.choice(options)
@@ -188,14 +189,14 @@ class StatementBuilder:
         """(CASE expression, output type, name suffix) over ``column``."""
         ref, kind = f"{alias}.{column}", relation.columns[column]
         if kind == NUM:
-            return (f"CASE WHEN {ref} >= 1000 THEN 'high' WHEN {ref} >= 100 THEN 'medium' "
-                    f"WHEN {ref} > 0 THEN 'low' ELSE 'none' END", STR, "band")
+            branches = f"WHEN {ref} >= 1000 THEN 'high' WHEN {ref} >= 100 THEN 'medium' WHEN {ref} > 0 THEN 'low'"
+            return f"CASE {branches} ELSE 'none' END", STR, "band"
         if kind == STR:
-            return (f"CASE WHEN {ref} IN ({self.literals()}) THEN 'group_a' "
-                    f"WHEN {ref} IS NULL THEN 'missing' ELSE 'other' END", STR, "group")
+            branches = f"WHEN {ref} IN ({self.literals()}) THEN 'group_a' WHEN {ref} IS NULL THEN 'missing'"
+            return f"CASE {branches} ELSE 'other' END", STR, "group"
         if kind == TS:
-            return (f"CASE WHEN {ref} >= DATEADD('day', -30, CURRENT_TIMESTAMP()) THEN 'recent' "
-                    f"ELSE 'old' END", STR, "recency")
+            recent = f"{ref} >= DATEADD('day', -30, CURRENT_TIMESTAMP())"
+            return f"CASE WHEN {recent} THEN 'recent' ELSE 'old' END", STR, "recency"
         numbers = relation.values(NUM)
         if numbers:
             amount = f"{alias}.{self.rng.choice(numbers)}"
@@ -294,7 +295,8 @@ class StatementBuilder:
             )))
         names = [projection.add(expression, label, NUM) for expression, label in windows]
         qualify = f"{names[0]} = 1" if self.rng.random() < 0.2 else None
-        return render_select(projection, f"{source.name} AS {alias}", qualify=qualify), Relation(name, projection.columns)
+        body = render_select(projection, f"{source.name} AS {alias}", qualify=qualify)
+        return body, Relation(name, projection.columns)
 
     def case_step(self, name: str, source: Relation, alias: str = "c") -> tuple[list[str], Relation]:
         projection = Projection()
@@ -349,8 +351,10 @@ class StatementBuilder:
             projection = Projection()
             projection.star("t", primary)
             partner = partners[0]
-            for column in self.rng.sample(partner.values(), min(len(partner.values()), self.rng.randint(1, 4))):
-                projection.add(f"p.{column}", column if column not in projection.columns else f"{column}_p", partner.columns[column])
+            values = partner.values()
+            for column in self.rng.sample(values, min(len(values), self.rng.randint(1, 4))):
+                target = column if column not in projection.columns else f"{column}_p"
+                projection.add(f"p.{column}", target, partner.columns[column])
             joins = [f"LEFT JOIN {partner.name} AS p", f"    ON p.{MAIN_KEY} = t.{MAIN_KEY}"]
             return render_select(projection, f"{primary.name} AS t", joins=joins), projection.columns
         projection = Projection()
@@ -414,7 +418,7 @@ class UnionFind:
 
 def layer_sizes(files: int) -> list[tuple[str, int]]:
     """How many files each layer gets: ~15% raw, the rest split between the derived layers."""
-    raw = max(1, round(files * 0.15)) if files > 1 else files
+    raw = max(1, round(files * 0.15))
     rest = files - raw
     sizes = [("raw", raw)]
     remaining = rest
@@ -455,9 +459,8 @@ class CorpusWriter:
         columns: dict[str, str] = {MAIN_KEY: NUM}
         columns.update({k: NUM for k in self.rng.sample(KEY_POOL, self.rng.randint(1, 3))})
         width = self.rng.randint(10, 40)
-        kinds, weights = zip(*TYPE_WEIGHTS.items())
         while len(columns) < width:
-            kind = self.rng.choices(kinds, weights)[0]
+            kind = self.rng.choices(list(TYPE_WEIGHTS), list(TYPE_WEIGHTS.values()))[0]
             columns[fresh_name(self.rng.choice(VOCABULARY[kind]), columns)] = kind
         lines = [f"CREATE TABLE IF NOT EXISTS {name} ("]
         for index, (column, kind) in enumerate(columns.items()):
