@@ -70,11 +70,12 @@ class LineageGraph:
             data["locations"].append(location)
 
     def add_column(self, relation: str, column: str) -> None:
-        self.add_relation(relation)
         node = column_node(relation, column)
-        if node not in self.nx:
-            self.nx.add_node(node)
-            self.nx.nodes[relation_node(relation)]["columns"].append(column)
+        if node in self.nx:
+            return
+        self.add_relation(relation)
+        self.nx.add_node(node)
+        self.nx.nodes[relation_node(relation)]["columns"].append(column)
 
     def add_edge(self, edge: ColumnEdge) -> None:
         """Add a column edge; an ambiguous source is linked from each candidate table."""

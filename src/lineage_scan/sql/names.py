@@ -21,13 +21,19 @@ class Names:
         self._upper = dialect.normalization_strategy == NormalizationStrategy.UPPERCASE
 
     def ident(self, node: exp.Identifier | str) -> str:
-        """The normalised text of an identifier (or of a plain name, taken as unquoted)."""
+        """The display text of an identifier.
+
+        An Identifier is taken from a statement that `normalize_identifiers` already processed (so it
+        keeps the case-sensitivity its position gives it); a plain string (config, schema file) is
+        normalised here as an unquoted name.
+        """
         if isinstance(node, str):
-            node = exp.to_identifier(node)
-        name = self.dialect.normalize_identifier(node.copy()).name
-        if self._upper and name == name.upper():
-            return name.lower()
-        return name
+            return self.display(self.dialect.normalize_identifier(exp.to_identifier(node)).name)
+        return self.display(node.name)
+
+    def display(self, name: str) -> str:
+        """An already-normalised name as shown: upper-folding dialects are shown lower-case."""
+        return name.lower() if self._upper and name.isupper() else name
 
     def table(self, table: exp.Table) -> str:
         """The dotted, normalised name of a table reference, with configured defaults applied."""

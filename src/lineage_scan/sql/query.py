@@ -66,6 +66,8 @@ class QueryLineage:
         self.schema = schema
         self._outputs: dict[int, list[Output]] = {}
         self._indirect: dict[int, Leaves] = {}
+        self._direct: dict[int, list[Output]] = {}
+        self._aliases: dict[int, dict[str, Leaves]] = {}
         self._in_progress: set[int] = set()
         self._scope_of: dict[int, Scope] = {}
         self.notes: list[Note] = []
@@ -164,20 +166,27 @@ class QueryLineage:
         return names
 
     def _select_outputs(self, scope: Scope) -> list[Output]:
-        select: exp.Select = scope.expression
         indirect = self._indirect_of(scope)
-        result: list[Output] = []
-        aliases: dict[str, Leaves] = {}
-        for projection in select.expressions:
-            if _is_star(projection):
-                for out in self._expand_star(scope, projection):
-                    result.append(Output(out.name, out.leaves | indirect, out.span))
-                continue
-            name = self._output_name(projection)
-            direct = self._expression_leaves(scope, projection, aliases)
-            aliases.setdefault(name, direct)
-            result.append(Output(name, direct | indirect, node_span(projection)))
-        return result
+        return [Output(out.name, out.leaves | indirect, out.span) for out in self._direct_outputs(scope)]
+
+    def _direct_outputs(self, scope: Scope) -> list[Output]:
+        """A SELECT's outputs with their direct leaves only (stars expanded), memoised."""
+        key = id(scope.expression)
+        if key not in self._direct:
+            result: list[Output] = []
+            aliases: dict[str, Leaves] = {}
+            for projection in scope.expression.expressions:
+                if _is_star(projection):
+                    result.extend(self._expand_star(scope, projection))
+                    continue
+                name = self._output_name(projection)
+                direct = self._expression_leaves(scope, projection, aliases)
+                if isinstance(projection, exp.Alias):
+                    aliases.setdefault(name, direct)  # later projections may use it (lateral alias)
+                result.append(Output(name, direct, node_span(projection)))
+            self._direct[key] = result
+            self._aliases[key] = aliases
+        return self._direct[key]
 
     def _output_name(self, projection: exp.Expr) -> str:
         if isinstance(projection, exp.Alias):
@@ -185,9 +194,9 @@ class QueryLineage:
         if isinstance(projection, exp.Column) and isinstance(projection.this, exp.Identifier):
             return self.names.ident(projection.this)
         if isinstance(projection, exp.Dot):
-            return self.names.ident(exp.to_identifier(projection.name)) if projection.name else STAR
+            return self.names.display(projection.name) if projection.name else STAR
         name = projection.alias_or_name
-        return self.names.ident(name) if name else projection.sql()[:64]
+        return self.names.display(name) if name else projection.sql(dialect=self.names.dialect)[:64]
 
     # ----------------------------------------------------------------- stars
     def _expand_star(self, scope: Scope, projection: exp.Expr) -> Iterator[Output]:
@@ -224,7 +233,7 @@ class QueryLineage:
     def _star_arg_name(self, node: exp.Expr) -> str:
         if isinstance(node, exp.Column):
             return self.names.column(node)
-        return self.names.ident(node.name)
+        return self.names.display(node.name)
 
     def _star_sources(self, scope: Scope, qualifier: str | None) -> list[tuple[str, exp.Table | Scope]]:
         selected = scope.selected_sources
@@ -349,12 +358,8 @@ class QueryLineage:
 
     def _projection_aliases(self, scope: Scope) -> dict[str, Leaves]:
         """Output alias -> direct leaves, for alias references in GROUP BY/HAVING/QUALIFY/ORDER BY."""
-        aliases: dict[str, Leaves] = {}
-        for projection in scope.expression.expressions:
-            if isinstance(projection, exp.Alias):
-                name = self.names.ident(projection.args["alias"])
-                aliases.setdefault(name, self._expression_leaves(scope, projection, aliases))
-        return aliases
+        self._direct_outputs(scope)
+        return self._aliases[id(scope.expression)]
 
     def _clause(
         self, scope: Scope, node: exp.Expr | None, kind: EdgeKind, aliases: dict[str, Leaves], prefer_source: bool = False

@@ -28,8 +28,13 @@ class Leaf:
     def under(self, level: int, indirect: EdgeKind | None, span: Span | None) -> Leaf:
         """This leaf seen through one more hop that uses it at ``level``/``indirect``."""
         if indirect is not None:
-            return replace(self, indirect=indirect, span=span or self.span)
-        return replace(self, level=max(self.level, level))
+            if indirect == self.indirect and (span is None or span == self.span):
+                return self
+            return Leaf(self.table, self.column, self.level, indirect, self.certainty, self.candidates, self.excluded,
+                        span or self.span)
+        if level <= self.level:
+            return self
+        return Leaf(self.table, self.column, level, self.indirect, self.certainty, self.candidates, self.excluded, self.span)
 
     def weakened(self, certainty: Certainty) -> Leaf:
         return replace(self, certainty=self.certainty.weakest(certainty))

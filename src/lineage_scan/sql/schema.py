@@ -56,7 +56,7 @@ def registry_from_mapping(mapping: Mapping[str, object], names: Names) -> Schema
     registry = SchemaRegistry()
     for table, columns in _flatten(mapping, ()):
         parsed = exp.to_table(table, dialect=names.dialect)
-        normalised = ".".join(names.ident(p) for p in parsed.parts if isinstance(p, exp.Identifier)) or table
+        normalised = ".".join(names.ident(p.name) for p in parsed.parts if isinstance(p, exp.Identifier)) or table
         registry.set(normalised, (names.ident(str(column)) for column in columns))
     return registry
 

@@ -41,6 +41,7 @@ class Locator:
     def __init__(self, path: str, text: str):
         self.path = path
         self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self._cache: dict[Span, Location] = {}
 
     def point(self, offset: int) -> tuple[int, int]:
         line = bisect.bisect_right(self._starts, offset) - 1
@@ -49,9 +50,12 @@ class Locator:
     def span(self, span: Span | None) -> Location | None:
         if span is None:
             return None
-        start_line, start_col = self.point(span[0])
-        end_line, end_col = self.point(span[1])
-        return Location(self.path, start_line, start_col, end_line, end_col)
+        location = self._cache.get(span)
+        if location is None:
+            start_line, start_col = self.point(span[0])
+            end_line, end_col = self.point(span[1])
+            location = self._cache[span] = Location(self.path, start_line, start_col, end_line, end_col)
+        return location
 
 
 @dataclass

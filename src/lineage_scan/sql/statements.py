@@ -232,7 +232,7 @@ class StatementAnalyser:
             return self.names.column(node)
         if isinstance(node, exp.Identifier):
             return self.names.ident(node)
-        return self.names.ident(node.name)
+        return self.names.display(node.name)
 
     def _update(self, update: exp.Update, result: StatementLineage) -> None:
         table = update.this
