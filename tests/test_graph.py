@@ -70,3 +70,27 @@ def test_relation_and_column_names_never_collide() -> None:
     assert graph.relations() == ["a.b", "a.b.c", "x"]
     assert graph.columns_of("a.b") == ("c",)
     assert graph.columns_of("a.b.c") == ()
+
+
+def test_tasks_models_and_metadata() -> None:
+    from lineage_scan.model import ColumnMeta, MLModelDef, RelationMeta, TaskDef
+
+    graph = graph_of(("raw.orders.amount", "feat.x.total", EdgeKind.AGGREGATE))
+    graph.add_task(TaskDef("airflow:etl.load", "airflow_task", "load", writes=("raw.orders",)))
+    graph.add_task(TaskDef("airflow:etl.build", "airflow_task", "build", reads=("raw.orders",), writes=("feat.x",),
+                           upstream=("airflow:etl.load",)))
+    graph.add_ml_model(MLModelDef("python:train.py:model", "model", features=(col("feat.x.total"),),
+                                  target=col("feat.x.label")))
+    graph.add_metadata(RelationMeta("feat.x", description="features", owners=("@ml",),
+                                    columns=(ColumnMeta("total", description="sum of orders", tests=("not_null",)),)))
+    graph.add_metadata(RelationMeta("feat.x", description="ignored: first wins", owners=("@data",)))
+    build = next(t for t in graph.tasks() if t.name == "build")
+    assert (build.reads, build.writes, build.upstream) == (("raw.orders",), ("feat.x",), ("airflow:etl.load",))
+    (model,) = graph.ml_models()
+    assert model.target == col("feat.x.label")
+    info = graph.relation("feat.x")
+    assert (info.description, info.owners) == ("features", ("@data", "@ml"))
+    assert graph.column_meta(col("feat.x.total")).tests == ("not_null",)
+    # model edges are not column lineage
+    assert graph.downstream(col("feat.x.total")) == []
+    assert graph.upstream(col("feat.x.total")) == [col("raw.orders.amount")]

@@ -1,10 +1,12 @@
 """`LineageGraph`: relations and columns as nodes of a networkx MultiDiGraph, with typed queries.
 
-Node keys are tuples, so relation and column names can never collide:
-``("relation", name)`` and ``("column", relation, column)``. Column-to-column edges are keyed by
-their kind (one edge per source, target and kind); relation-to-relation edges (``"reads"``) record
-that a relation is computed from another even where no column edge says so (an INSERT ... VALUES,
-an unexpandable star).
+Node keys are tuples, so names of different node types can never collide:
+``("relation", name)``, ``("column", relation, column)``, ``("task", id)`` and ``("model", id)``.
+Column-to-column edges are keyed by their kind (one edge per source, target and kind);
+relation-to-relation edges (``"reads"``) record that a relation is computed from another even where
+no column edge says so (an INSERT ... VALUES, an unexpandable star). Tasks read (``"read"``) and
+write (``"write"``) relations and depend on other tasks (``"depends_on"``); ML models take columns
+as ``"feature"`` or ``"target"``.
 """
 
 from __future__ import annotations
@@ -15,11 +17,24 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from lineage_scan.model import DIRECT_KINDS, Certainty, ColumnEdge, ColumnRef, Location, RelationKind
+from lineage_scan.model import (
+    DIRECT_KINDS,
+    Certainty,
+    ColumnEdge,
+    ColumnMeta,
+    ColumnRef,
+    Location,
+    MLModelDef,
+    RelationKind,
+    RelationMeta,
+    TaskDef,
+)
 
 RelationNode = tuple[str, str]
 ColumnNode = tuple[str, str, str]
 RELATION_DEPENDENCY = "reads"
+TASK_READ, TASK_WRITE, TASK_DEPENDENCY = "read", "write", "depends_on"
+FEATURE, TARGET = "feature", "target"
 
 
 def relation_node(name: str) -> RelationNode:
@@ -28,6 +43,14 @@ def relation_node(name: str) -> RelationNode:
 
 def column_node(relation: str, column: str) -> ColumnNode:
     return ("column", relation, column)
+
+
+def task_node(task_id: str) -> tuple[str, str]:
+    return ("task", task_id)
+
+
+def model_node(model_id: str) -> tuple[str, str]:
+    return ("model", model_id)
 
 
 @dataclass(frozen=True)
@@ -41,6 +64,11 @@ class RelationInfo:
     locations: tuple[Location, ...]
     produced: bool
     """True when some file in the repository writes or declares it."""
+    description: str | None = None
+    owners: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    tests: tuple[str, ...] = ()
+    attributes: tuple[tuple[str, str], ...] = ()
 
 
 class LineageGraph:
@@ -92,6 +120,50 @@ class LineageGraph:
                                  candidates=edge.candidates)
             self.add_dependency(source.table, edge.target.table or "?", edge.location)
 
+    def add_metadata(self, meta: RelationMeta) -> None:
+        """Merge documentation onto a relation and its columns (first description wins; sets unite)."""
+        self.add_relation(meta.relation)
+        data = self.nx.nodes[relation_node(meta.relation)]
+        if meta.description and not data.get("description"):
+            data["description"] = meta.description
+        for key in ("owners", "tags", "tests"):
+            data[key] = tuple(sorted({*data.get(key, ()), *getattr(meta, key)}))
+        data["attributes"] = tuple(sorted({**dict(meta.attributes), **dict(data.get("attributes", ()))}.items()))
+        for column in meta.columns:
+            self.add_column(meta.relation, column.name)
+            self._merge_column_meta(self.nx.nodes[column_node(meta.relation, column.name)], column)
+
+    @staticmethod
+    def _merge_column_meta(data: dict, column: ColumnMeta) -> None:
+        for key in ("description", "data_type"):
+            if getattr(column, key) and not data.get(key):
+                data[key] = getattr(column, key)
+        for key in ("tests", "tags"):
+            data[key] = tuple(sorted({*data.get(key, ()), *getattr(column, key)}))
+
+    def add_task(self, task: TaskDef) -> None:
+        node = task_node(task.id)
+        self.nx.add_node(node, kind=task.kind, name=task.name, location=task.location, attributes=task.attributes)
+        for relation in task.reads:
+            self.add_relation(relation)
+            self.nx.add_edge(relation_node(relation), node, key=TASK_READ)
+        for relation in task.writes:
+            self.add_relation(relation)
+            self.nx.add_edge(node, relation_node(relation), key=TASK_WRITE)
+        for upstream in task.upstream:
+            self.nx.add_edge(task_node(upstream), node, key=TASK_DEPENDENCY)
+
+    def add_ml_model(self, model: MLModelDef) -> None:
+        node = model_node(model.id)
+        self.nx.add_node(node, name=model.name, location=model.location, estimator=model.estimator,
+                         attributes=model.attributes, features=model.features, target=model.target)
+        for feature in model.features:
+            self.add_column(feature.table or "?", feature.column)
+            self.nx.add_edge(column_node(feature.table or "?", feature.column), node, key=FEATURE)
+        if model.target is not None:
+            self.add_column(model.target.table or "?", model.target.column)
+            self.nx.add_edge(column_node(model.target.table or "?", model.target.column), node, key=TARGET)
+
     def add_dependency(self, source: str, target: str, location: Location | None) -> None:
         self.add_relation(source)
         self.add_relation(target)
@@ -112,7 +184,38 @@ class LineageGraph:
             declared=data["declared"],
             locations=tuple(sorted(data["locations"])),
             produced=data["produced"],
+            description=data.get("description"),
+            owners=data.get("owners", ()),
+            tags=data.get("tags", ()),
+            tests=data.get("tests", ()),
+            attributes=data.get("attributes", ()),
         )
+
+    def column_meta(self, column: ColumnRef) -> ColumnMeta:
+        data = self.nx.nodes[column_node(column.table or "?", column.column)]
+        return ColumnMeta(column.column, data.get("description"), data.get("data_type"),
+                          data.get("tests", ()), data.get("tags", ()))
+
+    # ----------------------------------------------------------------- tasks and ML models
+    def tasks(self) -> list[TaskDef]:
+        return sorted(self._task(node) for node in self.nx if node[0] == "task" and "kind" in self.nx.nodes[node])
+
+    def _task(self, node: tuple[str, str]) -> TaskDef:
+        data = self.nx.nodes[node]
+        reads = sorted(u[1] for u, _, key in self.nx.in_edges(node, keys=True) if key == TASK_READ)
+        writes = sorted(v[1] for _, v, key in self.nx.out_edges(node, keys=True) if key == TASK_WRITE)
+        upstream = sorted(u[1] for u, _, key in self.nx.in_edges(node, keys=True) if key == TASK_DEPENDENCY)
+        return TaskDef(node[1], data["kind"], data["name"], data["location"], tuple(reads), tuple(writes),
+                       tuple(upstream), data["attributes"])
+
+    def ml_models(self) -> list[MLModelDef]:
+        models = []
+        for node in self.nx:
+            if node[0] == "model":
+                data = self.nx.nodes[node]
+                models.append(MLModelDef(node[1], data["name"], data["location"], data["features"], data["target"],
+                                         data["estimator"], data["attributes"]))
+        return sorted(models)
 
     def has_relation(self, name: str) -> bool:
         return relation_node(name) in self.nx
@@ -130,7 +233,7 @@ class LineageGraph:
 
     def column_edges(self) -> Iterator[tuple[ColumnRef, ColumnRef, dict]]:
         for u, v, data in self.nx.edges(data=True):
-            if u[0] == "column":
+            if u[0] == "column" and v[0] == "column":
                 yield ColumnRef(u[1], u[2]), ColumnRef(v[1], v[2]), data
 
     def relation_edges(self) -> Iterator[tuple[str, str, dict]]:
@@ -173,9 +276,10 @@ class LineageGraph:
     def _column_neighbours(self, node: ColumnNode, forward: bool, direct_only: bool) -> Iterator[ColumnNode]:
         edges = self.nx.out_edges(node, data=True) if forward else self.nx.in_edges(node, data=True)
         for u, v, data in edges:
-            if direct_only and data["kind"] not in DIRECT_KINDS:
+            other = v if forward else u
+            if other[0] != "column" or (direct_only and data["kind"] not in DIRECT_KINDS):
                 continue
-            yield v if forward else u
+            yield other
 
     def paths(self, source: ColumnRef, target: ColumnRef, direct_only: bool = False, limit: int = 100) -> list[list[ColumnRef]]:
         """Simple paths of column edges from ``source`` to ``target`` (at most ``limit``), shortest first."""
@@ -200,7 +304,7 @@ class LineageGraph:
 
     def _column_view(self, direct_only: bool) -> nx.MultiDiGraph:
         def keep_edge(u, v, key) -> bool:
-            if u[0] != "column":
+            if u[0] != "column" or v[0] != "column":
                 return False
             return not direct_only or self.nx.edges[u, v, key]["kind"] in DIRECT_KINDS
 

@@ -126,7 +126,13 @@ class RelationKind(str, Enum):
     TABLE = "table"
     VIEW = "view"
     TEMPORARY = "temporary"
+    EPHEMERAL = "ephemeral"
     QUERY = "query"
+    SOURCE = "source"
+    SEED = "seed"
+    SNAPSHOT = "snapshot"
+    FILE = "file"
+    DATASET = "dataset"
     EXTERNAL = "external"
 
 
@@ -169,6 +175,65 @@ class Diagnostic:
     subject: str | None = None
 
 
+@dataclass(frozen=True, order=True)
+class ColumnMeta:
+    """Documentation and tests of one column (dbt YAML, comments)."""
+
+    name: str
+    description: str | None = None
+    data_type: str | None = None
+    tests: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, order=True)
+class RelationMeta:
+    """Documentation, ownership and tests of a relation, merged onto its graph node.
+
+    ``attributes`` holds extra sorted key/value pairs (materialisation, dbt unique id, `meta`...).
+    """
+
+    relation: str
+    location: Location | None = None
+    description: str | None = None
+    owners: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    tests: tuple[str, ...] = ()
+    columns: tuple[ColumnMeta, ...] = ()
+    attributes: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, order=True)
+class TaskDef:
+    """A unit of work that reads and writes relations: a dbt model, an Airflow task, a Python job.
+
+    ``id`` is unique across the repository (`airflow:<dag>.<task>`, `dbt:<project>.<model>`,
+    `python:<path>:<function>`); ``upstream`` lists the ids of tasks it depends on.
+    """
+
+    id: str
+    kind: str
+    name: str
+    location: Location | None = None
+    reads: tuple[str, ...] = ()
+    writes: tuple[str, ...] = ()
+    upstream: tuple[str, ...] = ()
+    attributes: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, order=True)
+class MLModelDef:
+    """A trained model (a `fit(X, y)` call, a dbt `ml` exposure): its feature and target columns."""
+
+    id: str
+    name: str
+    location: Location | None = None
+    features: tuple[ColumnRef, ...] = ()
+    target: ColumnRef | None = None
+    estimator: str | None = None
+    attributes: tuple[tuple[str, str], ...] = ()
+
+
 @dataclass
 class Fragment:
     """What one parser learnt from one file (or one dbt project): the unit the build merges."""
@@ -179,5 +244,8 @@ class Fragment:
     reads: list[RelationUse] = field(default_factory=list)
     edges: list[ColumnEdge] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    metadata: list[RelationMeta] = field(default_factory=list)
+    tasks: list[TaskDef] = field(default_factory=list)
+    ml_models: list[MLModelDef] = field(default_factory=list)
     statements: int = 0
     statements_failed: int = 0

@@ -24,6 +24,8 @@ def build_graph(fragments: list[Fragment], declared: SchemaRegistry | None = Non
     referenced = {use.source for f in fragments for use in f.reads}
     referenced |= {e.source.table for f in fragments for e in f.edges if e.source.table}
     referenced |= {t for f in fragments for e in f.edges for t in e.candidates}
+    referenced |= {r for f in fragments for task in f.tasks for r in (*task.reads, *task.writes)}
+    referenced |= {c.table for f in fragments for m in f.ml_models for c in (*m.features, m.target) if c and c.table}
     rename = resolve_names(produced, referenced)
 
     columns: dict[str, tuple[str, ...]] = dict(declared_columns)
@@ -43,6 +45,20 @@ def build_graph(fragments: list[Fragment], declared: SchemaRegistry | None = Non
             graph.add_relation(relation.name, relation.kind, relation.location, produced=True, declared=relation.declared)
         for use in fragment.reads:
             graph.add_dependency(rename.get(use.source, use.source), use.target, use.location)
+        for meta in fragment.metadata:
+            graph.add_metadata(replace(meta, relation=rename.get(meta.relation, meta.relation)))
+        for task in fragment.tasks:
+            graph.add_task(replace(
+                task,
+                reads=tuple(rename.get(r, r) for r in task.reads),
+                writes=tuple(rename.get(w, w) for w in task.writes),
+            ))
+        for model in fragment.ml_models:
+            graph.add_ml_model(replace(
+                model,
+                features=tuple(_renamed_column(c, rename) for c in model.features),
+                target=_renamed_column(model.target, rename) if model.target else None,
+            ))
     for edge in sorted(edges, key=ColumnEdge.sort_key):
         graph.add_edge(edge)
     for name, cols in sorted(columns.items()):
@@ -61,11 +77,13 @@ def unsettled(diagnostics: list[Diagnostic], graph: LineageGraph) -> list[Diagno
     ]
 
 
+def _renamed_column(column: ColumnRef, rename: dict[str, str]) -> ColumnRef:
+    return ColumnRef(rename[column.table], column.column) if column.table in rename else column
+
+
 def _renamed(edge: ColumnEdge, rename: dict[str, str]) -> ColumnEdge:
     if not rename:
         return edge
-    source = edge.source
-    if source.table in rename:
-        source = ColumnRef(rename[source.table], source.column)
+    source = _renamed_column(edge.source, rename)
     candidates = tuple(sorted({rename.get(t, t) for t in edge.candidates}))
     return replace(edge, source=source, candidates=candidates)

@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 from lineage_scan import __version__
-from lineage_scan.model import Diagnostic, Location
+from lineage_scan.model import ColumnRef, Diagnostic, Location
 from lineage_scan.report.summary import summarise
 
 if TYPE_CHECKING:
@@ -32,13 +32,46 @@ def document(result: ScanResult) -> dict:
             "kind": info.kind.value,
             "produced": info.produced,
             "declared": info.declared,
+            "description": info.description,
+            "owners": list(info.owners),
+            "tags": list(info.tags),
+            "tests": list(info.tests),
+            "attributes": dict(info.attributes),
             "columns": list(info.columns),
             "locations": [location_json(loc) for loc in info.locations],
         })
-        nodes.extend(
-            {"id": column_id(name, column), "type": "column", "relation": name, "name": column}
-            for column in info.columns
-        )
+        for column in info.columns:
+            meta = graph.column_meta(ColumnRef(name, column))
+            nodes.append({
+                "id": column_id(name, column),
+                "type": "column",
+                "relation": name,
+                "name": column,
+                "description": meta.description,
+                "data_type": meta.data_type,
+                "tests": list(meta.tests),
+                "tags": list(meta.tags),
+            })
+    for task in graph.tasks():
+        nodes.append({
+            "id": task_id(task.id),
+            "type": "task",
+            "name": task.name,
+            "kind": task.kind,
+            "attributes": dict(task.attributes),
+            "location": location_json(task.location),
+        })
+    for model in graph.ml_models():
+        nodes.append({
+            "id": ml_model_id(model.id),
+            "type": "ml_model",
+            "name": model.name,
+            "estimator": model.estimator,
+            "features": [column_id(c.table, c.column) for c in model.features],
+            "target": column_id(model.target.table, model.target.column) if model.target else None,
+            "attributes": dict(model.attributes),
+            "location": location_json(model.location),
+        })
     edges: list[dict] = []
     for source, target, data in graph.column_edges():
         edges.append({
@@ -58,6 +91,12 @@ def document(result: ScanResult) -> dict:
             "kind": "reads",
             "location": location_json(data["location"]),
         })
+    for task in graph.tasks():
+        edges.extend({"type": "task", "source": relation_id(r), "target": task_id(task.id), "kind": "read"} for r in task.reads)
+        edges.extend({"type": "task", "source": task_id(task.id), "target": relation_id(w), "kind": "write"} for w in task.writes)
+        edges.extend(
+            {"type": "task", "source": task_id(u), "target": task_id(task.id), "kind": "depends_on"} for u in task.upstream
+        )
     edges.sort(key=lambda e: (e["type"], e["source"], e["target"], e["kind"]))
     return {
         "lineage_scan_version": __version__,
@@ -77,6 +116,14 @@ def relation_id(name: str) -> str:
 
 def column_id(relation: str | None, column: str) -> str:
     return f"column:{relation}.{column}"
+
+
+def task_id(task: str) -> str:
+    return f"task:{task}"
+
+
+def ml_model_id(model: str) -> str:
+    return f"ml_model:{model}"
 
 
 def location_json(location: Location | None) -> dict | None:
