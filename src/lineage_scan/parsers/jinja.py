@@ -1,0 +1,84 @@
+"""The sandboxed Jinja renderer shared by every parser that meets templated SQL (dbt, Airflow).
+
+Templates are rendered in `jinja2.sandbox.SandboxedEnvironment` (no attribute walks to Python
+internals, bounded `range`), with no loader (so `{% include %}`/`{% import %}` of files is refused
+unless a parser supplies a loader confined to the scanned root), a wall-clock limit and an output
+size limit. Rendering never raises: failures come back as messages for diagnostics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from lineage_scan.limits import TimeLimitExceeded, time_limit
+
+MAX_OUTPUT_CHARS = 5_000_000
+RENDER_SECONDS = 5.0
+
+
+class OutputTooLarge(Exception):
+    """A template produced more than the output limit."""
+
+
+@dataclass
+class Rendered:
+    """The rendered text (None when rendering failed) and what went wrong or was stubbed."""
+
+    text: str | None
+    errors: list[str] = field(default_factory=list)
+
+
+class NoFiles(jinja2.BaseLoader):
+    """The default loader: every `{% include %}` / `{% import %}` / `{% extends %}` is refused."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str | None, None]:
+        raise jinja2.TemplateNotFound(template)
+
+
+def sandbox(loader: jinja2.BaseLoader | None = None, undefined: type[jinja2.Undefined] = jinja2.Undefined) -> SandboxedEnvironment:
+    """A sandboxed environment with dbt's usual extensions (`do`, loop controls)."""
+    return SandboxedEnvironment(
+        loader=loader or NoFiles(),
+        undefined=undefined,
+        autoescape=False,
+        extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"],
+        keep_trailing_newline=True,
+    )
+
+
+def render(
+    env: SandboxedEnvironment,
+    source: str,
+    context: Mapping[str, object],
+    *,
+    max_chars: int = MAX_OUTPUT_CHARS,
+    seconds: float = RENDER_SECONDS,
+) -> Rendered:
+    """Render ``source`` with ``context``, within the time and output limits."""
+    try:
+        with time_limit(seconds):
+            template = env.from_string(source)
+            chunks: list[str] = []
+            size = 0
+            for chunk in template.generate(**context):
+                size += len(chunk)
+                if size > max_chars:
+                    raise OutputTooLarge(f"rendered output exceeds {max_chars:,} characters")
+                chunks.append(chunk)
+            return Rendered("".join(chunks))
+    except jinja2.TemplateSyntaxError as error:
+        return Rendered(None, [f"Jinja syntax error on line {error.lineno}: {error.message}"])
+    except jinja2.TemplateNotFound as error:
+        return Rendered(None, [f"template file {error.name!r} refused: only files the parser allows can be loaded"])
+    except jinja2.exceptions.SecurityError as error:
+        return Rendered(None, [f"template refused by the sandbox: {error}"])
+    except (TimeLimitExceeded, OutputTooLarge) as error:
+        return Rendered(None, [f"template rendering stopped: {error}"])
+    except RecursionError:
+        return Rendered(None, ["template rendering stopped: recursion too deep"])
+    except Exception as error:  # noqa: BLE001 - any failure inside a template is the template's, not ours
+        return Rendered(None, [f"template rendering failed: {type(error).__name__}: {error}"])
