@@ -15,7 +15,7 @@ from lineage_scan.config import Config, ConfigError, config_from_mapping, load_c
 from lineage_scan.discover import SourceFile, discover
 from lineage_scan.graph import LineageGraph
 from lineage_scan.model import ColumnEdge, Diagnostic, Fragment
-from lineage_scan.parsers import PARSERS
+from lineage_scan.parsers import PARSERS, PROJECT_PARSERS
 from lineage_scan.parsers.context import ParseContext
 from lineage_scan.rules import run_rules
 from lineage_scan.sql.names import Names
@@ -90,11 +90,16 @@ def scan(
     context = ParseContext(
         dialect=dialect,
         schema=declared,
+        config=config,
         default_db=names.ident(config.default_schema) if config.default_schema else None,
         default_catalog=names.ident(config.default_database) if config.default_database else None,
     )
     found = discover(root, config)
     fragments: list[Fragment] = []
+    for kind, projects in (("dbt", found.dbt_projects),):
+        if kind in PROJECT_PARSERS:
+            for project in projects:
+                fragments.extend(PROJECT_PARSERS[kind](root, project, context))
     todo = [source for source in found.files if source.kind in PARSERS]
     for done, source in enumerate(todo):
         if progress is not None:

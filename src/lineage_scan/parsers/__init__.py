@@ -1,7 +1,8 @@
 """One parser per input kind. Each turns one file into a `Fragment` and never sees the others.
 
-`PARSERS` maps a discovered file kind to its parser; kinds without a parser are listed in the
-summary as not analysed.
+`PARSERS` maps a discovered file kind to its file parser; kinds without a parser are listed in the
+summary as not analysed. `PROJECT_PARSERS` maps a kind of project (a folder such as a dbt project)
+to a parser that reads the whole project at once and returns its fragments.
 """
 
 from __future__ import annotations
@@ -14,7 +15,11 @@ from lineage_scan.parsers.context import ParseContext
 from lineage_scan.parsers.sql import parse_sql_file
 
 Parser = Callable[[Path, str, ParseContext], Fragment]
+ProjectParser = Callable[[Path, str, ParseContext], list[Fragment]]
+"""(scanned root, project folder relative to it, context) -> fragments."""
 
 PARSERS: dict[str, Parser] = {
     "sql": parse_sql_file,
 }
+
+PROJECT_PARSERS: dict[str, ProjectParser] = {}

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlglot.dialects.dialect import Dialect
 
+from lineage_scan.config import Config
 from lineage_scan.sql.schema import SchemaRegistry
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -13,8 +14,11 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 
 @dataclass(frozen=True)
 class ParseContext:
+    """``config`` gives parsers their own sections (`config.extra["dbt"]`, ...)."""
+
     dialect: Dialect
     schema: SchemaRegistry
+    config: Config = Config()
     default_db: str | None = None
     default_catalog: str | None = None
     max_file_bytes: int = MAX_FILE_BYTES
