@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from lineage_scan.safe_yaml import YAMLRejected, load_yaml
 
 CONFIG_FILE = "lineage-scan.yml"
 DEFAULT_EXCLUDES = (".git", ".venv", "venv", "node_modules", "__pycache__", "target", "dbt_packages", ".lineage-scan-cache")
@@ -44,9 +44,9 @@ def load_config(root: Path, path: Path | None = None) -> Config:
             raise ConfigError(f"config file not found: {path}")
         return Config()
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{file.name}: invalid YAML: {error}") from error
+        data = load_yaml(file.read_text(encoding="utf-8")) or {}
+    except (YAMLRejected, UnicodeDecodeError) as error:
+        raise ConfigError(f"{file.name}: {error}") from error
     if not isinstance(data, dict):
         raise ConfigError(f"{file.name}: expected a mapping at the top level")
     return config_from_mapping(data, file.name)
