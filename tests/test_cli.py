@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
-from conftest import EXAMPLE_REPO
+from repo_paths import EXAMPLE_REPO
 
 from lineage_scan.cli import main
 

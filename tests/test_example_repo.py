@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 
-from conftest import EXAMPLE_REPO, REPO_ROOT
+from repo_paths import EXAMPLE_REPO, REPO_ROOT
 
 from lineage_scan import scan
 from lineage_scan.report.json import render_json

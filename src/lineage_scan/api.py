@@ -16,8 +16,8 @@ from lineage_scan.graph import LineageGraph
 from lineage_scan.model import ColumnEdge, Diagnostic, Fragment
 from lineage_scan.parsers import PARSERS, PROJECT_PARSERS
 from lineage_scan.parsers.context import ParseContext
-from lineage_scan.safe_yaml import load_yaml
 from lineage_scan.rules import run_rules
+from lineage_scan.safe_yaml import load_yaml
 from lineage_scan.sql.names import Names
 from lineage_scan.sql.schema import SchemaRegistry, registry_from_mapping
 from lineage_scan.sql.script import analyse_script

@@ -22,7 +22,7 @@ TOKENS = st.one_of(st.sampled_from(KEYWORDS), NAMES)
 VALID = st.builds(
     lambda cols, table, where, join: (
         f"CREATE TABLE out AS SELECT {', '.join(cols)} FROM {table} t"
-        + (f" JOIN other o ON t.id = o.id" if join else "")
+        + (" JOIN other o ON t.id = o.id" if join else "")
         + (f" WHERE {where} > 0" if where else "")
     ),
     st.lists(st.sampled_from(["a", "t.b", "SUM(c) AS s", "CASE WHEN d THEN e END AS f", "*", "o.*", "x + 1 AS y"]),
