@@ -14,8 +14,13 @@ import click
 from lineage_scan import __version__
 from lineage_scan.api import ScanResult, scan
 from lineage_scan.config import ConfigError, load_config
+from lineage_scan.diff import diff_scans
+from lineage_scan.gitrev import GitError, revision_tree
+from lineage_scan.model import ColumnRef
+from lineage_scan.report.diff import diff_json, render_diff_markdown
 from lineage_scan.report.json import render_json
 from lineage_scan.report.text import render_text
+from lineage_scan.report.trace import render_trace_json, render_trace_text, trace_column, trace_relation
 
 RENDERERS = {"text": render_text, "json": render_json}
 PROGRESS_MIN_FILES = 50
@@ -68,6 +73,66 @@ def _run_scan(path: Path, config, schema_file: Path | None, quiet: bool) -> Scan
                 bar.update(done - bar.pos)
 
         return scan(path, config, schema=schema_file, progress=progress)
+
+
+@main.command("diff")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
+@click.option("--base", required=True, help="Base revision (branch, tag or commit), read from git objects.")
+@click.option("--head", default=None, help="Head revision; default: the working tree as it is.")
+@click.option("--dialect", help="SQL dialect (overrides the config).")
+@click.option("--format", "output_format", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
+def diff_command(path: Path, base: str, head: str | None, dialect: str | None, output_format: str, output: Path | None) -> None:
+    """Lineage changes between two revisions of PATH: changed columns, blast radius, new findings."""
+    try:
+        with revision_tree(path, base) as base_root:
+            base_result = scan(base_root, load_config(base_root).with_overrides(dialect=dialect))
+        if head is None:
+            head_result = scan(path, load_config(path).with_overrides(dialect=dialect))
+        else:
+            with revision_tree(path, head) as head_root:
+                head_result = scan(head_root, load_config(head_root).with_overrides(dialect=dialect))
+    except (GitError, ConfigError) as error:
+        raise click.UsageError(str(error)) from error
+    changes = diff_scans(base_result, head_result)
+    head_label = head or "working tree"
+    render = render_diff_markdown if output_format == "markdown" else diff_json
+    _emit(render(changes, base, head_label), output)
+
+
+@main.command("trace")
+@click.argument("target")
+@click.option("--path", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".", show_default=True,
+              help="Repository to scan.")
+@click.option("--upstream/--downstream", default=True, help="Direction (default: upstream, what feeds TARGET).")
+@click.option("--depth", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--direct-only", is_flag=True, help="Follow only direct edges (no join/filter/... edges).")
+@click.option("--dialect", help="SQL dialect (overrides the config).")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def trace_command(target: str, path: Path, upstream: bool, depth: int, direct_only: bool, dialect: str | None,
+                  output_format: str) -> None:
+    """What feeds TARGET (RELATION or RELATION.COLUMN), or with --downstream what it feeds."""
+    try:
+        graph = scan(path, load_config(path).with_overrides(dialect=dialect)).graph
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from error
+    relation, _, column = target.rpartition(".")
+    if graph.has_relation(target):
+        tree = trace_relation(graph, target, upstream, depth)
+    elif relation and graph.has_relation(relation) and column in graph.columns_of(relation):
+        tree = trace_column(graph, ColumnRef(relation, column), upstream, depth, direct_only)
+    else:
+        raise click.UsageError(f"no relation or column named {target!r} in {path}")
+    click.echo(render_trace_text(tree) if output_format == "text" else render_trace_json(tree, upstream), nl=False)
+
+
+def _emit(report: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(report, nl=False)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(report, encoding="utf-8")
+    click.echo(f"wrote {output}", err=True)
 
 
 if __name__ == "__main__":
