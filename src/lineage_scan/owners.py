@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pathspec.patterns.gitwildmatch import GitWildMatchPattern, GitWildMatchPatternError
+import pathspec
 
 CODEOWNERS_LOCATIONS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
 MAX_CODEOWNERS_BYTES = 3 * 1024 * 1024  # GitHub ignores larger files too
@@ -21,12 +21,12 @@ class CodeOwners:
     """The rules of one CODEOWNERS file, in file order."""
 
     path: str | None = None
-    rules: tuple[tuple[GitWildMatchPattern, tuple[str, ...]], ...] = ()
+    rules: tuple[tuple[pathspec.GitIgnoreSpec, tuple[str, ...]], ...] = ()
 
     def owners_of(self, path: str) -> tuple[str, ...]:
         """The owners of a repo-relative POSIX ``path`` (empty when no rule assigns any)."""
         for pattern, owners in reversed(self.rules):
-            if pattern.match_file(path) is not None:
+            if pattern.match_file(path):
                 return owners
         return ()
 
@@ -42,11 +42,10 @@ def parse_codeowners(text: str, path: str | None = None) -> CodeOwners:
         if pattern.startswith("!") or "[" in pattern:  # not supported by GitHub either
             continue
         try:
-            compiled = GitWildMatchPattern(pattern)
-        except GitWildMatchPatternError:
+            compiled = pathspec.GitIgnoreSpec.from_lines([pattern])
+        except (ValueError, TypeError):
             continue
-        if compiled.include is not None:
-            rules.append((compiled, tuple(owners)))
+        rules.append((compiled, tuple(owners)))
     return CodeOwners(path, tuple(rules))
 
 

@@ -72,6 +72,8 @@ class MacroRegistry:
         self.standins = standins
         self.problems: list[tuple[str, int, str]] = []
         context.resolve_macro = self.dispatch
+        for name, value in env.globals.items():  # `range`, `namespace`...: macro modules share ns, not globals
+            context.ns.setdefault(name, value)
         self.search_orders = {
             str(entry["macro_namespace"]): [str(p) for p in entry.get("search_order") or []]
             for entry in context.project.dispatch if isinstance(entry, dict) and entry.get("macro_namespace")

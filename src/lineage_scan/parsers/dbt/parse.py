@@ -141,6 +141,7 @@ class ProjectParser:
         for path, line, message in self.properties.problems:
             self.diagnose(path, line, message, PROPERTIES_PROBLEM)
         self._load_macros()
+        self._render_descriptions()
         nodes, problems = collect_nodes(self.project, self.files, self.properties, self.context.max_file_bytes)
         for path, line, message in problems:
             self.diagnose(path, line, message, "LS900", Severity.ERROR)
@@ -190,6 +191,30 @@ class ProjectParser:
         for path, line, message in self.macros.problems:
             if not path.startswith("<"):
                 self.diagnose(path, line, message, RENDER_FAILED, Severity.ERROR)
+
+    def _render_descriptions(self) -> None:
+        """Descriptions with Jinja in them (`'{{ doc("name") }}'`) rendered with the project's context."""
+        self.ctx.enter(None, execute=True)
+
+        def rendered(text: str | None, path: str, line: int) -> str | None:
+            if not text or ("{{" not in text and "{%" not in text):
+                return text
+            result = render(self.env, text, self.ctx.ns)
+            if result.text is None:
+                self.diagnose(path, line, f"description could not be rendered: {result.errors[0]}", PROPERTIES_PROBLEM)
+                return text
+            return result.text.strip() or None
+
+        for props in self.properties.nodes.values():
+            props.description = rendered(props.description, props.path, props.line)
+            for column in props.columns:
+                column.description = rendered(column.description, props.path, props.line)
+        for table in self.properties.sources.values():
+            table.description = rendered(table.description, table.path, table.line)
+            for column in table.columns:
+                column.description = rendered(column.description, table.path, table.line)
+        for exposure in self.properties.exposures:
+            exposure.description = rendered(exposure.description, exposure.path, exposure.line)
 
     # ----------------------------------------------------------------- parse pass and naming
     def _parse_pass(self, node: Node) -> None:
@@ -468,8 +493,8 @@ class ProjectParser:
         fragment.diagnostics.extend(d for d in compiled.diagnostics if d.code == RENDER_FAILED)
         test = f"singular:{node.name}"
         columns: dict[str, set[str]] = {}
-        for edge in compiled.edges:
-            if edge.source.table and edge.source.column != STAR:
+        for edge in compiled.edges:  # the columns its conditions use (not everything it selects)
+            if edge.source.table and edge.source.column != STAR and not edge.kind.is_direct:
                 columns.setdefault(edge.source.table, set()).add(edge.source.column)
         for relation in sorted({r.source for r in compiled.reads} | set(columns)):
             metas = tuple(ColumnMeta(c, tests=(test,)) for c in sorted(columns.get(relation, ())))
