@@ -121,7 +121,7 @@ def node_task(node: Node, reads: set[str], upstream: set[str]) -> TaskDef:
         reads=tuple(sorted(reads - {node.key})),
         writes=(node.key,),
         upstream=tuple(sorted(upstream - {node.task_id})),
-        attributes=(("materialized", node.materialized), ("unique_id", node.unique_id)),
+        attributes=(("language", node.language), ("materialized", node.materialized), ("unique_id", node.unique_id)),
     )
 
 
