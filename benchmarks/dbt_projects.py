@@ -310,7 +310,7 @@ models:
     events: {+schema: events}
     metrics: {+materialized: table, +schema: metrics}
 """
-    tables = {f"event_{i}": ["event_id", "user_id", "account_id", "event_ts", "properties", "plan", "device"] for i in range(events)}
+    tables = {f"event_{i}": ["event_id", "user_id", "account_id", "event_ts", "properties", "plan", "device", "is_mobile"] for i in range(events)}
     tables["users"] = ["user_id", "account_id", "email", "created_at", "is_internal"]
     files["models/events/_sources.yml"] = _sources_yml("segment", tables)
     for i in range(events):

@@ -92,7 +92,7 @@ def test_unknown_macro_is_a_placeholder_with_a_diagnostic_and_inferred_edges(dbt
     result = dbt_scan({"models/s.yml": SOURCES, "models/m.sql": (
         "select\n"
         "    id,\n"
-        "    {{ my_pkg.to_usd('amount', 'eur') }} as usd\n"
+        "    {{ my_pkg.to_usd('amount', 'EUR') }} as usd\n"
         "from {{ source('raw', 'orders') }}\n"
     )})
     assert edges(result) == {"raw.orders.id -> analytics.m.id : identity", "raw.orders.amount -> analytics.m.usd : transform"}
@@ -100,6 +100,7 @@ def test_unknown_macro_is_a_placeholder_with_a_diagnostic_and_inferred_edges(dbt
     assert certainty == {"analytics.m.id": "resolved", "analytics.m.usd": "inferred"}
     [(path, line, message)] = diagnostics(result, "LS912")
     assert (path, line) == ("proj/models/m.sql", 3) and "my_pkg.to_usd" in message
+    assert diagnostics(result, "LS906") == []  # 'EUR' is a literal code, not a column
 
 
 def test_render_failure_is_reported_with_its_line_and_other_models_still_analysed(dbt_scan) -> None:

@@ -232,7 +232,10 @@ class DbtContext:
             return []
         if isinstance(value, (int, float)):
             return [str(value)]
-        if isinstance(value, str) and value.strip() and value.strip().lower() not in _DATE_PARTS:
+        word = value.strip() if isinstance(value, str) else ""
+        if word.isupper() and word.isidentifier():  # 'UTC', 'USD', 'DAY': a literal code, not a column
+            return []
+        if word and word.lower() not in _DATE_PARTS:
             try:
                 parsed = sqlglot.parse_one(value, dialect=self.names.dialect, into=exp.Condition)
             except (ParseError, TokenError, ValueError, RecursionError):
