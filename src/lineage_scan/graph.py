@@ -242,6 +242,14 @@ class LineageGraph:
             if u[0] == "column" and v[0] == "column":
                 yield ColumnRef(u[1], u[2]), ColumnRef(v[1], v[2]), data
 
+    def column_edges_into(self, relation: str, column: str) -> Iterator[tuple[ColumnRef, ColumnRef, dict]]:
+        """The column edges whose target is ``relation.column``."""
+        node = column_node(relation, column)
+        if node in self.nx:
+            for u, _, data in self.nx.in_edges(node, data=True):
+                if u[0] == "column":
+                    yield ColumnRef(u[1], u[2]), ColumnRef(relation, column), data
+
     def relation_edges(self) -> Iterator[tuple[str, str, dict]]:
         for u, v, key, data in self.nx.edges(keys=True, data=True):
             if key == RELATION_DEPENDENCY:

@@ -28,6 +28,12 @@ def render_text(result: ScanResult) -> str:
         f"  coverage    {coverage['direct_edges_resolved_pct']}% of direct edges resolved; "
         f"{coverage['stars_expanded_pct']}% of stars expanded ({coverage['stars_unresolved_after_build']} left unresolved)",
     ]
+    dbt = s["dbt"]
+    if dbt["models"]:
+        lines.append(
+            f"  dbt         {dbt['models']} models/snapshots: {dbt['rendered_pct']}% rendered, {dbt['parsed_pct']}% parsed; "
+            f"{dbt['columns_resolved']} of {dbt['columns']} columns resolved ({dbt['columns_resolved_pct']}%)"
+        )
     if result.diagnostics:
         lines.append(f"  diagnostics {len(result.diagnostics)}")
         for diagnostic in result.diagnostics[:MAX_DIAGNOSTICS_SHOWN]:
