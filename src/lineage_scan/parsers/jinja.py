@@ -45,9 +45,29 @@ class NoFiles(jinja2.BaseLoader):
         raise jinja2.TemplateNotFound(template)
 
 
+MAX_VALUE_SIZE = 1_000_000
+"""Largest string/list a template may build with `*` or `**` (`'x' * 10**10` would exhaust memory)."""
+
+
+class BoundedSandbox(SandboxedEnvironment):
+    """The sandbox, plus bounds on `*` and `**` so arithmetic cannot allocate without limit."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: object, right: object) -> object:
+        if operator == "**":
+            if isinstance(left, (int, float)) and isinstance(right, (int, float)) and abs(right) > 64 and abs(left) > 1:
+                raise jinja2.exceptions.SecurityError("exponent too large")
+            return left**right  # type: ignore[operator]
+        for value, times in ((left, right), (right, left)):
+            if isinstance(value, (str, list, tuple)) and isinstance(times, int) and len(value) * times > MAX_VALUE_SIZE:
+                raise jinja2.exceptions.SecurityError(f"repetition would build a value over {MAX_VALUE_SIZE:,} items")
+        return left * right  # type: ignore[operator]
+
+
 def sandbox(loader: jinja2.BaseLoader | None = None, undefined: type[jinja2.Undefined] = jinja2.Undefined) -> SandboxedEnvironment:
     """A sandboxed environment with dbt's usual extensions (`do`, loop controls)."""
-    return SandboxedEnvironment(
+    return BoundedSandbox(
         loader=loader or NoFiles(),
         undefined=undefined,
         autoescape=False,
