@@ -288,9 +288,10 @@ def _reach(graph: LineageGraph, start: ColumnRef, forward: bool, direct_only: bo
         if max_depth is not None and depth >= max_depth:
             continue
         edges = graph.nx.out_edges(node, data=True) if forward else graph.nx.in_edges(node, data=True)
-        for u, v, data in sorted(edges, key=_edge_order):
+        column_edges = [(u, v, data) for u, v, data in edges if u[0] == "column" and v[0] == "column"]
+        for u, v, data in sorted(column_edges, key=_edge_order):
             other = v if forward else u
-            if other[0] != "column" or (direct_only and data["kind"] not in DIRECT_KINDS):
+            if direct_only and data["kind"] not in DIRECT_KINDS:
                 continue
             if other not in reached:
                 reached[other] = (depth + 1, set(), data.get("location"))
@@ -350,8 +351,8 @@ def impact(result: ScanResult, column: str, change: str = "modify",
     relations = sorted({c.table for c in columns if c.table} - {start.table})
     node = column_node(start.table or "?", start.column)
     sites: dict[str, set[int]] = {}
-    for _, _, data in graph.nx.out_edges(node, data=True):
-        if data.get("location"):
+    for _, target, data in graph.nx.out_edges(node, data=True):
+        if target[0] == "column" and data.get("location"):
             sites.setdefault(data["location"].path, set()).add(data["location"].start_line)
     models = _model_roles(graph, [start, *columns])
     tasks = sorted({t.id for t in graph.tasks() if set(t.writes) & set(relations)})
