@@ -102,7 +102,7 @@ def test_pagination_walks_every_item_once() -> None:
     third = explore.paginate(items, limit=3, cursor=second["next_cursor"])
     assert (first["items"], second["items"], third["items"]) == ([0, 1, 2], [3, 4, 5], [6])
     assert (first["total"], third["next_cursor"]) == (7, None)
-    for bad in ({"cursor": "x"}, {"cursor": "99"}, {"limit": 0}, {"limit": explore.MAX_LIMIT + 1}):
+    for bad in ({"cursor": "x"}, {"cursor": "99"}, {"cursor": "\u00b2"}, {"limit": 0}, {"limit": explore.MAX_LIMIT + 1}):
         with pytest.raises(explore.QueryError):
             explore.paginate(items, **bad)
 

@@ -17,10 +17,10 @@ from repo_paths import EXAMPLE_REPO, REPO_ROOT
 
 pytest.importorskip("mcp", reason="the 'mcp' extra (the MCP Python SDK) is not installed")
 
-from mcp import ClientSession, StdioServerParameters  # noqa: E402
-from mcp.client.stdio import stdio_client  # noqa: E402
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
 
-from lineage_scan import explore, scan  # noqa: E402
+from lineage_scan import explore, scan
 
 TOOLS = {"summary", "search", "describe", "upstream", "downstream", "impact", "findings", "rescan"}
 

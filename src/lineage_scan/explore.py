@@ -40,7 +40,7 @@ def paginate(items: Sequence[Any], limit: int = DEFAULT_LIMIT, cursor: str | Non
         raise QueryError(f"limit must be between 1 and {MAX_LIMIT}")
     start = 0
     if cursor:
-        if not cursor.isdigit() or int(cursor) > len(items):
+        if not (cursor.isascii() and cursor.isdigit()) or int(cursor) > len(items):
             raise QueryError(f"invalid cursor {cursor!r}: pass the next_cursor of the previous answer")
         start = int(cursor)
     end = start + limit

@@ -20,7 +20,7 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
 from lineage_scan import __version__, explore
-from lineage_scan.api import ScanResult, scan
+from lineage_scan.api import scan
 from lineage_scan.config import CONFIG_FILE, Config
 from lineage_scan.discover import discover
 

@@ -19,11 +19,11 @@ from repo_paths import EXAMPLE_REPO
 
 pytest.importorskip("openlineage.client", reason="the 'openlineage' extra (openlineage-python) is not installed")
 
-from lineage_scan import scan  # noqa: E402
-from lineage_scan.cli import main  # noqa: E402
-from lineage_scan.config import ConfigError, config_from_mapping  # noqa: E402
-from lineage_scan.graph import LineageGraph  # noqa: E402
-from lineage_scan.model import (  # noqa: E402
+from lineage_scan import scan
+from lineage_scan.cli import main
+from lineage_scan.config import ConfigError, config_from_mapping
+from lineage_scan.graph import LineageGraph
+from lineage_scan.model import (
     ColumnEdge,
     ColumnRef,
     EdgeKind,
@@ -31,7 +31,7 @@ from lineage_scan.model import (  # noqa: E402
     RelationKind,
     TaskDef,
 )
-from lineage_scan.report.openlineage import (  # noqa: E402
+from lineage_scan.report.openlineage import (
     RUN_ID_NAMESPACE,
     default_namespace,
     plan_jobs,
@@ -98,7 +98,7 @@ def test_the_schema_rejects_broken_events(example) -> None:
 
 
 def test_one_job_per_sql_script_with_its_inputs_and_outputs(example) -> None:
-    _, settings, events = example
+    _, _, events = example
     jobs = by_job(events)
     assert sorted(jobs) == sorted(str(p.relative_to(EXAMPLE_REPO)) for p in EXAMPLE_REPO.rglob("*.sql"))
     assert [e["job"]["name"] for e in events] == sorted(jobs)
@@ -237,7 +237,10 @@ def _edge(source: str, target: str, kind: EdgeKind, path: str, line: int = 1) ->
 
 def test_tasks_own_the_lineage_of_the_relations_they_write() -> None:
     graph = LineageGraph()
-    here = lambda path: Location(path, 1, 1, 1, 1)  # noqa: E731
+
+    def here(path: str) -> Location:
+        return Location(path, 1, 1, 1, 1)
+
     graph.add_relation("analytics.orders", RelationKind.TABLE, here("models/orders.sql"), produced=True)
     graph.add_edge(_edge("raw.orders.id", "analytics.orders.order_id", EdgeKind.RENAME, "models/orders.sql"))
     graph.add_relation("mart.daily", RelationKind.TABLE, here("sql/daily.sql"), produced=True)

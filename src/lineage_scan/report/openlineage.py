@@ -37,7 +37,7 @@ from openlineage.client.serde import Serde
 from lineage_scan import __version__
 from lineage_scan.config import Config, ConfigError
 from lineage_scan.graph import LineageGraph
-from lineage_scan.model import STAR, Certainty, ColumnRef, EdgeKind, Location, RelationKind, TaskDef
+from lineage_scan.model import STAR, Certainty, ColumnRef, EdgeKind, Location, RelationKind, Severity, TaskDef
 
 if TYPE_CHECKING:
     from lineage_scan.api import ScanResult
@@ -292,11 +292,15 @@ def _run_facets(job: PlannedJob, result: ScanResult, settings: OpenLineageSettin
         )
     diagnostics = [d for d in result.diagnostics if d.location.path in job.files]
     if diagnostics:
-        fragments = [f for f in result.fragments if f.path in job.files]
-        errors = {d.location.path for d in diagnostics if d.severity.value == "error"}
+        total = failed = 0
+        for path in job.files:  # a file's statements are its tasks; a file without statements is one task
+            statements = sum(f.statements for f in result.fragments if f.path == path)
+            total += statements or 1
+            failed += sum(f.statements_failed for f in result.fragments if f.path == path) if statements else any(
+                d.location.path == path and d.severity == Severity.ERROR for d in diagnostics)
         facets["extractionError"] = extraction_error_run.ExtractionErrorRunFacet(
-            totalTasks=sum(f.statements or 1 for f in fragments) or len(job.files),
-            failedTasks=sum(f.statements_failed if f.statements else f.path in errors for f in fragments),
+            totalTasks=total,
+            failedTasks=failed,
             errors=[
                 extraction_error_run.Error(errorMessage=f"{d.code} {d.severity.value}: {d.message}", task=str(d.location))
                 for d in diagnostics
