@@ -259,8 +259,8 @@ def test_tasks_own_the_lineage_of_the_relations_they_write() -> None:
     dbt, airflow, module, script = jobs["shop.orders"], jobs["nightly.daily"], jobs["features/build.py"], jobs["sql/scratch.sql"]
     assert (dbt.integration, dbt.job_type, dbt.inputs, dbt.outputs) == ("DBT", "MODEL", {"raw.orders"}, {"analytics.orders"})
     # The Airflow task runs sql/daily.sql: it owns that file's lineage, so there is no separate job for the file.
-    assert (airflow.integration, airflow.inputs, airflow.outputs, airflow.upstream) == (
-        "AIRFLOW", {"analytics.orders"}, {"mart.daily"}, ("nightly.extract",))
+    assert (airflow.integration, airflow.job_type, airflow.inputs, airflow.outputs, airflow.upstream) == (
+        "AIRFLOW", "TASK", {"analytics.orders"}, {"mart.daily"}, ("nightly.extract",))
     assert [(str(s), str(t)) for s, t, _ in airflow.edges] == [("analytics.orders.order_id", "mart.daily.orders")]
     # The only task defined in features/build.py takes the lineage written there; its job keeps the module name.
     assert (module.integration, module.job_type, module.outputs) == ("PYTHON", "SCRIPT", {"features.f"})

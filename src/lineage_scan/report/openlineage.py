@@ -69,7 +69,8 @@ DIALECT_SCHEMES = {
 }
 """The OpenLineage naming scheme of each dialect's datasource (namespace `<scheme>://<authority>`)."""
 
-TASK_INTEGRATIONS = {"dbt": "DBT", "airflow": "AIRFLOW", "python": "PYTHON"}
+TASK_INTEGRATIONS = {"dbt": ("DBT", None), "airflow": ("AIRFLOW", "TASK"), "python": ("PYTHON", None)}
+"""Task id prefix -> (integration, job type); a None job type comes from the task's kind (MODEL, SEED...)."""
 FILE_INTEGRATIONS = {".sql": "SQL", ".py": "PYTHON", ".ipynb": "PYTHON"}
 SETTINGS_KEYS = ("namespace", "job_namespace", "event_time", "producer", "source_url")
 
@@ -159,7 +160,8 @@ def plan_jobs(graph: LineageGraph) -> list[PlannedJob]:
     jobs: dict[str, PlannedJob] = {}
     for task in tasks:
         path = task.location.path if task.location else None
-        job = jobs.setdefault(names[task.id], PlannedJob(names[task.id], _task_integration(task), _job_type(task.kind), path))
+        integration, job_type = _task_integration(task)
+        job = jobs.setdefault(names[task.id], PlannedJob(names[task.id], integration, job_type, path))
         job.inputs |= {r for r in task.reads if _is_dataset(graph, r)}
         job.outputs |= {w for w in task.writes if _is_dataset(graph, w)}
         job.upstream = tuple(sorted(names[u] for u in task.upstream if u in names))
@@ -212,9 +214,10 @@ def _task_job_names(tasks: list[TaskDef]) -> dict[str, str]:
     return {task_id: task_id if name in clashes else name for task_id, name in short.items()}
 
 
-def _task_integration(task: TaskDef) -> str:
+def _task_integration(task: TaskDef) -> tuple[str, str]:
     prefix = task.id.split(":", 1)[0] if ":" in task.id else ""
-    return TASK_INTEGRATIONS.get(prefix, _job_type(prefix or "task"))
+    integration, job_type = TASK_INTEGRATIONS.get(prefix, (_job_type(prefix or "task"), None))
+    return integration, job_type or _job_type(task.kind)
 
 
 def _file_integration(path: str) -> str:
