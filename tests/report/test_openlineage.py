@@ -293,3 +293,20 @@ def test_cli_writes_json_lines_and_notes_the_placeholder_namespace(tmp_path) -> 
     assert "placeholder namespace 'snowflake://unknown'" in run.output
     bad = CliRunner().invoke(main, ["scan", str(EXAMPLE_REPO), "--format", "openlineage", "--openlineage-event-time", "noon"])
     assert bad.exit_code == 2 and "ISO 8601" in bad.output
+
+
+def test_every_column_edge_is_exported_exactly_once(example) -> None:
+    result, _, events = example
+    exported = sorted(
+        (i["name"], i["field"], o["name"], column, t["type"], t["subtype"])
+        for e in events for o in e["outputs"]
+        for column, f in o["facets"].get("columnLineage", {}).get("fields", {}).items()
+        for i in f["inputFields"] for t in i["transformations"]
+    )
+    subtypes = {"identity": "IDENTITY", "rename": "IDENTITY", "transform": "TRANSFORMATION", "aggregate": "AGGREGATION"}
+    expected = sorted(
+        (s.table, s.column, t.table, t.column, "DIRECT" if d["kind"].is_direct else "INDIRECT",
+         subtypes.get(d["kind"].value, d["kind"].value.upper()))
+        for s, t, d in result.graph.column_edges()
+    )
+    assert len(exported) == 363 and exported == expected
