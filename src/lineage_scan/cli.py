@@ -7,13 +7,14 @@ the scan itself could not run. Problems in individual scanned files are diagnost
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from lineage_scan import __version__
 from lineage_scan.api import ScanResult, scan
-from lineage_scan.config import ConfigError, load_config
+from lineage_scan.config import Config, ConfigError, load_config
 from lineage_scan.diff import diff_scans
 from lineage_scan.gitrev import GitError, revision_tree
 from lineage_scan.model import ColumnRef
@@ -23,7 +24,25 @@ from lineage_scan.report.text import render_text
 from lineage_scan.report.trace import render_trace_json, render_trace_text, trace_column, trace_relation
 
 RENDERERS = {"text": render_text, "json": render_json}
+FORMATS = sorted([*RENDERERS, "openlineage"])
 PROGRESS_MIN_FILES = 50
+
+
+class MissingExtra(click.ClickException):
+    """An optional feature whose extra is not installed (exit code 2)."""
+
+    exit_code = 2
+
+    def __init__(self, feature: str, extra: str, error: ModuleNotFoundError) -> None:
+        super().__init__(f"{feature} needs the '{extra}' extra ({error.name} is not installed): "
+                         f"pip install 'lineage-scan[{extra}]'")
+
+
+def _require(extra: str, error: ModuleNotFoundError, feature: str) -> MissingExtra:
+    """The error to raise when an optional import failed because ``extra`` is missing."""
+    if (error.name or "").split(".")[0] != extra:
+        raise error
+    return MissingExtra(feature, extra, error)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,20 +58,26 @@ def main() -> None:
               help="YAML/JSON file mapping tables to their columns, used to expand stars.")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Config file (default: lineage-scan.yml at PATH).")
-@click.option("--format", "output_format", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True)
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here instead of stdout.")
+@click.option("--openlineage-event-time", metavar="TIME",
+              help="eventTime of the OpenLineage events (ISO 8601 with a zone; default: the config's, else the epoch).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def scan_command(
     path: Path, dialect: str | None, schema_file: Path | None, config_file: Path | None,
-    output_format: str, output: Path | None, quiet: bool,
+    output_format: str, output: Path | None, openlineage_event_time: str | None, quiet: bool,
 ) -> None:
     """Scan the repository at PATH and report its lineage."""
+    if openlineage_event_time and output_format != "openlineage":
+        raise click.UsageError("--openlineage-event-time needs --format openlineage")
     try:
         config = load_config(path, config_file).with_overrides(dialect=dialect)
+        render = _openlineage_renderer(path, config, openlineage_event_time) if output_format == "openlineage" \
+            else RENDERERS[output_format]
         result = _run_scan(path, config, schema_file, quiet)
     except ConfigError as error:
         raise click.UsageError(str(error)) from error
-    report = RENDERERS[output_format](result)
+    report = render(result)
     if output is None:
         click.echo(report, nl=False)
         return
@@ -61,6 +86,38 @@ def scan_command(
     if output_format != "text":
         click.echo(render_text(result), nl=False)
     click.echo(f"wrote {output}", err=True)
+
+
+def _openlineage_renderer(path: Path, config: Config, event_time: str | None) -> Callable[[ScanResult], str]:
+    """The OpenLineage renderer with its settings checked before the scan (ConfigError, MissingExtra)."""
+    try:
+        from lineage_scan.report.openlineage import render_openlineage, settings_from_config
+    except ModuleNotFoundError as error:
+        raise _require("openlineage", error, "--format openlineage") from error
+    settings = settings_from_config(config, path.resolve().name, event_time)
+    if settings.namespace_is_default:
+        click.echo(f"note: datasets use the placeholder namespace {settings.namespace!r}; set openlineage.namespace "
+                   "in lineage-scan.yml to your warehouse's (e.g. snowflake://<org>-<account>)", err=True)
+    return lambda result: render_openlineage(result, settings)
+
+
+@main.command("mcp")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--dialect", help="SQL dialect. Overrides the config.")
+@click.option("--schema", "schema_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="YAML/JSON file mapping tables to their columns, used to expand stars.")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Config file (default: lineage-scan.yml at PATH).")
+def mcp_command(path: Path, dialect: str | None, schema_file: Path | None, config_file: Path | None) -> None:
+    """Serve the lineage of the repository at PATH to coding assistants (MCP over stdio)."""
+    try:
+        from lineage_scan.mcp_server import serve
+    except ModuleNotFoundError as error:
+        raise _require("mcp", error, "lineage-scan mcp") from error
+    try:
+        serve(path, load_config(path, config_file).with_overrides(dialect=dialect), schema_file)
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from error
 
 
 def _run_scan(path: Path, config, schema_file: Path | None, quiet: bool) -> ScanResult:
