@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from dbt_case import dbt_scan, diagnostics, edges  # noqa: F401 - dbt_scan is a fixture
+from dbt_case import diagnostics, edges
 
 SOURCES = """
 version: 2

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dbt_case import dbt_scan, edges  # noqa: F401 - dbt_scan is a fixture
+from dbt_case import edges
 
 SOURCES = """
 version: 2

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dbt_case import dbt_scan, diagnostics  # noqa: F401 - dbt_scan is a fixture
+from dbt_case import diagnostics
 
 from lineage_scan.model import ColumnRef
 from lineage_scan.owners import parse_codeowners
