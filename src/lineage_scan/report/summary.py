@@ -46,7 +46,7 @@ def summarise(result: ScanResult) -> dict:
         "files": {
             "discovered": len(result.files),
             "by_kind": dict(sorted(files_by_kind.items())),
-            "analysed": len(result.fragments),
+            "analysed": len({f.path for f in result.fragments}),
             "with_errors": len(failed_files),
         },
         "statements": {"total": statements, "failed": statements_failed, "analysed_pct": _pct(statements - statements_failed, statements)},

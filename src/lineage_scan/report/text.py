@@ -18,7 +18,7 @@ def render_text(result: ScanResult) -> str:
     kinds = ", ".join(f"{kind} {count}" for kind, count in files["by_kind"].items()) or "none"
     lines = [
         f"lineage-scan: {result.root.name or result.root}",
-        f"  files       {files['discovered']} discovered ({kinds}); {files['analysed']} analysed, {files['with_errors']} with errors",
+        f"  files       {files['discovered']} discovered ({kinds}); {files['analysed']} analysed (incl. YAML/CSV read by project parsers), {files['with_errors']} with errors",
         f"  statements  {statements['total']} ({statements['failed']} failed, {statements['analysed_pct']}% analysed)",
         f"  relations   {s['relations']}",
         f"  columns     {s['columns']}",
