@@ -94,11 +94,13 @@ class FragmentBuilder:
             attributes["task_group"] = task.group
         if task.mapped:
             attributes["mapped"] = "true"
-        for key in ("owner", "trigger_dag_id", *(k for k in task.kwargs if k.endswith("conn_id"))):
+        for key in ("owner", "trigger_dag_id"):
             if isinstance(task.kwargs.get(key), str):
                 attributes[key] = str(task.kwargs[key])
         self.sql(task, lineage)
         self.transfer(task, lineage)
+        if sql_operator(task) is not None or task.operator in transfers.TRANSFERS:
+            attributes.update((k, str(v)) for k, v in task.kwargs.items() if k.endswith("conn_id") and isinstance(v, str))
         self.dbt(task, lineage)
         self.python_callable(task, lineage)
         self.assets(task, lineage)

@@ -1,42 +1,27 @@
-"""A small abstract interpreter for DAG files: it walks the libcst tree and records DAGs, task groups,
-tasks and dependencies the way Airflow would build them, without importing or running anything.
+"""Airflow's meaning for a DAG file's constructs, on top of the static evaluator (`evaluator.py`).
 
-It follows assignments, module constants, imports, `with DAG/TaskGroup` blocks, `@dag`/`@task_group`/
-`@task`/`@asset` functions, calls of the file's own helper functions, `for` loops and comprehensions
-over constant collections, `if` statements (both branches when the test is not constant), and the
-dependency forms `>>`, `<<`, `set_upstream/downstream`, `chain`, `chain_linear`, `cross_downstream`
-and TaskFlow data passing. Pure helpers (`os.path`, `pathlib`, string methods, `textwrap.dedent`) are
-modelled; everything else evaluates to an opaque or unknown value. Work is bounded by a step budget.
+Records DAGs (`DAG(...)`, `with DAG`, `@dag`, `@asset`, Cosmos `DbtDag`), task groups (`TaskGroup`,
+`@task_group`, with their id prefixes), tasks (any call with a `task_id`, TaskFlow calls with Airflow's
+`name__1` ids, `.partial().expand()` mapping, `.override()`) and dependencies (`>>`, `<<`, lists, edge
+labels, `set_upstream/downstream`, `chain`, `chain_linear`, `cross_downstream`, XComArgs passed between
+tasks), the way Airflow would build them, into a `DagFile`.
 """
 
 from __future__ import annotations
 
-import ast
-import posixpath
 import re
-import string
-import textwrap
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import replace
-from pathlib import PurePosixPath
 from typing import Any
 
 import libcst as cst
 from libcst.metadata import CodeRange
 
-from lineage_scan.model import Diagnostic, Location, Severity
-from lineage_scan.parsers.airflow.dagfile import (
-    NOT_STATIC,
-    PARSER,
-    STRUCTURE,
-    DagFile,
-    DagInfo,
-    GroupInfo,
-    TaskInfo,
-)
+from lineage_scan.model import Severity
+from lineage_scan.parsers.airflow.dagfile import NOT_STATIC, STRUCTURE, DagFile, DagInfo, GroupInfo, TaskInfo
+from lineage_scan.parsers.airflow.evaluator import MAX_STEPS, Evaluator, OutOfBudget
 from lineage_scan.parsers.airflow.paths import RepoFiles
 from lineage_scan.parsers.airflow.values import (
-    ROOT_MARK,
     UNKNOWN,
     AssetRef,
     BoundMethod,
@@ -44,49 +29,22 @@ from lineage_scan.parsers.airflow.values import (
     Decorator,
     EdgeLabel,
     Factory,
-    FileHandle,
     Function,
     GroupRef,
     Imported,
     LineageEntity,
-    Opaque,
-    Origin,
     PartialOperator,
     Scope,
     TaskFlow,
     TaskRef,
-    Text,
-    as_text,
-    bounded,
     collect,
     is_task_like,
 )
 
-MAX_STEPS = 200_000
-MAX_CALL_DEPTH = 12
-MAX_LOOP = 1_000
-BUILTINS = ("str", "len", "range", "enumerate", "zip", "list", "tuple", "dict", "sorted", "open", "print", "set")
 DECORATOR_KINDS = frozenset({"task", "dag", "task_group", "asset", "asset.multi", "setup", "teardown"})
 ASSET_CLASSES = frozenset({"Asset", "Dataset"})
 ASSET_GROUPS = frozenset({"AssetAll", "AssetAny", "DatasetAll", "DatasetAny"})
 DEPENDENCY_HELPERS = frozenset({"chain", "chain_linear", "cross_downstream"})
-
-
-class OutOfBudget(Exception):
-    """The file needs more interpretation steps than allowed."""
-
-
-class _Return(Exception):
-    def __init__(self, value: Any):
-        self.value = value
-
-
-class _Break(Exception):
-    pass
-
-
-class _Continue(Exception):
-    pass
 
 
 class Frame:
@@ -109,32 +67,20 @@ def decorator_kind(qualname: str) -> str | None:
     return None
 
 
-class Interpreter:
-    """Interprets one parsed DAG file (``module`` from a `MetadataWrapper`, with its positions)."""
+class Interpreter(Evaluator):
+    """Interprets one parsed DAG file into a `DagFile`."""
 
-    def __init__(
-        self,
-        module: cst.Module,
-        positions: dict[cst.CSTNode, CodeRange],
-        files: RepoFiles,
-        variables: dict[str, Any],
-    ):
-        self.module = module
-        self.positions = positions
-        self.files = files
+    def __init__(self, module: cst.Module, positions: dict[cst.CSTNode, CodeRange], files: RepoFiles,
+                 variables: dict[str, Any]):
+        super().__init__(module, positions, files)
         self.variables = variables
         self.result = DagFile(files.dag_path)
         self.frames: list[Frame] = [Frame(None, None)]
-        self.steps = 0
-        self.depth = 0
         self.uncalled: dict[int, tuple[Factory, cst.CSTNode]] = {}
 
-    # ----------------------------------------------------------------- entry point
     def run(self) -> DagFile:
-        builtins = Scope(values={name: Imported(f"builtins.{name}") for name in BUILTINS})
-        scope = Scope(builtins, {"__file__": f"{ROOT_MARK}/{self.files.dag_path}", "__name__": "airflow_dag_module"})
         try:
-            self.exec_block(self.module.body, scope)
+            self.exec_block(self.module.body, self.module_scope())
             for factory, node in list(self.uncalled.values()):
                 self.note(node, f"the @dag function {factory.function.name!r} is never called, so Airflow does not "
                                 "register its DAG; analysed as if it were", STRUCTURE)
@@ -145,195 +91,99 @@ class Interpreter:
         except RecursionError:
             self.note(self.module, "DAG file nested too deeply to interpret; tasks after that point are missing",
                       NOT_STATIC, Severity.WARNING)
+        self.result.diagnostics = self.diagnostics
         return self.result
-
-    # ----------------------------------------------------------------- helpers
-    def tick(self) -> None:
-        self.steps += 1
-        if self.steps > MAX_STEPS:
-            raise OutOfBudget
-
-    def location(self, node: cst.CSTNode) -> Location:
-        span = self.positions.get(node)
-        if span is None:
-            return Location(self.files.dag_path, 1, 1, 1, 1)
-        return Location(self.files.dag_path, span.start.line, span.start.column + 1, span.end.line, max(span.end.column, 1))
-
-    def note(self, node: cst.CSTNode, message: str, code: str, severity: Severity = Severity.NOTE) -> None:
-        self.result.diagnostics.append(Diagnostic(self.location(node), PARSER, message, severity, code))
-
-    def code(self, node: cst.CSTNode) -> str:
-        text = self.module.code_for_node(node).strip()
-        return text if len(text) <= 80 else text[:77] + "..."
 
     @property
     def frame(self) -> Frame:
         return self.frames[-1]
 
-    # ----------------------------------------------------------------- statements
-    def exec_block(self, body: Sequence[cst.CSTNode], scope: Scope) -> None:
-        for statement in body:
-            self.exec_statement(statement, scope)
+    # ----------------------------------------------------------------- evaluator hooks
+    def enter(self, value: Any) -> bool:
+        if isinstance(value, DagRef):
+            self.frames.append(Frame(value.dag_id, None))
+            return True
+        if isinstance(value, GroupRef):
+            self.frames.append(Frame(value.dag_id, self.result.groups.get((value.dag_id, value.group_id))))
+            return True
+        return False
 
-    def exec_body(self, body: cst.BaseSuite, scope: Scope) -> None:
-        self.exec_block(body.body, scope)
+    def leave(self) -> None:
+        self.frames.pop()
 
-    def exec_statement(self, node: cst.CSTNode, scope: Scope) -> None:
-        self.tick()
-        if isinstance(node, cst.SimpleStatementLine):
-            self.exec_block(node.body, scope)
-        elif isinstance(node, cst.FunctionDef):
-            self.define_function(node, scope)
-        elif isinstance(node, cst.With):
-            self.exec_with(node, scope)
-        elif isinstance(node, cst.For):
-            self.exec_for(node, scope)
-        elif isinstance(node, cst.If):
-            self.exec_if(node, scope)
-        elif isinstance(node, (cst.Try, cst.TryStar)):
-            self.exec_body(node.body, scope)
-            if node.orelse is not None:
-                self.exec_body(node.orelse.body, scope)
-            if node.finalbody is not None:
-                self.exec_body(node.finalbody.body, scope)
-        elif isinstance(node, cst.Assign):
-            value = self.eval(node.value, scope)
-            for target in node.targets:
-                self.bind(target.target, value, scope)
-        elif isinstance(node, cst.AnnAssign):
-            if node.value is not None:
-                self.bind(node.target, self.eval(node.value, scope), scope)
-        elif isinstance(node, cst.AugAssign):
-            if isinstance(node.operator, cst.AddAssign):
-                self.bind(node.target, self.add(self.eval(node.target, scope), self.eval(node.value, scope)), scope)
-            else:
-                self.bind(node.target, UNKNOWN, scope)
-        elif isinstance(node, cst.Expr):
-            self.eval(node.value, scope)
-        elif isinstance(node, cst.Return):
-            raise _Return(self.eval(node.value, scope) if node.value is not None else None)
-        elif isinstance(node, cst.Break):
-            raise _Break
-        elif isinstance(node, cst.Continue):
-            raise _Continue
-        elif isinstance(node, cst.Import):
-            for alias in node.names:
-                dotted = self.dotted(alias.name)
-                if alias.asname is not None:
-                    self.bind(alias.asname.name, Imported(dotted), scope)
-                else:
-                    head = dotted.split(".")[0]
-                    scope.assign(head, Imported(head))
-        elif isinstance(node, cst.ImportFrom):
-            self.exec_import_from(node, scope)
+    def attribute(self, base: Any, name: str) -> Any:
+        if isinstance(base, TaskRef) and name == "output":
+            return replace(base, xcom=True)
+        if isinstance(base, DagRef) and name == "dag_id":
+            return base.dag_id
+        if isinstance(base, AssetRef) and name in ("uri", "name"):
+            return getattr(base, name)
+        if isinstance(base, (TaskRef, GroupRef, DagRef, TaskFlow, PartialOperator)):
+            return BoundMethod(base, name)
+        return super().attribute(base, name)
 
-    def exec_import_from(self, node: cst.ImportFrom, scope: Scope) -> None:
-        if isinstance(node.names, cst.ImportStar):
-            return
-        module = self.dotted(node.module) if node.module is not None else ""
-        base = None
-        if node.relative:
-            base = self.files.dag_dir
-            for _ in range(len(node.relative) - 1):
-                base = posixpath.dirname(base)
-        for alias in node.names:
-            name = self.dotted(alias.name)
-            qualname = f"{module}.{name}" if module else name
-            target = alias.asname.name if alias.asname is not None else alias.name
-            self.bind(target, Imported(qualname, base), scope)
+    def item(self, base: Any, key: Any) -> Any:
+        return base if isinstance(base, TaskRef) and base.xcom else super().item(base, key)
 
-    def dotted(self, node: cst.CSTNode) -> str:
-        if isinstance(node, cst.Name):
-            return node.value
-        if isinstance(node, cst.Attribute):
-            return f"{self.dotted(node.value)}.{node.attr.value}"
-        return self.code(node)
+    def binary(self, operator: cst.BaseBinaryOp, left: Any, right: Any, node: cst.CSTNode) -> Any:
+        if isinstance(operator, cst.RightShift):
+            return self.shift(left, right, node)
+        if isinstance(operator, cst.LeftShift):
+            if isinstance(left, EdgeLabel) or isinstance(right, EdgeLabel):
+                return right
+            linked = self.link(right, left, node)
+            return right if linked or is_task_like(left) or is_task_like(right) else UNKNOWN
+        if isinstance(operator, (cst.BitOr, cst.BitAnd)) and (assets := collect([left, right], AssetRef)):
+            return tuple(assets)
+        return super().binary(operator, left, right, node)
 
-    def bind(self, target: cst.CSTNode, value: Any, scope: Scope) -> None:
-        if isinstance(target, cst.Name):
-            scope.assign(target.value, value)
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            names = [element.value for element in target.elements]
-            values = list(value) if isinstance(value, (list, tuple)) and len(value) == len(names) else None
-            for index, name in enumerate(names):
-                self.bind(name, values[index] if values is not None else UNKNOWN, scope)
-        elif isinstance(target, cst.Subscript) and len(target.slice) == 1:
-            container = self.eval(target.value, scope)
-            index = target.slice[0].slice
-            key = self.eval(index.value, scope) if isinstance(index, cst.Index) else UNKNOWN
-            if isinstance(container, dict) and isinstance(key, (str, int, float, bool)):
-                container[key] = value
-            elif isinstance(container, list) and isinstance(key, int) and -len(container) <= key < len(container):
-                container[key] = value
+    def call(self, function: Any, args: list, kwargs: dict, node: cst.Call, nodes: dict, scope: Scope) -> Any:
+        if isinstance(function, TaskFlow):
+            return self.call_taskflow(function, args, kwargs, node)
+        if isinstance(function, Factory):
+            return self.call_factory(function, args, kwargs, node)
+        if isinstance(function, Decorator):
+            return self.decorate(function, args[0], node) if len(args) == 1 else UNKNOWN
+        if isinstance(function, Imported):
+            return self.call_imported(function, args, kwargs, node, nodes, scope)
+        if function is UNKNOWN and "task_id" in kwargs:
+            return self.create_task(self.callee_name(node.func), None, kwargs, nodes, node, scope)
+        return super().call(function, args, kwargs, node, nodes, scope)
 
-    def exec_with(self, node: cst.With, scope: Scope) -> None:
-        pushed = 0
-        for item in node.items:
-            value = self.eval(item.item, scope)
-            if item.asname is not None:
-                self.bind(item.asname.name, value, scope)
-            if isinstance(value, DagRef):
-                self.frames.append(Frame(value.dag_id, None))
-                pushed += 1
-            elif isinstance(value, GroupRef):
-                self.frames.append(Frame(value.dag_id, self.result.groups.get((value.dag_id, value.group_id))))
-                pushed += 1
-        try:
-            self.exec_body(node.body, scope)
-        finally:
-            del self.frames[len(self.frames) - pushed:]
-
-    def exec_for(self, node: cst.For, scope: Scope) -> None:
-        items = self.iterate(self.eval(node.iter, scope))
-        if items is None:
-            self.note(node.iter, f"loop over {self.code(node.iter)!r} cannot be unrolled statically; "
-                                 "its body is read once with unknown values", NOT_STATIC)
-            items = [UNKNOWN]
-        for item in items:
-            self.bind(node.target, item, scope)
-            try:
-                self.exec_body(node.body, scope)
-            except _Break:
-                return
-            except _Continue:
-                continue
-        if node.orelse is not None:
-            self.exec_body(node.orelse.body, scope)
-
-    def iterate(self, value: Any) -> list | None:
-        if isinstance(value, (list, tuple, str)):
-            items = list(value)
-        elif isinstance(value, dict):
-            items = list(value)
-        else:
+    def call_method(self, method: BoundMethod, args: list, kwargs: dict, node: cst.Call, nodes: dict,
+                    scope: Scope) -> Any:
+        target, name = method.target, method.name
+        if isinstance(target, (TaskRef, GroupRef)):
+            if name == "set_upstream" and args:
+                self.link(args[0], target, node)
+            elif name == "set_downstream" and args:
+                self.link(target, args[0], node)
+            elif name in ("as_setup", "as_teardown"):
+                return target
             return None
-        return items if len(items) <= MAX_LOOP else None
-
-    def exec_if(self, node: cst.If, scope: Scope) -> None:
-        test = self.truth(self.eval(node.test, scope))
-        orelse = node.orelse
-        if test is not False:
-            self.exec_body(node.body, scope)
-        if test is not True and orelse is not None:
-            if isinstance(orelse, cst.If):
-                self.exec_if(orelse, scope)
-            else:
-                self.exec_body(orelse.body, scope)
-
-    @staticmethod
-    def truth(value: Any) -> bool | None:
-        if value is UNKNOWN or isinstance(value, (Opaque, BoundMethod)):
+        if isinstance(target, TaskFlow):
+            if name == "override":
+                return TaskFlow(target.function, target.kind, {**target.options, **kwargs}, target.mapped)
+            if name == "partial":
+                return PartialOperator(target, dict(kwargs))
+            if name in ("expand", "expand_kwargs"):
+                return self.call_taskflow(target, [], kwargs, node, mapped=True)
+            return UNKNOWN
+        if isinstance(target, PartialOperator):
+            if name == "partial":
+                return PartialOperator(target.operator, {**target.kwargs, **kwargs})
+            if name not in ("expand", "expand_kwargs"):
+                return UNKNOWN
+            merged = {**target.kwargs, **kwargs}
+            if isinstance(target.operator, TaskFlow):
+                return self.call_taskflow(target.operator, [], merged, node, mapped=True)
+            operator = target.operator
+            qualname = operator.qualname if isinstance(operator, Imported) else None
+            label = operator.name if isinstance(operator, Imported) else "operator"
+            return self.create_task(label, qualname, merged, nodes, node, scope, mapped=True)
+        if isinstance(target, DagRef):
             return None
-        if isinstance(value, (str, int, float, bool, list, tuple, dict, type(None))):
-            return bool(value)
-        return True
-
-    # ----------------------------------------------------------------- functions and decorators
-    def define_function(self, node: cst.FunctionDef, scope: Scope) -> None:
-        value: Any = Function(node, scope)
-        for decorator in reversed(node.decorators):
-            value = self.decorate(self.eval(decorator.decorator, scope), value, node)
-        scope.assign(node.name.value, value)
+        return super().call_method(method, args, kwargs, node, nodes, scope)
 
     def decorate(self, decorator: Any, function: Any, node: cst.CSTNode) -> Any:
         if isinstance(decorator, Imported):
@@ -354,359 +204,16 @@ class Interpreter:
             return self.define_asset(function, decorator, node)
         return TaskFlow(function, decorator.kind, dict(decorator.options))
 
-    def call_function(self, function: Function, args: list, kwargs: dict) -> Any:
-        if self.depth >= MAX_CALL_DEPTH:
-            return UNKNOWN
-        scope = Scope(function.scope)
-        self.bind_parameters(function, args, kwargs, scope)
-        self.depth += 1
-        try:
-            self.exec_body(function.node.body, scope)
-        except _Return as returned:
-            return returned.value
-        except (_Break, _Continue):
-            return UNKNOWN
-        finally:
-            self.depth -= 1
-        return None
-
+    # ----------------------------------------------------------------- Airflow constructs
     def returned_value(self, function: Function, args: list, kwargs: dict) -> Any:
         """What a function returns for these arguments, read without joining any DAG (for `@task.bash`)."""
-        diagnostics, self.result.diagnostics = self.result.diagnostics, []
+        diagnostics, self.diagnostics = self.diagnostics, []
         self.frames.append(Frame(None, None))
         try:
             return self.call_function(function, args, kwargs)
         finally:
             self.frames.pop()
-            self.result.diagnostics = diagnostics
-
-    def bind_parameters(self, function: Function, args: list, kwargs: dict, scope: Scope) -> None:
-        params = function.node.params
-        kwargs = dict(kwargs)
-        positional = [*params.posonly_params, *params.params]
-        for index, param in enumerate(positional):
-            name = param.name.value
-            if index < len(args):
-                value = args[index]
-            elif name in kwargs:
-                value = kwargs.pop(name)
-            elif param.default is not None:
-                value = self.eval(param.default, function.scope)
-            else:
-                value = UNKNOWN
-            scope.assign(name, value)
-        if isinstance(params.star_arg, cst.Param):
-            scope.assign(params.star_arg.name.value, tuple(args[len(positional):]))
-        for param in params.kwonly_params:
-            name = param.name.value
-            default = self.eval(param.default, function.scope) if param.default is not None else UNKNOWN
-            scope.assign(name, kwargs.pop(name, default))
-        if params.star_kwarg is not None:
-            scope.assign(params.star_kwarg.name.value, kwargs)
-
-    # ----------------------------------------------------------------- expressions
-    def eval(self, node: cst.CSTNode, scope: Scope) -> Any:
-        self.tick()
-        method = getattr(self, f"_eval_{type(node).__name__}", None)
-        return method(node, scope) if method is not None else UNKNOWN
-
-    def _eval_Integer(self, node: cst.Integer, scope: Scope) -> Any:
-        return ast.literal_eval(node.value)
-
-    def _eval_Float(self, node: cst.Float, scope: Scope) -> Any:
-        return ast.literal_eval(node.value)
-
-    def _eval_SimpleString(self, node: cst.SimpleString, scope: Scope) -> Any:
-        value = node.evaluated_value
-        if not isinstance(value, str):
-            return UNKNOWN
-        span = self.positions.get(node)
-        if span is None:
-            return value
-        column = span.start.column + 1 + len(node.prefix) + len(node.quote)
-        return Text(value, Origin(self.files.dag_path, span.start.line, column, node.raw_value == value))
-
-    def _eval_ConcatenatedString(self, node: cst.ConcatenatedString, scope: Scope) -> Any:
-        return self.add(self.eval(node.left, scope), self.eval(node.right, scope))
-
-    def _eval_FormattedString(self, node: cst.FormattedString, scope: Scope) -> Any:
-        return self.fstring(node, scope, partial=False)
-
-    def fstring(self, node: cst.FormattedString, scope: Scope, partial: bool) -> Any:
-        """An f-string's value; with ``partial``, unknown parts are kept as `{code}` (for fallback ids)."""
-        prefix = node.start.rstrip("'\"").lower().replace("f", "")
-        quote = node.start[-1]
-        chunks: list[str] = []
-        for part in node.parts:
-            if isinstance(part, cst.FormattedStringText):
-                try:
-                    text = ast.literal_eval(f"{prefix}{quote * 3}{part.value}{quote * 3}")
-                except (SyntaxError, ValueError):
-                    text = part.value
-                chunks.append(text.replace("{{", "{").replace("}}", "}"))
-                continue
-            value = self.eval(part.expression, scope) if not part.format_spec else UNKNOWN
-            text = as_text(value) if part.conversion in (None, "s") else None
-            if text is None:
-                if not partial:
-                    return UNKNOWN
-                text = "{" + self.code(part.expression) + "}"
-            chunks.append(text)
-        return bounded("".join(chunks))
-
-    def fallback_text(self, node: cst.CSTNode, scope: Scope) -> str:
-        """A readable stand-in for a string that is not static (an id with unknown parts)."""
-        if isinstance(node, cst.FormattedString):
-            return str(self.fstring(node, scope, partial=True))
-        return "{" + self.code(node) + "}"
-
-    def _eval_Name(self, node: cst.Name, scope: Scope) -> Any:
-        constants = {"True": True, "False": False, "None": None}
-        return constants[node.value] if node.value in constants else scope.lookup(node.value)
-
-    def _eval_Attribute(self, node: cst.Attribute, scope: Scope) -> Any:
-        return self.attribute(self.eval(node.value, scope), node.attr.value)
-
-    def attribute(self, base: Any, name: str) -> Any:
-        if isinstance(base, Imported):
-            return Imported(f"{base.qualname}.{name}", base.base)
-        if isinstance(base, TaskRef) and name == "output":
-            return replace(base, xcom=True)
-        if isinstance(base, DagRef) and name == "dag_id":
-            return base.dag_id
-        if isinstance(base, AssetRef) and name in ("uri", "name"):
-            return getattr(base, name)
-        if isinstance(base, PurePosixPath) and name in ("parent", "parents", "name", "stem", "suffix"):
-            value = getattr(base, name)
-            return list(value) if name == "parents" else value
-        if isinstance(base, (TaskRef, GroupRef, DagRef, TaskFlow, PartialOperator, FileHandle, PurePosixPath,
-                             str, dict, list)):
-            return BoundMethod(base, name)
-        return UNKNOWN
-
-    def _eval_Subscript(self, node: cst.Subscript, scope: Scope) -> Any:
-        base = self.eval(node.value, scope)
-        if len(node.slice) != 1:
-            return UNKNOWN
-        index = node.slice[0].slice
-        if isinstance(index, cst.Index):
-            key = self.eval(index.value, scope)
-            if isinstance(base, TaskRef) and base.xcom:
-                return base
-            try:
-                if isinstance(base, dict) and isinstance(key, (str, int, float, bool, type(None))):
-                    return base.get(key, UNKNOWN)
-                if isinstance(base, (list, tuple, str)) and isinstance(key, int) and not isinstance(key, bool):
-                    return base[key]
-            except IndexError:
-                return UNKNOWN
-            return UNKNOWN
-        if isinstance(index, cst.Slice) and isinstance(base, (list, tuple, str)):
-            bounds = [self.eval(part, scope) if part is not None else None for part in (index.lower, index.upper, index.step)]
-            if all(b is None or (isinstance(b, int) and not isinstance(b, bool)) for b in bounds) and bounds[2] != 0:
-                return base[slice(*bounds)]
-        return UNKNOWN
-
-    def _eval_List(self, node: cst.List, scope: Scope) -> Any:
-        return self.elements(node.elements, scope)
-
-    def _eval_Tuple(self, node: cst.Tuple, scope: Scope) -> Any:
-        items = self.elements(node.elements, scope)
-        return tuple(items) if isinstance(items, list) else items
-
-    def _eval_Set(self, node: cst.Set, scope: Scope) -> Any:
-        return self.elements(node.elements, scope)
-
-    def elements(self, elements: Sequence[cst.BaseElement], scope: Scope) -> Any:
-        items: list = []
-        for element in elements:
-            value = self.eval(element.value, scope)
-            if isinstance(element, cst.StarredElement):
-                if not isinstance(value, (list, tuple)):
-                    return UNKNOWN
-                items.extend(value)
-            else:
-                items.append(value)
-        return bounded(items)
-
-    def _eval_Dict(self, node: cst.Dict, scope: Scope) -> Any:
-        result: dict = {}
-        for element in node.elements:
-            if isinstance(element, cst.StarredDictElement):
-                value = self.eval(element.value, scope)
-                if isinstance(value, dict):
-                    result.update(value)
-                continue
-            key = self.eval(element.key, scope)
-            if isinstance(key, (str, int, float, bool, type(None))):
-                result[str(key) if isinstance(key, Text) else key] = self.eval(element.value, scope)
-        return result
-
-    def _eval_IfExp(self, node: cst.IfExp, scope: Scope) -> Any:
-        test = self.truth(self.eval(node.test, scope))
-        if test is None:
-            return UNKNOWN
-        return self.eval(node.body if test else node.orelse, scope)
-
-    def _eval_NamedExpr(self, node: cst.NamedExpr, scope: Scope) -> Any:
-        value = self.eval(node.value, scope)
-        self.bind(node.target, value, scope)
-        return value
-
-    def _eval_UnaryOperation(self, node: cst.UnaryOperation, scope: Scope) -> Any:
-        value = self.eval(node.expression, scope)
-        if isinstance(node.operator, cst.Not):
-            test = self.truth(value)
-            return UNKNOWN if test is None else not test
-        if isinstance(node.operator, cst.Minus) and isinstance(value, (int, float)) and not isinstance(value, bool):
-            return -value
-        return UNKNOWN
-
-    def _eval_BooleanOperation(self, node: cst.BooleanOperation, scope: Scope) -> Any:
-        left = self.eval(node.left, scope)
-        test = self.truth(left)
-        if test is None:
-            return UNKNOWN
-        if isinstance(node.operator, cst.And):
-            return self.eval(node.right, scope) if test else left
-        return left if test else self.eval(node.right, scope)
-
-    def _eval_Comparison(self, node: cst.Comparison, scope: Scope) -> Any:
-        constant = (str, int, float, bool, type(None), list, tuple, dict)
-        left = self.eval(node.left, scope)
-        for target in node.comparisons:
-            right = self.eval(target.comparator, scope)
-            if not isinstance(left, constant) or not isinstance(right, constant):
-                return UNKNOWN
-            operator = type(target.operator).__name__
-            try:
-                outcome = {
-                    "Equal": lambda: left == right, "NotEqual": lambda: left != right,
-                    "In": lambda: left in right, "NotIn": lambda: left not in right,
-                    "LessThan": lambda: left < right, "GreaterThan": lambda: left > right,
-                    "LessThanEqual": lambda: left <= right, "GreaterThanEqual": lambda: left >= right,
-                    "Is": lambda: left is right if left is None or right is None else left == right,
-                    "IsNot": lambda: left is not right if left is None or right is None else left != right,
-                }[operator]()
-            except (KeyError, TypeError):
-                return UNKNOWN
-            if not outcome:
-                return False
-            left = right
-        return True
-
-    def _eval_BinaryOperation(self, node: cst.BinaryOperation, scope: Scope) -> Any:
-        left = self.eval(node.left, scope)
-        right = self.eval(node.right, scope)
-        operator = node.operator
-        if isinstance(operator, cst.RightShift):
-            return self.shift(left, right, node)
-        if isinstance(operator, cst.LeftShift):
-            if isinstance(left, EdgeLabel) or isinstance(right, EdgeLabel):
-                return right
-            linked = self.link(right, left, node)
-            return right if linked or is_task_like(left) or is_task_like(right) else UNKNOWN
-        if isinstance(operator, cst.Add):
-            return self.add(left, right)
-        if isinstance(operator, cst.Divide) and isinstance(left, PurePosixPath) and isinstance(right, (str, PurePosixPath)):
-            return left / right
-        if isinstance(operator, (cst.BitOr, cst.BitAnd)):
-            if isinstance(left, dict) and isinstance(right, dict) and isinstance(operator, cst.BitOr):
-                return {**left, **right}
-            assets = collect([left, right], AssetRef)
-            return tuple(assets) if assets else UNKNOWN
-        if isinstance(operator, (cst.Subtract, cst.Multiply)) and all(
-            isinstance(v, int) and not isinstance(v, bool) and abs(v) < 2**31 for v in (left, right)
-        ):
-            return left - right if isinstance(operator, cst.Subtract) else left * right
-        return UNKNOWN
-
-    def add(self, left: Any, right: Any) -> Any:
-        if isinstance(left, str) and isinstance(right, str):
-            return bounded(str(left) + str(right)) if len(left) + len(right) <= 1_000_000 else UNKNOWN
-        if isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)) and type(left) is type(right):
-            return bounded(left + right) if len(left) + len(right) <= 100_000 else UNKNOWN
-        if isinstance(left, (int, float)) and isinstance(right, (int, float)) and not isinstance(left, bool):
-            return left + right if abs(left) < 2**53 and abs(right) < 2**53 else UNKNOWN
-        return UNKNOWN
-
-    def _eval_ListComp(self, node: cst.ListComp, scope: Scope) -> Any:
-        return self.comprehension(node.elt, None, node.for_in, scope)
-
-    def _eval_GeneratorExp(self, node: cst.GeneratorExp, scope: Scope) -> Any:
-        return self.comprehension(node.elt, None, node.for_in, scope)
-
-    def _eval_SetComp(self, node: cst.SetComp, scope: Scope) -> Any:
-        return self.comprehension(node.elt, None, node.for_in, scope)
-
-    def _eval_DictComp(self, node: cst.DictComp, scope: Scope) -> Any:
-        pairs = self.comprehension(node.key, node.value, node.for_in, scope)
-        if not isinstance(pairs, list):
-            return UNKNOWN
-        return {k: v for k, v in pairs if isinstance(k, (str, int, float, bool, type(None)))}
-
-    def comprehension(self, element: cst.CSTNode, value: cst.CSTNode | None, clause: cst.CompFor, scope: Scope) -> Any:
-        results: list = []
-        inner = Scope(scope)
-
-        def walk(clause: cst.CompFor) -> bool:
-            items = self.iterate(self.eval(clause.iter, inner))
-            if items is None:
-                return False
-            for item in items:
-                self.bind(clause.target, item, inner)
-                if any(self.truth(self.eval(condition.test, inner)) is False for condition in clause.ifs):
-                    continue
-                if clause.inner_for_in is not None:
-                    if not walk(clause.inner_for_in):
-                        return False
-                elif value is None:
-                    results.append(self.eval(element, inner))
-                else:
-                    results.append((self.eval(element, inner), self.eval(value, inner)))
-                if len(results) > MAX_LOOP:
-                    return False
-            return True
-
-        return results if walk(clause) else UNKNOWN
-
-    # ----------------------------------------------------------------- calls
-    def _eval_Call(self, node: cst.Call, scope: Scope) -> Any:
-        function = self.eval(node.func, scope)
-        args: list = []
-        kwargs: dict = {}
-        nodes: dict[str, cst.BaseExpression] = {}
-        for arg in node.args:
-            value = self.eval(arg.value, scope)
-            if arg.star == "*":
-                if isinstance(value, (list, tuple)):
-                    args.extend(value)
-            elif arg.star == "**":
-                if isinstance(value, dict):
-                    kwargs.update({str(k): v for k, v in value.items()})
-            elif arg.keyword is not None:
-                kwargs[arg.keyword.value] = value
-                nodes[arg.keyword.value] = arg.value
-            else:
-                args.append(value)
-        return self.call(function, args, kwargs, node, nodes, scope)
-
-    def call(self, function: Any, args: list, kwargs: dict, node: cst.Call, nodes: dict, scope: Scope) -> Any:
-        if isinstance(function, BoundMethod):
-            return self.call_method(function, args, kwargs, node, nodes, scope)
-        if isinstance(function, TaskFlow):
-            return self.call_taskflow(function, args, kwargs, node)
-        if isinstance(function, Factory):
-            return self.call_factory(function, args, kwargs, node)
-        if isinstance(function, Decorator):
-            return self.decorate(function, args[0], node) if len(args) == 1 else UNKNOWN
-        if isinstance(function, Function):
-            return self.call_function(function, args, kwargs)
-        if isinstance(function, Imported):
-            return self.call_imported(function, args, kwargs, node, nodes, scope)
-        if "task_id" in kwargs:
-            return self.create_task(self.callee_name(node.func), None, kwargs, nodes, node, scope)
-        return UNKNOWN
+            self.diagnostics = diagnostics
 
     @staticmethod
     def callee_name(func: cst.CSTNode) -> str:
@@ -749,14 +256,12 @@ class Interpreter:
             return self.cosmos(name, qualname, args, kwargs, nodes, node, scope)
         if qualname == "functools.partial":
             return args[0] if args else UNKNOWN
-        pure = self.pure_call(qualname, args, kwargs)
-        if pure is not NotImplemented:
-            return pure
-        if "task_id" in kwargs:
-            return self.create_task(name, qualname, kwargs, nodes, node, scope)
-        if name == "partial" and len(parts) > 1:
-            return PartialOperator(Imported(qualname.rsplit(".", 1)[0], function.base), dict(kwargs))
-        return Opaque(qualname, tuple(args), dict(kwargs))
+        if self.pure_call(qualname, [], {}) is NotImplemented:
+            if "task_id" in kwargs:
+                return self.create_task(name, qualname, kwargs, nodes, node, scope)
+            if name == "partial" and len(parts) > 1:
+                return PartialOperator(Imported(qualname.rsplit(".", 1)[0], function.base), dict(kwargs))
+        return super().call(function, args, kwargs, node, nodes, scope)
 
     def variable(self, args: list, kwargs: dict) -> Any:
         key = args[0] if args else kwargs.get("key")
@@ -791,181 +296,6 @@ class Interpreter:
             self.result.assets.setdefault(asset.name, asset)
         return asset
 
-    def pure_call(self, qualname: str, args: list, kwargs: dict) -> Any:
-        """Pure standard-library helpers on constants; NotImplemented for anything else."""
-        texts = [as_text(a) if isinstance(a, (str, PurePosixPath)) else None for a in args]
-        all_text = bool(args) and all(t is not None for t in texts)
-        if qualname in ("os.path.join", "posixpath.join"):
-            return posixpath.join(*texts) if all_text else UNKNOWN
-        if qualname in ("os.path.dirname", "os.path.basename", "os.path.abspath", "os.path.realpath",
-                        "os.path.normpath", "os.path.expanduser", "os.fspath"):
-            if not all_text or len(texts) != 1:
-                return UNKNOWN
-            function = qualname.rsplit(".", 1)[-1]
-            return {"dirname": posixpath.dirname, "basename": posixpath.basename}.get(
-                function, posixpath.normpath if function in ("abspath", "realpath", "normpath") else str)(texts[0])
-        if qualname in ("os.getenv", "os.environ.get"):
-            default = args[1] if len(args) > 1 else kwargs.get("default")
-            return default if default is not None else UNKNOWN
-        if qualname in ("pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.PurePosixPath"):
-            return PurePosixPath(*texts) if all_text else (PurePosixPath() if not args else UNKNOWN)
-        if qualname == "textwrap.dedent":
-            if len(args) == 1 and isinstance(args[0], str):
-                dedented = textwrap.dedent(args[0])
-                origin = getattr(args[0], "origin", None)
-                return Text(dedented, replace(origin, exact=False)) if origin else dedented
-            return UNKNOWN
-        if qualname.startswith("builtins."):
-            return self.builtin(qualname[len("builtins."):], args, kwargs)
-        return NotImplemented
-
-    def builtin(self, name: str, args: list, kwargs: dict) -> Any:
-        first = args[0] if args else None
-        if name == "str":
-            text = as_text(first) if args else ""
-            return text if text is not None else UNKNOWN
-        if name == "len":
-            return len(first) if isinstance(first, (str, list, tuple, dict)) else UNKNOWN
-        if name == "range":
-            if args and all(isinstance(a, int) and not isinstance(a, bool) for a in args) and len(args) <= 3:
-                try:
-                    numbers = range(*args)
-                except ValueError:
-                    return UNKNOWN
-                return list(numbers) if len(numbers) <= MAX_LOOP else UNKNOWN
-            return UNKNOWN
-        if name in ("list", "tuple", "set", "sorted", "enumerate"):
-            items = self.iterate(first) if args else []
-            if items is None:
-                return UNKNOWN
-            if name == "enumerate":
-                start = args[1] if len(args) > 1 else kwargs.get("start", 0)
-                return list(enumerate(items, start)) if isinstance(start, int) else UNKNOWN
-            if name == "sorted":
-                try:
-                    return sorted(items)
-                except TypeError:
-                    return UNKNOWN
-            return tuple(items) if name == "tuple" else items
-        if name == "zip":
-            sequences = [self.iterate(a) for a in args]
-            return list(zip(*sequences)) if all(s is not None for s in sequences) else UNKNOWN
-        if name == "dict":
-            base = dict(first) if isinstance(first, dict) else {}
-            return {**base, **kwargs} if not args or isinstance(first, dict) else UNKNOWN
-        if name == "open":
-            return FileHandle(as_text(first)) if isinstance(first, (str, PurePosixPath)) else UNKNOWN
-        return None if name == "print" else UNKNOWN
-
-    def read_file(self, path: str) -> Any:
-        rel = self.files.locate(path, want_dir=False)
-        text = self.files.read(rel) if rel is not None else None
-        return Text(text, Origin(rel, 1, 1, True)) if text is not None and rel is not None else UNKNOWN
-
-    def call_method(self, method: BoundMethod, args: list, kwargs: dict, node: cst.Call, nodes: dict,
-                    scope: Scope) -> Any:
-        target, name = method.target, method.name
-        if isinstance(target, (TaskRef, GroupRef)):
-            if name == "set_upstream" and args:
-                self.link(args[0], target, node)
-            elif name == "set_downstream" and args:
-                self.link(target, args[0], node)
-            elif name in ("as_setup", "as_teardown", "override"):
-                return target
-            return None
-        if isinstance(target, TaskFlow):
-            if name == "override":
-                return TaskFlow(target.function, target.kind, {**target.options, **kwargs}, target.mapped)
-            if name == "partial":
-                return PartialOperator(target, dict(kwargs))
-            if name in ("expand", "expand_kwargs"):
-                return self.call_taskflow(target, [], kwargs, node, mapped=True)
-            return UNKNOWN
-        if isinstance(target, PartialOperator):
-            if name == "partial":
-                return PartialOperator(target.operator, {**target.kwargs, **kwargs})
-            if name not in ("expand", "expand_kwargs"):
-                return UNKNOWN
-            merged = {**target.kwargs, **kwargs}
-            if isinstance(target.operator, TaskFlow):
-                return self.call_taskflow(target.operator, [], merged, node, mapped=True)
-            operator = target.operator
-            qualname = operator.qualname if isinstance(operator, Imported) else None
-            label = operator.name if isinstance(operator, Imported) else "operator"
-            return self.create_task(label, qualname, merged, nodes, node, scope, mapped=True)
-        if isinstance(target, FileHandle):
-            return self.read_file(target.path) if name == "read" else UNKNOWN
-        if isinstance(target, PurePosixPath):
-            return self.path_method(target, name, args)
-        if isinstance(target, str):
-            return self.string_method(target, name, args, kwargs)
-        if isinstance(target, dict):
-            return self.dict_method(target, name, args)
-        if isinstance(target, list):
-            if name == "append" and len(args) == 1:
-                target.append(args[0])
-                return None
-            if name == "extend" and len(args) == 1 and isinstance(args[0], (list, tuple)):
-                target.extend(args[0])
-                return None
-            return list(target) if name == "copy" else UNKNOWN
-        return None if isinstance(target, DagRef) else UNKNOWN
-
-    def path_method(self, path: PurePosixPath, name: str, args: list) -> Any:
-        if name in ("resolve", "absolute", "expanduser"):
-            return PurePosixPath(posixpath.normpath(str(path)))
-        if name == "joinpath" and all(isinstance(a, (str, PurePosixPath)) for a in args):
-            return path.joinpath(*args)
-        if name == "with_suffix" and len(args) == 1 and isinstance(args[0], str):
-            try:
-                return path.with_suffix(args[0])
-            except ValueError:
-                return UNKNOWN
-        if name == "as_posix":
-            return str(path)
-        if name == "read_text":
-            return self.read_file(str(path))
-        if name == "open":
-            return FileHandle(str(path))
-        return UNKNOWN
-
-    @staticmethod
-    def string_method(text: str, name: str, args: list, kwargs: dict) -> Any:
-        strings = all(isinstance(a, str) for a in args)
-        if name in ("strip", "lstrip", "rstrip") and strings and len(args) <= 1:
-            return getattr(str(text), name)(*args)
-        if name in ("lower", "upper") and not args:
-            return getattr(str(text), name)()
-        if name in ("startswith", "endswith") and len(args) == 1 and isinstance(args[0], (str, tuple)):
-            return getattr(str(text), name)(args[0])
-        if name == "replace" and strings and len(args) == 2:
-            if len(text) * max(1, len(args[1])) > 1_000_000:
-                return UNKNOWN
-            return str(text).replace(args[0], args[1])
-        if name == "join" and len(args) == 1 and isinstance(args[0], (list, tuple)):
-            if all(isinstance(a, str) for a in args[0]):
-                return bounded(str(text).join(args[0]))
-            return UNKNOWN
-        if name == "split" and strings and len(args) <= 1:
-            return str(text).split(*args)
-        if name == "format":
-            return format_simple(str(text), args, kwargs)
-        return UNKNOWN
-
-    @staticmethod
-    def dict_method(mapping: dict, name: str, args: list) -> Any:
-        if name == "get" and args and isinstance(args[0], (str, int, float, bool, type(None))):
-            return mapping.get(args[0], args[1] if len(args) > 1 else None)
-        if name in ("keys", "values", "items") and not args:
-            return list(getattr(mapping, name)())
-        if name == "copy":
-            return dict(mapping)
-        if name == "update" and len(args) == 1 and isinstance(args[0], dict):
-            mapping.update(args[0])
-            return None
-        return UNKNOWN
-
-    # ----------------------------------------------------------------- DAGs, groups and tasks
     def create_dag(self, args: list, kwargs: dict, node: cst.CSTNode, scope: Scope) -> Any:
         dag_id = kwargs.get("dag_id", args[0] if args else None)
         if not isinstance(dag_id, str):
@@ -1150,7 +480,6 @@ class Interpreter:
             self.frames.pop()
         return dag
 
-    # ----------------------------------------------------------------- dependencies
     def shift(self, left: Any, right: Any, node: cst.CSTNode) -> Any:
         if isinstance(right, EdgeLabel) and right.upstream is None:
             return EdgeLabel(left)
@@ -1200,33 +529,6 @@ class Interpreter:
                     self.link(up, down, node)
             else:
                 self.link(left, right, node)
-
-
-def format_simple(template: str, args: list, kwargs: dict) -> Any:
-    """`str.format` limited to plain `{}`, `{0}` and `{name}` fields of constants (no specs, no attributes)."""
-    chunks: list[str] = []
-    auto = 0
-    try:
-        parsed = list(string.Formatter().parse(template))
-    except ValueError:
-        return UNKNOWN
-    for literal, field, spec, conversion in parsed:
-        chunks.append(literal)
-        if field is None:
-            continue
-        if spec or conversion not in (None, "s") or not (field == "" or field.isdigit() or field.isidentifier()):
-            return UNKNOWN
-        if field == "":
-            value, auto = (args[auto] if auto < len(args) else UNKNOWN), auto + 1
-        elif field.isdigit():
-            value = args[int(field)] if int(field) < len(args) else UNKNOWN
-        else:
-            value = kwargs.get(field, UNKNOWN)
-        text = as_text(value)
-        if text is None:
-            return UNKNOWN
-        chunks.append(text)
-    return bounded("".join(chunks))
 
 
 def unique_id(taken: Callable[[str], bool], wanted: str) -> str:
