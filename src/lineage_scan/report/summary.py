@@ -6,6 +6,8 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from lineage_scan.model import STAR, Certainty, EdgeKind, Severity
+from lineage_scan.parsers.airflow import PARSER as AIRFLOW_PARSER
+from lineage_scan.parsers.airflow.fragment import TASK_KIND as AIRFLOW_TASK
 
 if TYPE_CHECKING:
     from lineage_scan.api import ScanResult
@@ -58,6 +60,17 @@ def summarise(result: ScanResult) -> dict:
             "stars_expanded_pct": _pct(max(parsed_stars - unresolved_stars, 0), parsed_stars),
         },
         "diagnostics": dict(sorted(Counter(d.severity.value for d in result.diagnostics).items())),
+        "airflow": _airflow(result),
+    }
+
+
+def _airflow(result: ScanResult) -> dict:
+    """DAGs and tasks found, and how many things the Airflow parser could not resolve (its diagnostics)."""
+    tasks = [t for t in result.graph.tasks() if t.kind == AIRFLOW_TASK]
+    return {
+        "dags": len({dict(t.attributes).get("dag_id") for t in tasks}),
+        "tasks": len(tasks),
+        "unresolved": sum(1 for d in result.diagnostics if d.parser == AIRFLOW_PARSER),
     }
 
 

@@ -28,6 +28,10 @@ def render_text(result: ScanResult) -> str:
         f"  coverage    {coverage['direct_edges_resolved_pct']}% of direct edges resolved; "
         f"{coverage['stars_expanded_pct']}% of stars expanded ({coverage['stars_unresolved_after_build']} left unresolved)",
     ]
+    airflow = s["airflow"]
+    if airflow["dags"] or airflow["unresolved"]:
+        lines.insert(3, f"  airflow     {airflow['dags']} DAGs, {airflow['tasks']} tasks; "
+                        f"{airflow['unresolved']} unresolved (see diagnostics)")
     if result.diagnostics:
         lines.append(f"  diagnostics {len(result.diagnostics)}")
         for diagnostic in result.diagnostics[:MAX_DIAGNOSTICS_SHOWN]:

@@ -194,11 +194,12 @@ class FragmentBuilder:
         dialect = Dialect.get_or_raise(move.dialect) if move.dialect else self.reader.dialect(task, GENERIC)
         reads = [self.transfer_relation(ref, dialect) for ref in move.reads]
         writes = [self.transfer_relation(ref, dialect) for ref in move.writes]
-        if not reads and not writes and move.query is None:
+        missing = [side for side, found in (("source", reads or move.query is not None),
+                                            ("destination", writes or task.operator.endswith("Sensor"))) if not found]
+        if missing:
             self.diagnostics.append(Diagnostic(task.location, PARSER, f"transfer task {task.task_id!r} "
-                                               f"({task.operator}): its source and destination are not static",
-                                               Severity.NOTE, NOT_STATIC))
-            return
+                                               f"({task.operator}): its {' and '.join(missing)} cannot be read "
+                                               "statically", Severity.NOTE, NOT_STATIC))
         for name, kind in writes:
             self.fragment.relations.append(RelationDef(name, kind, task.location))
         for source, _ in reads:
