@@ -36,8 +36,7 @@ def dependencies(fragment: Fragment) -> set[tuple[str, str]]:
     for task in fragment.tasks:
         for upstream in task.upstream:
             prefix = task.id[: task.id.index(".") + 1]
-            short = upstream[len(prefix):] if upstream.startswith(prefix) else upstream
-            pairs.add((short, task.id[len(prefix):]))
+            pairs.add((upstream.removeprefix(prefix), task.id.removeprefix(prefix)))
     return pairs
 
 

@@ -137,7 +137,8 @@ with DAG("fanout") as dag:
 """})
     fragment = parse(root)
     assert sorted(tasks(fragment)) == [
-        "airflow:fanout.copy_extra", "airflow:fanout.done", "airflow:fanout.load_customers", "airflow:fanout.load_orders",
+        "airflow:fanout.copy_extra", "airflow:fanout.done",
+        "airflow:fanout.load_customers", "airflow:fanout.load_orders",
     ]
     assert dependencies(fragment) == {("load_orders", "done"), ("load_customers", "done"), ("copy_extra", "done")}
 

@@ -3,7 +3,7 @@ schedules (Airflow 2 `Dataset`, Airflow 3 `Asset`, `@asset`). Expectations read 
 
 from __future__ import annotations
 
-from airflow_support import DAG, codes, edges, parse, tasks
+from airflow_support import DAG, edges, parse, tasks
 
 from lineage_scan.model import RelationUse
 
@@ -50,7 +50,8 @@ def test_transfers_read_and_write_files_and_tables(make_repo) -> None:
     }
     kinds = {r.name: r.kind.value for r in fragment.relations}
     assert kinds["s3://exports/orders.csv"] == "file" and kinds["raw.events"] == "table"
-    assert RelationUse("s3://lake/events/{{ ds }}/part.csv", "raw.events", tasks(fragment)["airflow:moves.load_events"].location) in fragment.reads
+    load = tasks(fragment)["airflow:moves.load_events"]
+    assert RelationUse("s3://lake/events/{{ ds }}/part.csv", "raw.events", load.location) in fragment.reads
     # A query moved into a file or table gets column lineage, the destination standing for the query.
     assert edges(fragment) == {
         "mart.orders.id -> s3://exports/orders.csv.id : identity",

@@ -12,10 +12,11 @@ value. Nothing of the scanned file is ever run, and the work is bounded by a ste
 from __future__ import annotations
 
 import ast
+import operator
 import posixpath
 import string
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any
@@ -45,6 +46,12 @@ MAX_STEPS = 200_000
 MAX_CALL_DEPTH = 12
 MAX_LOOP = 1_000
 BUILTINS = ("str", "len", "range", "enumerate", "zip", "list", "tuple", "dict", "sorted", "open", "print", "set")
+COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "Equal": operator.eq, "NotEqual": operator.ne, "Is": operator.eq, "IsNot": operator.ne,
+    "LessThan": operator.lt, "GreaterThan": operator.gt, "LessThanEqual": operator.le, "GreaterThanEqual": operator.ge,
+    "In": lambda item, container: item in container, "NotIn": lambda item, container: item not in container,
+}
+"""Comparisons of constants (`is` compares values: the interpreter's constants have no identity)."""
 
 
 class OutOfBudget(Exception):
@@ -89,7 +96,8 @@ class Evaluator:
         span = self.positions.get(node)
         if span is None:
             return Location(self.files.dag_path, 1, 1, 1, 1)
-        return Location(self.files.dag_path, span.start.line, span.start.column + 1, span.end.line, max(span.end.column, 1))
+        start, end = span.start, span.end
+        return Location(self.files.dag_path, start.line, start.column + 1, end.line, max(end.column, 1))
 
     def note(self, node: cst.CSTNode, message: str, code: str, severity: Severity = Severity.NOTE) -> None:
         self.diagnostics.append(Diagnostic(self.location(node), PARSER, message, severity, code))
@@ -189,9 +197,9 @@ class Evaluator:
             container = self.eval(target.value, scope)
             index = target.slice[0].slice
             key = self.eval(index.value, scope) if isinstance(index, cst.Index) else UNKNOWN
-            if isinstance(container, dict) and isinstance(key, (str, int, float, bool)):
-                container[key] = value
-            elif isinstance(container, list) and isinstance(key, int) and -len(container) <= key < len(container):
+            in_dict = isinstance(container, dict) and isinstance(key, (str, int, float, bool))
+            in_list = isinstance(container, list) and isinstance(key, int) and -len(container) <= key < len(container)
+            if in_dict or in_list:
                 container[key] = value
 
     def exec_with(self, node: cst.With, scope: Scope) -> None:
@@ -232,12 +240,9 @@ class Evaluator:
             self.exec_body(node.orelse.body, scope)
 
     def iterate(self, value: Any) -> list | None:
-        if isinstance(value, (list, tuple, str)):
-            items = list(value)
-        elif isinstance(value, dict):
-            items = list(value)
-        else:
+        if not isinstance(value, (list, tuple, str, dict)):
             return None
+        items = list(value)
         return items if len(items) <= MAX_LOOP else None
 
     def exec_if(self, node: cst.If, scope: Scope) -> None:
@@ -391,7 +396,8 @@ class Evaluator:
         if isinstance(index, cst.Index):
             return self.item(base, self.eval(index.value, scope))
         if isinstance(index, cst.Slice) and isinstance(base, (list, tuple, str)):
-            bounds = [self.eval(part, scope) if part is not None else None for part in (index.lower, index.upper, index.step)]
+            parts = (index.lower, index.upper, index.step)
+            bounds = [self.eval(part, scope) if part is not None else None for part in parts]
             if all(b is None or (isinstance(b, int) and not isinstance(b, bool)) for b in bounds) and bounds[2] != 0:
                 return base[slice(*bounds)]
         return UNKNOWN
@@ -478,17 +484,12 @@ class Evaluator:
             right = self.eval(target.comparator, scope)
             if not isinstance(left, constant) or not isinstance(right, constant):
                 return UNKNOWN
-            operator = type(target.operator).__name__
+            compare = COMPARISONS.get(type(target.operator).__name__)
             try:
-                outcome = {
-                    "Equal": lambda: left == right, "NotEqual": lambda: left != right,
-                    "In": lambda: left in right, "NotIn": lambda: left not in right,
-                    "LessThan": lambda: left < right, "GreaterThan": lambda: left > right,
-                    "LessThanEqual": lambda: left <= right, "GreaterThanEqual": lambda: left >= right,
-                    "Is": lambda: left is right if left is None or right is None else left == right,
-                    "IsNot": lambda: left is not right if left is None or right is None else left != right,
-                }[operator]()
-            except (KeyError, TypeError):
+                outcome = compare(left, right) if compare is not None else UNKNOWN
+            except TypeError:
+                return UNKNOWN
+            if outcome is UNKNOWN:
                 return UNKNOWN
             if not outcome:
                 return False
@@ -501,8 +502,8 @@ class Evaluator:
     def binary(self, operator: cst.BaseBinaryOp, left: Any, right: Any, node: cst.CSTNode) -> Any:
         if isinstance(operator, cst.Add):
             return self.add(left, right)
-        if isinstance(operator, cst.Divide) and isinstance(left, PurePosixPath) and isinstance(right, (str, PurePosixPath)):
-            return left / right
+        if isinstance(operator, cst.Divide) and isinstance(left, PurePosixPath):
+            return left / right if isinstance(right, (str, PurePosixPath)) else UNKNOWN
         if isinstance(operator, cst.BitOr) and isinstance(left, dict) and isinstance(right, dict):
             return {**left, **right}
         if isinstance(operator, (cst.Subtract, cst.Multiply)) and all(
@@ -671,7 +672,7 @@ class Evaluator:
             return tuple(items) if name == "tuple" else items
         if name == "zip":
             sequences = [self.iterate(a) for a in args]
-            return list(zip(*sequences)) if all(s is not None for s in sequences) else UNKNOWN
+            return list(zip(*sequences, strict=False)) if all(s is not None for s in sequences) else UNKNOWN
         if name == "dict":
             base = dict(first) if isinstance(first, dict) else {}
             return {**base, **kwargs} if not args or isinstance(first, dict) else UNKNOWN

@@ -100,7 +100,8 @@ class FragmentBuilder:
         self.sql(task, lineage)
         self.transfer(task, lineage)
         if sql_operator(task) is not None or task.operator in transfers.TRANSFERS:
-            attributes.update((k, str(v)) for k, v in task.kwargs.items() if k.endswith("conn_id") and isinstance(v, str))
+            connections = {k: str(v) for k, v in task.kwargs.items() if k.endswith("conn_id") and isinstance(v, str)}
+            attributes.update(connections)
         self.dbt(task, lineage)
         self.python_callable(task, lineage)
         self.assets(task, lineage)
@@ -117,7 +118,7 @@ class FragmentBuilder:
             return self.folders[dag.dag_id]
         folders = [self.files.dag_dir]
         paths = dag.kwargs.get("template_searchpath")
-        for path in [paths] if isinstance(paths, (str, PurePosixPath)) else paths if isinstance(paths, (list, tuple)) else []:
+        for path in paths if isinstance(paths, (list, tuple)) else [paths] if paths is not None else []:
             found = self.files.locate(str(path), want_dir=True) if isinstance(path, (str, PurePosixPath)) else None
             if found is None:
                 self.diagnostics.append(Diagnostic(dag.location, PARSER, f"template_searchpath entry {str(path)!r} of "
@@ -174,8 +175,6 @@ class FragmentBuilder:
         if spec is None:
             return
         value = sql_value(task, spec)
-        if value is None and spec.field == "sql" and task.operator in ("SQLColumnCheckOperator", "SQLTableCheckOperator"):
-            return
         if value is None:
             self.diagnostics.append(Diagnostic(task.location, PARSER, f"task {task.task_id!r} ({task.operator}) has no "
                                                f"{spec.field!r} argument that can be read", Severity.NOTE, NOT_STATIC))
@@ -195,7 +194,7 @@ class FragmentBuilder:
         reads = [self.transfer_relation(ref, dialect) for ref in move.reads]
         writes = [self.transfer_relation(ref, dialect) for ref in move.writes]
         missing = [side for side, found in (("source", reads or move.query is not None),
-                                            ("destination", writes or task.operator.endswith("Sensor"))) if not found]
+                                            ("destination", writes or move.reads_only)) if not found]
         if missing:
             self.diagnostics.append(Diagnostic(task.location, PARSER, f"transfer task {task.task_id!r} "
                                                f"({task.operator}): its {' and '.join(missing)} cannot be read "
@@ -265,7 +264,7 @@ class FragmentBuilder:
                 return
             if function.qualname.split(".")[0] in ("airflow", "builtins"):
                 return
-            message = f"python callable {function.qualname!r} of task {task.task_id!r} is not a module of the repository"
+            message = f"python callable {function.qualname!r} of task {task.task_id!r} is not in the repository"
             code = NOT_FOUND
         else:
             message = f"python callable of task {task.task_id!r} cannot be resolved statically"
@@ -274,7 +273,8 @@ class FragmentBuilder:
 
     def assets(self, task: TaskInfo, lineage: TaskLineage) -> None:
         for argument, is_write in (("inlets", False), ("outlets", True)):
-            for item in collect(task.kwargs.get(argument), AssetRef) + collect(task.kwargs.get(argument), LineageEntity):
+            value = task.kwargs.get(argument)
+            for item in [*collect(value, AssetRef), *collect(value, LineageEntity)]:
                 name, kind = self.asset_relation(item, task)
                 (lineage.writes if is_write else lineage.reads).add(name)
                 if is_write:
@@ -302,9 +302,8 @@ class FragmentBuilder:
         if not isinstance(dag_id, str):
             return
         ids = task.kwargs.get("external_task_ids") or task.kwargs.get("external_task_id")
-        tasks = [ids] if isinstance(ids, str) else [i for i in ids if isinstance(i, str)] if isinstance(ids, (list, tuple)) else []
         if task.operator == "ExternalTaskSensor":
-            lineage.upstream.update(task_id(dag_id, t) for t in tasks)
+            lineage.upstream.update(task_id(dag_id, t) for t in transfers.strings(ids))
         lineage.attributes["external_dag_id"] = dag_id
 
     # ----------------------------------------------------------------- DAG level
@@ -313,14 +312,15 @@ class FragmentBuilder:
         for dag in self.dag_file.dags.values():
             schedule = dag.kwargs.get("schedule", dag.kwargs.get("schedule_interval"))
             assets = collect(schedule, AssetRef)
-            roots = [key for key in lineages if key[0] == dag.dag_id and not any(u[0] == dag.dag_id for u in upstreams[key])]
+            roots = [key for key in lineages
+                     if key[0] == dag.dag_id and not any(up[0] == dag.dag_id for up in upstreams[key])]
             for key in roots:
                 task = self.dag_file.tasks[key]
                 lineages[key].reads.update(self.asset_relation(asset, task)[0] for asset in assets)
             if isinstance(schedule, str):
-                for key in lineages:
+                for key, lineage in lineages.items():
                     if key[0] == dag.dag_id:
-                        lineages[key].attributes["schedule"] = str(schedule)
+                        lineage.attributes["schedule"] = str(schedule)
 
 
 def static_params(value: Any) -> dict[str, Any]:

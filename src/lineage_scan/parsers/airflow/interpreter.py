@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from itertools import pairwise
 from typing import Any
 
 import libcst as cst
@@ -471,7 +472,8 @@ class Interpreter(Evaluator):
         """Cosmos `DbtDag` (a DAG of dbt nodes) and `DbtTaskGroup`: one task standing for the dbt run."""
         if name == "DbtTaskGroup":
             id_nodes = {**nodes, "task_id": nodes["group_id"]} if "group_id" in nodes else nodes
-            return self.create_task(name, qualname, {**kwargs, "task_id": kwargs.get("group_id")}, id_nodes, node, scope)
+            arguments = {**kwargs, "task_id": kwargs.get("group_id")}
+            return self.create_task(name, qualname, arguments, id_nodes, node, scope)
         dag = self.create_dag(args, kwargs, node, scope)
         self.frames.append(Frame(dag.dag_id, None))
         try:
@@ -518,14 +520,14 @@ class Interpreter(Evaluator):
             if len(args) == 2:
                 self.link(args[0], args[1], node)
             return
-        for left, right in zip(args, args[1:]):
+        for left, right in pairwise(args):
             paired = (name == "chain" and isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)))
             if paired:
                 if len(left) != len(right):
                     self.note(node, "chain() of two lists of different lengths; Airflow refuses it", STRUCTURE,
                               Severity.WARNING)
                     continue
-                for up, down in zip(left, right):
+                for up, down in zip(left, right, strict=True):
                     self.link(up, down, node)
             else:
                 self.link(left, right, node)

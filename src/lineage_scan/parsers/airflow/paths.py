@@ -38,7 +38,7 @@ class RepoFiles:
     def existing(self, rel: str, want_dir: bool | None = None) -> str | None:
         """``rel`` normalised, when it exists inside the root (a folder if ``want_dir``, a file if False)."""
         rel = posixpath.normpath(rel.strip("/")) if rel.strip("/") else ""
-        if rel.startswith("..") or rel.startswith("/"):
+        if rel.startswith(("..", "/")):
             return None
         try:
             target = (self.root / rel).resolve()

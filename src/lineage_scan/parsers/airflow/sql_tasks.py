@@ -166,8 +166,8 @@ class SqlReader:
             if is_template(text):
                 rendered = templates.render(text, task.dag_id, task.task_id, self.files, folders)
                 if rendered.text is None:
-                    diagnostics.append(Diagnostic(source.anchor, PARSER, f"SQL template of task {task.task_id!r} not "
-                                                  f"rendered: {'; '.join(rendered.errors)}", Severity.WARNING, TEMPLATE))
+                    message = f"SQL template of task {task.task_id!r} not rendered: {'; '.join(rendered.errors)}"
+                    diagnostics.append(Diagnostic(source.anchor, PARSER, message, Severity.WARNING, TEMPLATE))
                     continue
                 if templates.used:
                     diagnostics.append(Diagnostic(

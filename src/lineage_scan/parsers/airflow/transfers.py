@@ -20,14 +20,19 @@ Ref = tuple[str, str]
 
 @dataclass(frozen=True)
 class Transfer:
+    """What a task moves: ``query`` (in argument ``query_field``) is SQL whose result lands in the first write;
+    ``reads_only`` marks sensors and checks, which write nothing."""
+
     reads: tuple[Ref, ...] = ()
     writes: tuple[Ref, ...] = ()
     query: Any = None
     query_field: str | None = None
     dialect: str | None = None
+    reads_only: bool = False
 
 
-def _strings(value: Any) -> list[str]:
+def strings(value: Any) -> list[str]:
+    """The strings of a value that is one string or a list of them."""
     if isinstance(value, str):
         return [value]
     if isinstance(value, (list, tuple)):
@@ -38,7 +43,7 @@ def _strings(value: Any) -> list[str]:
 def files(scheme: str, bucket: Any, keys: Any) -> tuple[Ref, ...]:
     """`scheme://bucket/key` for each key (a key that is already a URI is kept)."""
     refs = []
-    for key in _strings(keys):
+    for key in strings(keys):
         if "://" in key:
             refs.append((FILE, key))
         elif isinstance(bucket, str) and bucket:
@@ -47,13 +52,13 @@ def files(scheme: str, bucket: Any, keys: Any) -> tuple[Ref, ...]:
 
 
 def uris(value: Any) -> tuple[Ref, ...]:
-    return tuple((FILE, uri) for uri in _strings(value))
+    return tuple((FILE, uri) for uri in strings(value))
 
 
 def tables(*parts: Any) -> tuple[Ref, ...]:
     """One table from its parts (`schema`, `table`); the last part may also be a list of full names."""
     if parts and isinstance(parts[-1], (list, tuple)):
-        return tuple((TABLE, name) for name in _strings(parts[-1]))
+        return tuple((TABLE, name) for name in strings(parts[-1]))
     if not parts or not isinstance(parts[-1], str) or not parts[-1]:
         return ()
     return ((TABLE, ".".join(p for p in parts if isinstance(p, str) and p)),)
@@ -65,7 +70,7 @@ def stage(kw: dict) -> tuple[Ref, ...]:
     if not isinstance(name, str):
         return ()
     prefix = kw.get("prefix") if isinstance(kw.get("prefix"), str) else ""
-    keys = _strings(kw.get("files")) or _strings(kw.get("s3_keys")) or [""]
+    keys = strings(kw.get("files")) or strings(kw.get("s3_keys")) or [""]
     return tuple((FILE, "/".join(p.strip("/") for p in (f"@{name.lstrip('@')}", prefix, key) if p)) for key in keys)
 
 
@@ -97,14 +102,16 @@ TRANSFERS: dict[str, Callable[[dict], Transfer]] = {
     "GCSToGCSOperator": lambda kw: Transfer(
         files("gs", kw.get("source_bucket"), kw.get("source_object") or kw.get("source_objects")),
         files("gs", kw.get("destination_bucket") or kw.get("source_bucket"), kw.get("destination_object"))),
-    "GCSToS3Operator": lambda kw: Transfer(files("gs", kw.get("bucket"), kw.get("prefix")), uris(kw.get("dest_s3_key"))),
+    "GCSToS3Operator": lambda kw: Transfer(
+        files("gs", kw.get("bucket"), kw.get("prefix")), uris(kw.get("dest_s3_key"))),
     "S3ToGCSOperator": lambda kw: Transfer(files("s3", kw.get("bucket"), kw.get("prefix")), uris(kw.get("dest_gcs"))),
     "S3CopyObjectOperator": lambda kw: Transfer(
         files("s3", kw.get("source_bucket_name"), kw.get("source_bucket_key")),
         files("s3", kw.get("dest_bucket_name"), kw.get("dest_bucket_key"))),
     "LocalFilesystemToS3Operator": lambda kw: Transfer(
         uris(kw.get("filename")), files("s3", kw.get("dest_bucket"), kw.get("dest_key"))),
-    "LocalFilesystemToGCSOperator": lambda kw: Transfer(uris(kw.get("src")), files("gs", kw.get("bucket"), kw.get("dst"))),
+    "LocalFilesystemToGCSOperator": lambda kw: Transfer(
+        uris(kw.get("src")), files("gs", kw.get("bucket"), kw.get("dst"))),
     "SqlToS3Operator": lambda kw: Transfer(
         writes=files("s3", kw.get("s3_bucket"), kw.get("s3_key")), query=kw.get("query"), query_field="query"),
     "S3ToSqlOperator": lambda kw: Transfer(
@@ -119,6 +126,8 @@ TRANSFERS: dict[str, Callable[[dict], Transfer]] = {
     "OracleToGCSOperator": _sql_to_gcs("oracle"),
     "TrinoToGCSOperator": _sql_to_gcs("trino"),
     "PrestoToGCSOperator": _sql_to_gcs("presto"),
-    "S3KeySensor": lambda kw: Transfer(files("s3", kw.get("bucket_name"), kw.get("bucket_key"))),
-    "GCSObjectExistenceSensor": lambda kw: Transfer(files("gs", kw.get("bucket"), kw.get("object"))),
+    "S3KeySensor": lambda kw: Transfer(files("s3", kw.get("bucket_name"), kw.get("bucket_key")), reads_only=True),
+    "GCSObjectExistenceSensor": lambda kw: Transfer(files("gs", kw.get("bucket"), kw.get("object")), reads_only=True),
+    "SQLColumnCheckOperator": lambda kw: Transfer(tables(kw.get("table")), reads_only=True),
+    "SQLTableCheckOperator": lambda kw: Transfer(tables(kw.get("table")), reads_only=True),
 }

@@ -22,14 +22,7 @@ MAX_TEXT = 1_000_000
 
 
 class Unknown:
-    """A value the interpreter cannot work out statically."""
-
-    _instance: Unknown | None = None
-
-    def __new__(cls) -> Unknown:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
+    """A value the interpreter cannot work out statically (only ever the one instance, UNKNOWN)."""
 
     def __repr__(self) -> str:
         return "UNKNOWN"
