@@ -16,6 +16,7 @@ def test_dag_files_are_told_from_other_python() -> None:
     assert is_dag_file("from airflow.sdk import asset\n\n@asset(schedule=None)\ndef raw():\n    pass\n")
     assert is_dag_file("from airflow import models\nd = models.DAG('x')\n")
     assert is_dag_file("from cosmos import DbtDag\nshop = DbtDag(dag_id='shop')\n")
+    assert is_dag_file("from airflow import DAG as Dag\nwith Dag('x') as d:\n    pass\n")
     # An operator library imports Airflow but defines no DAG; a pandas script does neither.
     assert not is_dag_file("from airflow.models import BaseOperator\n\nclass Op(BaseOperator):\n    pass\n")
     assert not is_dag_file("import pandas as pd\n\ndf = pd.read_csv('x.csv')\nDAG = None\n")

@@ -256,6 +256,19 @@ with DAG("conns", default_args={"conn_id": "warehouse"}) as dag:
     assert sorted(r.name for r in fragment.relations) == [f"query:{DAG}:6", f"query:{DAG}:7"]
 
 
+def test_an_operator_of_the_repository_taking_sql_is_a_sql_task(make_repo) -> None:
+    root = make_repo({DAG: """
+from airflow import DAG
+from plugins.operators import AuditedSqlOperator
+
+with DAG("custom") as dag:
+    AuditedSqlOperator(task_id="audited", sql="INSERT INTO audit.log SELECT id FROM raw.events", conn_id="dwh")
+"""})
+    fragment = parse(root)
+    assert edges(fragment) == {"raw.events.id -> audit.log.id : identity"}
+    assert attributes(fragment, "airflow:custom.audited")["conn_id"] == "dwh"
+
+
 def test_snowflake_operator_schema_qualifies_unqualified_tables(make_repo) -> None:
     root = make_repo({DAG: """
 from airflow import DAG

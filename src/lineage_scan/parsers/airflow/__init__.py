@@ -26,12 +26,13 @@ from lineage_scan.parsers.sql import read_text
 __all__ = ["PARSER", "is_dag_file", "parse_airflow_file", "parse_dag_source"]
 
 _IMPORTS_AIRFLOW = re.compile(r"^\s*(?:from|import)\s+(?:airflow|cosmos)\b", re.MULTILINE)
-_DEFINES_DAG = re.compile(r"\bDAG\s*\(|@\s*(?:[\w.]+\.)?(?:dag|asset)\b|\bDbtDag\s*\(")
+_DEFINES_DAG = re.compile(r"\bdag\s*\(|@\s*(?:[\w.]+\.)?(?:dag|asset)\b|\bdbtdag\s*\(", re.IGNORECASE)
 
 
 def is_dag_file(text: str) -> bool:
-    """True when a Python source imports Airflow (or Cosmos) and defines a DAG (`DAG(...)`, `with DAG`,
-    `@dag`, `@asset`, `DbtDag(...)`). A cheap textual test: the parser confirms it."""
+    """True when a Python source imports Airflow (or Cosmos) and seems to define a DAG (`DAG(...)`,
+    `with DAG`, `@dag`, `@asset`, `DbtDag(...)`). A cheap, generous textual test: a file it lets through
+    that defines no DAG simply yields no tasks."""
     return bool(_IMPORTS_AIRFLOW.search(text)) and bool(_DEFINES_DAG.search(text))
 
 

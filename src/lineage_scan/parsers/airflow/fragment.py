@@ -97,9 +97,7 @@ class FragmentBuilder:
         for key in ("owner", "trigger_dag_id"):
             if isinstance(task.kwargs.get(key), str):
                 attributes[key] = str(task.kwargs[key])
-        self.sql(task, lineage)
-        self.transfer(task, lineage)
-        if sql_operator(task) is not None or task.operator in transfers.TRANSFERS:
+        if self.sql(task, lineage) | self.transfer(task, lineage):
             connections = {k: str(v) for k, v in task.kwargs.items() if k.endswith("conn_id") and isinstance(v, str)}
             attributes.update(connections)
         self.dbt(task, lineage)
@@ -170,25 +168,30 @@ class FragmentBuilder:
         if result.files:
             lineage.attributes["sql_files"] = ", ".join(dict.fromkeys(result.files))
 
-    def sql(self, task: TaskInfo, lineage: TaskLineage) -> None:
+    def sql(self, task: TaskInfo, lineage: TaskLineage) -> bool:
+        """The lineage of a SQL task's SQL; False when the task runs no SQL."""
         spec = sql_operator(task)
+        if spec is None and "sql" in task.kwargs and task.operator not in transfers.TRANSFERS:
+            spec = GENERIC  # an operator of the repository's own taking SQL, e.g. a SQLExecuteQueryOperator subclass
         if spec is None:
-            return
+            return False
         value = sql_value(task, spec)
         if value is None:
             self.diagnostics.append(Diagnostic(task.location, PARSER, f"task {task.task_id!r} ({task.operator}) has no "
                                                f"{spec.field!r} argument that can be read", Severity.NOTE, NOT_STATIC))
-            return
+            return True
         target = spec.destination(task.kwargs) if spec.destination is not None else None
         dialect = self.reader.dialect(task, spec)
         if target is not None:
             target = table_name(target, dialect, self.context) or target
         self.add_sql(task, lineage, value, spec.field, dialect, target, RelationKind.TABLE if target else None)
+        return True
 
-    def transfer(self, task: TaskInfo, lineage: TaskLineage) -> None:
+    def transfer(self, task: TaskInfo, lineage: TaskLineage) -> bool:
+        """The files and tables a transfer task moves; False when the task is no transfer."""
         spec = transfers.TRANSFERS.get(task.operator)
         if spec is None:
-            return
+            return False
         move = spec(task.kwargs)
         dialect = Dialect.get_or_raise(move.dialect) if move.dialect else self.reader.dialect(task, GENERIC)
         reads = [self.transfer_relation(ref, dialect) for ref in move.reads]
@@ -209,6 +212,7 @@ class FragmentBuilder:
         if move.query is not None and move.query_field is not None:
             target, kind = writes[0] if writes else (None, None)
             self.add_sql(task, lineage, move.query, move.query_field, dialect, target, kind)
+        return True
 
     def transfer_relation(self, ref: transfers.Ref, dialect: Dialect) -> tuple[str, RelationKind]:
         kind, name = ref
