@@ -48,7 +48,7 @@ def parse_airflow_file(path: Path, rel: str, context: ParseContext) -> Fragment:
 def parse_dag_source(text: str, path: Path, rel: str, context: ParseContext) -> Fragment:
     """The DAGs of the source ``text`` of the DAG file at ``path`` (``rel`` is its repo path)."""
     try:
-        wrapper = MetadataWrapper(cst.parse_module(text))
+        wrapper = MetadataWrapper(cst.parse_module(text), unsafe_skip_copy=True)
         positions = wrapper.resolve(PositionProvider)
     except cst.ParserSyntaxError as error:
         location = Location(rel, error.raw_line, error.raw_column + 1, error.raw_line, error.raw_column + 1)

@@ -229,9 +229,9 @@ class FragmentBuilder:
             if not isinstance(command, str) or "dbt" not in command:
                 return
             if is_template(command):
-                rendered = self.templates(task).render(command, task.dag_id, task.task_id, self.files,
-                                                       self.search_folders(self.dag_file.dags[task.dag_id]))
-                command = rendered.text or command
+                folders = self.search_folders(self.dag_file.dags[task.dag_id])
+                renderer = self.reader.renderer
+                command = renderer.render(command, self.templates(task), task.dag_id, task.task_id, folders).text or command
             runs_list = dbt_tasks.dbt_runs(command)
         if not runs_list:
             return

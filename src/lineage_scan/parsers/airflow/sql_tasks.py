@@ -21,7 +21,7 @@ from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from lineage_scan.model import Diagnostic, Location, RelationDef, RelationKind, Severity
 from lineage_scan.parsers.airflow.dagfile import NOT_FOUND, NOT_STATIC, PARSER, TEMPLATE, TaskInfo
 from lineage_scan.parsers.airflow.paths import RepoFiles
-from lineage_scan.parsers.airflow.templates import TemplateContext, find_template, is_template
+from lineage_scan.parsers.airflow.templates import TemplateContext, TemplateRenderer, find_template, is_template
 from lineage_scan.parsers.airflow.values import Origin, Text
 from lineage_scan.parsers.context import ParseContext
 from lineage_scan.sql.names import Names
@@ -118,6 +118,7 @@ class SqlReader:
     def __init__(self, context: ParseContext, files: RepoFiles):
         self.context = context
         self.files = files
+        self.renderer = TemplateRenderer(files)
         self.connection_dialects = _connection_dialects(context)
 
     def dialect(self, task: TaskInfo, spec: SqlOperator) -> Dialect:
@@ -164,15 +165,15 @@ class SqlReader:
         for source in sources:
             text = source.text
             if is_template(text):
-                rendered = templates.render(text, task.dag_id, task.task_id, self.files, folders)
+                rendered = self.renderer.render(text, templates, task.dag_id, task.task_id, folders)
                 if rendered.text is None:
                     message = f"SQL template of task {task.task_id!r} not rendered: {'; '.join(rendered.errors)}"
                     diagnostics.append(Diagnostic(source.anchor, PARSER, message, Severity.WARNING, TEMPLATE))
                     continue
-                if templates.used:
+                if self.renderer.used:
                     diagnostics.append(Diagnostic(
                         source.anchor, PARSER, f"SQL of task {task.task_id!r} rendered with placeholders for "
-                        f"{', '.join(sorted(templates.used))}", Severity.NOTE, TEMPLATE))
+                        f"{', '.join(sorted(self.renderer.used))}", Severity.NOTE, TEMPLATE))
                 mapper = LocationMapper(source, rendered.text != text, text.count("\n") + 1)
                 text = rendered.text
             else:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 
 from lineage_scan.parsers.airflow.paths import RepoFiles
 from lineage_scan.parsers.jinja import Rendered, render, sandbox
@@ -102,16 +103,15 @@ class Variables:
 
 @dataclass
 class TemplateContext:
-    """What a DAG's templates see; ``used`` collects the placeholders a render needed."""
+    """What a task's templates see, besides Airflow's own names."""
 
     params: dict[str, Any] = field(default_factory=dict)
     macros: dict[str, Any] = field(default_factory=dict)
     """`user_defined_macros`: constants as themselves, None for what only runs at run time."""
     variables: Mapping[str, Any] = field(default_factory=dict)
-    used: set[str] = field(default_factory=set)
 
-    def values(self, dag_id: str, task_id: str) -> dict[str, Any]:
-        used = self.used
+    def values(self, dag_id: str, task_id: str, used: set[str]) -> dict[str, Any]:
+        """The names a template of task ``task_id`` sees; placeholders it renders are added to ``used``."""
         day = LOGICAL_DATE
         before, after = day - dt.timedelta(days=1), day + dt.timedelta(days=1)
         context: dict[str, Any] = {
@@ -138,26 +138,42 @@ class TemplateContext:
         context.update({k: v if v is not None else Placeholder(k, used) for k, v in self.macros.items()})
         return context
 
-    def render(self, text: str, dag_id: str, task_id: str, files: RepoFiles, folders: list[str]) -> Rendered:
+
+class TemplateRenderer:
+    """Renders the templates of one DAG file, one sandbox per template search path.
+
+    ``used`` names the placeholders the last render needed.
+    """
+
+    def __init__(self, files: RepoFiles):
+        self.files = files
+        self.used: set[str] = set()
+        self._sandboxes: dict[tuple[str, ...], SandboxedEnvironment] = {}
+
+    def render(self, text: str, context: TemplateContext, dag_id: str, task_id: str, folders: list[str]) -> Rendered:
         self.used.clear()
-        used = self.used
+        return render(self._sandbox(tuple(folders)), text, context.values(dag_id, task_id, self.used))
 
-        class Unknown(jinja2.Undefined):
-            """An undefined name renders as a placeholder, like any other runtime value."""
+    def _sandbox(self, folders: tuple[str, ...]) -> SandboxedEnvironment:
+        if folders not in self._sandboxes:
+            used = self.used
 
-            def __str__(self) -> str:
-                return str(Placeholder(self._undefined_name or "undefined", used))
+            class Unknown(jinja2.Undefined):
+                """An undefined name renders as a placeholder, like any other runtime value."""
 
-            def __getattr__(self, name: str) -> Any:
-                if name.startswith("__"):
-                    raise AttributeError(name)
-                return Placeholder(f"{self._undefined_name}.{name}", used)
+                def __str__(self) -> str:
+                    return str(Placeholder(self._undefined_name or "undefined", used))
 
-            def __call__(self, *args: object, **kwargs: object) -> Placeholder:
-                return Placeholder(f"{self._undefined_name}()", used)
+                def __getattr__(self, name: str) -> Any:
+                    if name.startswith("__"):
+                        raise AttributeError(name)
+                    return Placeholder(f"{self._undefined_name}.{name}", used)
 
-        env = sandbox(SearchPathLoader(files, folders), undefined=Unknown)
-        return render(env, text, self.values(dag_id, task_id))
+                def __call__(self, *args: object, **kwargs: object) -> Placeholder:
+                    return Placeholder(f"{self._undefined_name}()", used)
+
+            self._sandboxes[folders] = sandbox(SearchPathLoader(self.files, list(folders)), undefined=Unknown)
+        return self._sandboxes[folders]
 
 
 def ds_add(ds: str, days: int) -> str:
