@@ -230,8 +230,9 @@ class FragmentBuilder:
                 return
             if is_template(command):
                 folders = self.search_folders(self.dag_file.dags[task.dag_id])
-                renderer = self.reader.renderer
-                command = renderer.render(command, self.templates(task), task.dag_id, task.task_id, folders).text or command
+                rendered = self.reader.renderer.render(command, self.templates(task), task.dag_id, task.task_id,
+                                                       folders)
+                command = rendered.text or command
             runs_list = dbt_tasks.dbt_runs(command)
         if not runs_list:
             return
