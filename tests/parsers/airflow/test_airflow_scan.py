@@ -38,6 +38,20 @@ with DAG("etl", template_searchpath=["/opt/airflow/sql"]) as dag:
     assert [d.location.path for d in result.diagnostics] == ["dags/etl.py"]
 
 
+def test_a_sql_file_run_by_a_dag_reports_its_problems_once(make_repo) -> None:
+    root = make_repo({
+        "dags/etl.py": """
+from airflow import DAG
+from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
+
+with DAG("etl", template_searchpath=["/opt/airflow/sql"]) as dag:
+    SQLExecuteQueryOperator(task_id="bad", sql="bad.sql")
+""",
+        "sql/bad.sql": "CREATE TABLE a AS SELECT x.y FROM b;\n",
+    })
+    assert [(d.code, d.location.path) for d in scan(root).diagnostics] == [("LS906", "sql/bad.sql")]
+
+
 def test_a_repository_without_dags_reports_none(make_repo) -> None:
     result = scan(make_repo({"q.sql": "CREATE TABLE a AS SELECT x FROM b", "tool.py": "import airflow\n"}))
     assert result.graph.tasks() == []
