@@ -109,6 +109,43 @@ with DAG("forms") as dag:
     assert fragment.statements == 5
 
 
+def test_sql_read_by_the_dag_file_itself_and_string_helpers(make_repo) -> None:
+    root = make_repo({
+        DAG: """
+import os
+import textwrap
+from pathlib import Path
+from airflow import DAG
+from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
+
+SQL_DIR = Path(__file__).parent / "sql"
+TEMPLATE = "CREATE TABLE {target} AS SELECT {} FROM raw.orders"
+
+with DAG("helpers") as dag:
+    SQLExecuteQueryOperator(task_id="read_text", sql=(SQL_DIR / "a.sql").read_text())
+    SQLExecuteQueryOperator(task_id="opened", sql=open(os.path.join(os.path.dirname(__file__), "sql", "b.sql")).read())
+    SQLExecuteQueryOperator(task_id="formatted", sql=TEMPLATE.format("id", target="mart.c"))
+    SQLExecuteQueryOperator(task_id="dedented", sql=textwrap.dedent(\"\"\"
+        CREATE TABLE mart.d AS
+        SELECT amount FROM raw.orders
+    \"\"\"))
+""",
+        "dags/sql/a.sql": "CREATE TABLE mart.a AS SELECT id FROM raw.orders\n",
+        "dags/sql/b.sql": "CREATE TABLE mart.b AS SELECT id FROM raw.orders\n",
+    })
+    fragment = parse(root)
+    assert edges(fragment) == {
+        "raw.orders.id -> mart.a.id : identity",
+        "raw.orders.id -> mart.b.id : identity",
+        "raw.orders.id -> mart.c.id : identity",
+        "raw.orders.amount -> mart.d.amount : identity",
+    }
+    located = {str(e.target): e.location for e in fragment.edges}
+    assert (located["mart.a.id"].path, located["mart.a.id"].start_line) == ("dags/sql/a.sql", 1)
+    # dedent keeps lines: the literal opens on line 15, so its third line `SELECT amount` is line 17.
+    assert (located["mart.d.amount"].path, located["mart.d.amount"].start_line) == (DAG, 17)
+
+
 def test_locations_point_into_the_dag_file_literal(make_repo) -> None:
     root = make_repo({DAG: (
         "from airflow import DAG\n"

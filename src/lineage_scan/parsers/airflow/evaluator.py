@@ -46,6 +46,15 @@ MAX_STEPS = 200_000
 MAX_CALL_DEPTH = 12
 MAX_LOOP = 1_000
 BUILTINS = ("str", "len", "range", "enumerate", "zip", "list", "tuple", "dict", "sorted", "open", "print", "set")
+PATH_FUNCTIONS: dict[str, Callable[[str], str]] = {
+    "os.path.dirname": posixpath.dirname, "os.path.basename": posixpath.basename, "os.path.abspath": posixpath.normpath,
+    "os.path.realpath": posixpath.normpath, "os.path.normpath": posixpath.normpath, "os.path.expanduser": str,
+    "os.fspath": str,
+}
+PATH_CLASSES = ("pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.PurePosixPath")
+PURE = frozenset({*PATH_FUNCTIONS, *PATH_CLASSES, "os.path.join", "posixpath.join", "os.getenv", "os.environ.get",
+                  "textwrap.dedent", *(f"builtins.{name}" for name in BUILTINS)})
+"""The functions `pure_call` evaluates."""
 COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
     "Equal": operator.eq, "NotEqual": operator.ne, "Is": operator.eq, "IsNot": operator.ne,
     "LessThan": operator.lt, "GreaterThan": operator.gt, "LessThanEqual": operator.le, "GreaterThanEqual": operator.ge,
@@ -615,22 +624,19 @@ class Evaluator:
         return UNKNOWN
 
     def pure_call(self, qualname: str, args: list, kwargs: dict) -> Any:
-        """Pure standard-library helpers on constants; NotImplemented for anything else."""
+        """Pure standard-library helpers on constants; NotImplemented for any other function."""
+        if not is_pure(qualname):
+            return NotImplemented
         texts = [as_text(a) if isinstance(a, (str, PurePosixPath)) else None for a in args]
         all_text = bool(args) and all(t is not None for t in texts)
         if qualname in ("os.path.join", "posixpath.join"):
             return posixpath.join(*texts) if all_text else UNKNOWN
-        if qualname in ("os.path.dirname", "os.path.basename", "os.path.abspath", "os.path.realpath",
-                        "os.path.normpath", "os.path.expanduser", "os.fspath"):
-            if not all_text or len(texts) != 1:
-                return UNKNOWN
-            function = qualname.rsplit(".", 1)[-1]
-            return {"dirname": posixpath.dirname, "basename": posixpath.basename}.get(
-                function, posixpath.normpath if function in ("abspath", "realpath", "normpath") else str)(texts[0])
+        if qualname in PATH_FUNCTIONS:
+            return PATH_FUNCTIONS[qualname](texts[0]) if all_text and len(texts) == 1 else UNKNOWN
         if qualname in ("os.getenv", "os.environ.get"):
             default = args[1] if len(args) > 1 else kwargs.get("default")
             return default if default is not None else UNKNOWN
-        if qualname in ("pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.PurePosixPath"):
+        if qualname in PATH_CLASSES:
             return PurePosixPath(*texts) if all_text else (PurePosixPath() if not args else UNKNOWN)
         if qualname == "textwrap.dedent":
             if len(args) == 1 and isinstance(args[0], str):
@@ -638,9 +644,7 @@ class Evaluator:
                 origin = getattr(args[0], "origin", None)
                 return Text(dedented, replace(origin, exact=False)) if origin else dedented
             return UNKNOWN
-        if qualname.startswith("builtins."):
-            return self.builtin(qualname[len("builtins."):], args, kwargs)
-        return NotImplemented
+        return self.builtin(qualname[len("builtins."):], args, kwargs)
 
     def builtin(self, name: str, args: list, kwargs: dict) -> Any:
         first = args[0] if args else None
@@ -738,6 +742,11 @@ class Evaluator:
             mapping.update(args[0])
             return None
         return UNKNOWN
+def is_pure(qualname: str) -> bool:
+    """True for the standard-library functions the evaluator computes itself."""
+    return qualname in PURE
+
+
 def format_simple(template: str, args: list, kwargs: dict) -> Any:
     """`str.format` limited to plain `{}`, `{0}` and `{name}` fields of constants (no specs, no attributes)."""
     chunks: list[str] = []

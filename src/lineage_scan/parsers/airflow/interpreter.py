@@ -20,7 +20,7 @@ from libcst.metadata import CodeRange
 
 from lineage_scan.model import Severity
 from lineage_scan.parsers.airflow.dagfile import NOT_STATIC, STRUCTURE, DagFile, DagInfo, GroupInfo, TaskInfo
-from lineage_scan.parsers.airflow.evaluator import MAX_STEPS, Evaluator, OutOfBudget
+from lineage_scan.parsers.airflow.evaluator import MAX_STEPS, Evaluator, OutOfBudget, is_pure
 from lineage_scan.parsers.airflow.paths import RepoFiles
 from lineage_scan.parsers.airflow.values import (
     UNKNOWN,
@@ -257,7 +257,7 @@ class Interpreter(Evaluator):
             return self.cosmos(name, qualname, args, kwargs, nodes, node, scope)
         if qualname == "functools.partial":
             return args[0] if args else UNKNOWN
-        if self.pure_call(qualname, [], {}) is NotImplemented:
+        if not is_pure(qualname):
             if "task_id" in kwargs:
                 return self.create_task(name, qualname, kwargs, nodes, node, scope)
             if name == "partial" and len(parts) > 1:
