@@ -146,6 +146,24 @@ with DAG("helpers") as dag:
     assert (located["mart.d.amount"].path, located["mart.d.amount"].start_line) == (DAG, 17)
 
 
+def test_mapped_sql_tasks_analyse_every_mapped_value(make_repo) -> None:
+    root = make_repo({DAG: """
+from airflow import DAG
+from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
+
+with DAG("mapped") as dag:
+    SQLExecuteQueryOperator.partial(task_id="load", conn_id="dwh").expand(
+        sql=["CREATE TABLE mart.a AS SELECT id FROM raw.a", "CREATE TABLE mart.b AS SELECT id FROM raw.b"],
+    )
+"""})
+    fragment = parse(root)
+    assert edges(fragment) == {"raw.a.id -> mart.a.id : identity", "raw.b.id -> mart.b.id : identity"}
+    load = tasks(fragment)["airflow:mapped.load"]
+    assert (load.reads, load.writes) == (("raw.a", "raw.b"), ("mart.a", "mart.b"))
+    assert dict(load.attributes)["mapped"] == "true"
+    assert dict(load.attributes)["operator"] == "SQLExecuteQueryOperator"
+
+
 def test_locations_point_into_the_dag_file_literal(make_repo) -> None:
     root = make_repo({DAG: (
         "from airflow import DAG\n"

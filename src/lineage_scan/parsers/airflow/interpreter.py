@@ -258,10 +258,10 @@ class Interpreter(Evaluator):
         if qualname == "functools.partial":
             return args[0] if args else UNKNOWN
         if not is_pure(qualname):
-            if "task_id" in kwargs:
-                return self.create_task(name, qualname, kwargs, nodes, node, scope)
             if name == "partial" and len(parts) > 1:
                 return PartialOperator(Imported(qualname.rsplit(".", 1)[0], function.base), dict(kwargs))
+            if "task_id" in kwargs:
+                return self.create_task(name, qualname, kwargs, nodes, node, scope)
         return super().call(function, args, kwargs, node, nodes, scope)
 
     def variable(self, args: list, kwargs: dict) -> Any:
