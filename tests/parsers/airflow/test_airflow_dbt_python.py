@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from airflow_support import DAG, attributes, codes, parse, tasks
 
+from lineage_scan.parsers.airflow.dbt_tasks import dbt_runs, selected_models
+
 DBT_PROJECT = {"dbt/dbt_project.yml": "name: shop\nversion: '1.0'\nprofile: shop\n"}
 
 
@@ -132,3 +134,16 @@ with DAG("py") as dag:
         "anonymous": None,
     }
     assert [(d.code, d.location.start_line) for d in fragment.diagnostics] == [("LS922", 18), ("LS921", 19)]
+
+
+def test_dbt_command_lines_and_selections() -> None:
+    command = ("export DBT_TARGET=prod; cd /srv/dbt && dbt --no-write-json seed "
+               "&& dbt run --select=orders -m customers --exclude tag:slow --selector nightly")
+    runs = dbt_runs(command)
+    assert [(r.command, r.select, r.exclude, r.selector, r.project_dir) for r in runs] == [
+        ("seed", [], [], None, "/srv/dbt"),
+        ("run", ["orders", "customers"], ["tag:slow"], "nightly", "/srv/dbt"),
+    ]
+    # Graph operators are stripped; methods, paths, globs and intersections name no single model.
+    selection = ["+orders", "customers+", "2+a+3", "@b", "tag:x", "path/to", "stg_*", "c,d"]
+    assert selected_models(selection) == ["a", "b", "customers", "orders"]
