@@ -221,9 +221,9 @@ class FragmentBuilder:
         return table_name(name, dialect, self.context) or name, RelationKind.TABLE
 
     def dbt(self, task: TaskInfo, lineage: TaskLineage) -> None:
-        runs = dbt_tasks.cosmos_run(task.operator, task.kwargs)
-        if runs is not None:
-            runs_list = [runs]
+        cosmos = dbt_tasks.cosmos_run(task.operator, task.kwargs)
+        if cosmos is not None:
+            runs = [cosmos]
         else:
             command = task.kwargs.get("bash_command")
             if not isinstance(command, str) or "dbt" not in command:
@@ -233,18 +233,18 @@ class FragmentBuilder:
                 rendered = self.reader.renderer.render(command, self.templates(task), task.dag_id, task.task_id,
                                                        folders)
                 command = rendered.text or command
-            runs_list = dbt_tasks.dbt_runs(command)
-        if not runs_list:
+            runs = dbt_tasks.dbt_runs(command)
+        if not runs:
             return
         attributes = lineage.attributes
-        attributes["dbt_command"] = "; ".join(run.text for run in runs_list)
-        for key, values in (("dbt_select", [s for r in runs_list for s in r.select]),
-                            ("dbt_exclude", [s for r in runs_list for s in r.exclude]),
-                            ("dbt_selector", [r.selector for r in runs_list if r.selector])):
+        attributes["dbt_command"] = "; ".join(run.text for run in runs)
+        for key, values in (("dbt_select", [s for r in runs for s in r.select]),
+                            ("dbt_exclude", [s for r in runs for s in r.exclude]),
+                            ("dbt_selector", [r.selector for r in runs if r.selector])):
             if values:
                 attributes[key] = " ".join(dict.fromkeys(values))
-        models = dbt_tasks.selected_models([s for r in runs_list for s in r.select])
-        project_dir = next((r.project_dir for r in runs_list if r.project_dir), None)
+        models = dbt_tasks.selected_models([s for r in runs for s in r.select])
+        project_dir = next((r.project_dir for r in runs if r.project_dir), None)
         project = dbt_tasks.dbt_project(self.files, project_dir)
         if project is not None:
             attributes["dbt_project_dir"], attributes["dbt_project"] = project
