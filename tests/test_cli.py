@@ -13,8 +13,8 @@ from lineage_scan.cli import main
 def test_scan_prints_a_summary() -> None:
     result = CliRunner().invoke(main, ["scan", str(EXAMPLE_REPO)])
     assert result.exit_code == 0, result.output
-    assert "statements  34 (1 failed, 97.1% analysed)" in result.output
-    assert "identity 121" in result.output
+    assert "statements  36 (1 failed, 97.2% analysed)" in result.output
+    assert "identity 124" in result.output
     assert "dbt         16 models/snapshots: 100.0% rendered, 100.0% parsed" in result.output
     assert "warehouse/broken/bad_syntax.sql:9:4: error: cannot parse statement" in result.output
 
@@ -26,7 +26,7 @@ def test_json_to_file_with_summary_on_stdout(tmp_path) -> None:
     document = json.loads(out.read_text())
     assert document["schema_version"] == "1.0"
     assert {n["type"] for n in document["nodes"]} == {"relation", "column", "task", "ml_model"}
-    assert "relations   34" in result.output
+    assert "relations   38" in result.output
 
 
 def test_dialect_and_schema_options(make_repo, tmp_path) -> None:

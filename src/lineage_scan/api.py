@@ -106,7 +106,8 @@ def scan(
             progress(done, len(todo), source.path)
         fragments.append(PARSERS[source.kind](root / source.path, source.path, context))
     graph = build_graph(fragments, declared)
-    diagnostics = sorted([*found.diagnostics, *unsettled([d for f in fragments for d in f.diagnostics], graph)])
+    # A .sql file run by a DAG is analysed by both parsers: the same diagnostic is one fact, kept once.
+    diagnostics = sorted({*found.diagnostics, *unsettled([d for f in fragments for d in f.diagnostics], graph)})
     return ScanResult(root, config, found.files, graph, fragments, diagnostics, run_rules(graph, config))
 
 
