@@ -1,0 +1,436 @@
+"""The lineage drawings of the site: which boxes, rows and edges each view shows, laid out.
+
+A view is sketched as boxes (relations, ML models, tasks, "+N more" notes) holding rows (columns)
+and edges between boxes or rows; `draw` lays it out (`layout.py`) into a `Drawing` the SVG template
+renders. Neighbourhoods are capped per hop and in all, so no drawing holds thousands of nodes
+whatever the repository's size; what is left out is summarised in a "+N more" box that links to
+where the rest is listed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
+
+from lineage_scan.model import Certainty, ColumnRef, MLModelDef, TaskDef
+from lineage_scan.report.html import urls
+from lineage_scan.report.html.catalog import Catalog, Column, ColumnLink
+from lineage_scan.report.html.findings import FindingView
+from lineage_scan.report.html.layout import Box, Link, layout
+
+CHAR_WIDTH = 7.3
+"""Advance of one character of the drawings' 12px monospace font."""
+HEADER_HEIGHT = 38.0
+ROW_HEIGHT = 20.0
+MIN_BOX_WIDTH = 130.0
+MAX_LABEL_CHARS = 44
+RELATION_HOP_LIMIT, RELATION_LIMIT = 12, 36
+COLUMN_HOP_LIMIT, COLUMN_LIMIT = 40, 120
+OWN_COLUMN_LIMIT = 80
+DAG_TASK_LIMIT = 80
+
+RELATION_DEPTHS = (1, 2, 3)
+COLUMN_DEPTHS = (1, 2, 3)
+MODEL_DEPTH = 3
+BADGES = {Certainty.INFERRED: "~", Certainty.AMBIGUOUS: "?", Certainty.UNRESOLVED: "!"}
+
+
+# ----------------------------------------------------------------------------- the drawing
+@dataclass
+class DrawnRow:
+    id: str
+    label: str
+    title: str
+    href: str | None
+    y: float
+    anchor: str | None = None
+    step: int | None = None
+
+
+@dataclass
+class DrawnBox:
+    id: str
+    kind: str
+    label: str
+    title: str
+    subtitle: str
+    href: str | None
+    x: float
+    y: float
+    width: float
+    height: float
+    focus: bool
+    rows: list[DrawnRow]
+    step: int | None = None
+
+
+@dataclass
+class DrawnEdge:
+    source: str
+    target: str
+    style: str
+    certainty: str
+    path: str
+    title: str
+    badge: str
+    label: str
+    mid: tuple[float, float]
+    highlighted: bool
+
+
+@dataclass
+class Drawing:
+    id: str
+    title: str
+    boxes: list[DrawnBox]
+    edges: list[DrawnEdge]
+    width: float
+    height: float
+    focus: str | None
+    styles: tuple[str, ...]
+    """The edge styles present, so the legend lists only what is drawn."""
+
+    @property
+    def empty(self) -> bool:
+        return len(self.boxes) <= 1 and not self.edges
+
+
+# ----------------------------------------------------------------------------- the sketch
+@dataclass
+class _Row:
+    key: Hashable
+    label: str
+    href: str | None
+    anchor: str | None
+    step: int | None = None
+
+
+@dataclass
+class _Box:
+    key: Hashable
+    kind: str
+    label: str
+    subtitle: str
+    href: str | None
+    focus: bool = False
+    rows: dict[Hashable, _Row] = field(default_factory=dict)
+    step: int | None = None
+
+
+@dataclass
+class _Edge:
+    source: tuple[Hashable, Hashable | None]
+    target: tuple[Hashable, Hashable | None]
+    style: str
+    certainty: Certainty | None
+    title: str
+    label: str = ""
+    highlighted: bool = False
+
+
+class Sketch:
+    """Boxes, rows and edges of a view before layout, keyed by the caller's own keys."""
+
+    def __init__(self, catalog: Catalog, root: str) -> None:
+        self.catalog = catalog
+        self.root = root
+        self.boxes: dict[Hashable, _Box] = {}
+        self.edges: list[_Edge] = []
+        self._edge_keys: set[tuple] = set()
+
+    def relation(self, name: str, focus: bool = False) -> _Box:
+        key = ("relation", name)
+        if key not in self.boxes:
+            info = self.catalog.relations.get(name)
+            if info is None:
+                subtitle = "unknown relation"
+            elif info.produced:
+                subtitle = f"{info.kind.value} · {_count(len(info.columns), 'column')}"
+            else:
+                subtitle = f"external · {_count(len(info.columns), 'column')}"
+            self.boxes[key] = _Box(key, "relation", name, subtitle, self.root + urls.relation_page(name))
+        self.boxes[key].focus |= focus
+        return self.boxes[key]
+
+    def column(self, column: Column, focus_relation: bool = False) -> tuple[Hashable, Hashable]:
+        box = self.relation(column[0], focus_relation)
+        if column not in box.rows:
+            box.rows[column] = _Row(column, column[1], self.root + urls.column_url(*column), urls.column_anchor(column[1]))
+        return box.key, column
+
+    def note(self, key: Hashable, label: str, subtitle: str, href: str | None) -> _Box:
+        self.boxes[key] = _Box(key, "more", label, subtitle, href)
+        return self.boxes[key]
+
+    def edge(self, source: tuple[Hashable, Hashable | None], target: tuple[Hashable, Hashable | None], style: str,
+             certainty: Certainty | None, title: str, label: str = "", highlighted: bool = False) -> None:
+        key = (source, target, style)
+        if key in self._edge_keys:
+            return
+        self._edge_keys.add(key)
+        self.edges.append(_Edge(source, target, style, certainty, title, label, highlighted))
+
+    def column_link(self, link: ColumnLink, highlighted: bool = False) -> None:
+        self.edge(self.column(link.source), self.column(link.target), "direct" if link.direct else "indirect",
+                  link.certainty, f"{_dotted(link.source)} → {_dotted(link.target)}: {link.label} ({link.certainty.value})",
+                  highlighted=highlighted)
+
+
+def draw(sketch: Sketch, drawing_id: str, title: str) -> Drawing:
+    """Lay the sketch out and give every box and row a short local id (``b3``, ``b3.7``)."""
+    ids: dict[Hashable, str] = {}
+    row_ids: dict[tuple[Hashable, Hashable], str] = {}
+    boxes_in: list[Box] = []
+    order = sorted(sketch.boxes.values(), key=lambda b: (not b.focus, b.kind != "relation", str(b.key)))
+    sized = {}
+    for number, box in enumerate(order):
+        ids[box.key] = f"b{number}"
+        label = _clip(box.label)
+        width = max(MIN_BOX_WIDTH, (max(len(label), len(box.subtitle), *(len(_clip(r.label)) + 3 for r in box.rows.values())) + 3) * CHAR_WIDTH)
+        rows = {}
+        for index, row_key in enumerate(_row_order(sketch.catalog, box)):
+            row_ids[(box.key, row_key)] = f"b{number}.{index}"
+            rows[row_ids[(box.key, row_key)]] = HEADER_HEIGHT + ROW_HEIGHT * index + ROW_HEIGHT / 2
+        height = HEADER_HEIGHT + ROW_HEIGHT * len(rows) + (4 if rows else 0)
+        sized[box.key] = (round(width, 1), height, rows)
+        boxes_in.append(Box(ids[box.key], round(width, 1), height, rows))
+
+    def endpoint(point: tuple[Hashable, Hashable | None]) -> tuple[str, str | None]:
+        box_key, row_key = point
+        return ids[box_key], (row_ids[(box_key, row_key)] if row_key is not None else None)
+
+    links = []
+    for edge in sketch.edges:
+        (source, source_row), (target, target_row) = endpoint(edge.source), endpoint(edge.target)
+        links.append(Link(source, target, source_row, target_row))
+    placed = layout(boxes_in, links)
+    boxes_out = []
+    for box in order:
+        box_id = ids[box.key]
+        width, height, rows = sized[box.key]
+        x, y = placed.positions[box_id]
+        drawn_rows = [
+            DrawnRow(row_ids[(box.key, key)], _clip(row.label), row.label, row.href, rows[row_ids[(box.key, key)]],
+                     row.anchor if box.focus else None, row.step)
+            for key, row in ((k, box.rows[k]) for k in _row_order(sketch.catalog, box))
+        ]
+        boxes_out.append(DrawnBox(box_id, box.kind, _clip(box.label), box.label, box.subtitle, box.href, x, y, width,
+                                  height, box.focus, drawn_rows, box.step))
+    edges_out = []
+    for edge, link, path, mid in zip(sketch.edges, links, placed.paths, placed.midpoints, strict=True):
+        certainty = edge.certainty.value if edge.certainty else ""
+        edges_out.append(DrawnEdge(
+            link.source_row or link.source, link.target_row or link.target, edge.style, certainty, path, edge.title,
+            BADGES.get(edge.certainty, "") if edge.certainty else "", edge.label, mid, edge.highlighted,
+        ))
+    focus = next((ids[b.key] for b in order if b.focus), None)
+    styles = tuple(sorted({e.style for e in sketch.edges} | {"certainty:" + e.certainty.value for e in sketch.edges if e.certainty}
+                          | ({"highlighted"} if any(e.highlighted for e in sketch.edges) else set())))
+    return Drawing(drawing_id, title, boxes_out, edges_out, placed.width, placed.height, focus, styles)
+
+
+def _row_order(catalog: Catalog, box: _Box) -> list[Hashable]:
+    """Rows in the relation's own column order; notes ("+N more") last."""
+    if box.kind != "relation":
+        return list(box.rows)
+    position = {name: i for i, name in enumerate(catalog.columns(box.key[1]))}
+    return sorted(box.rows, key=lambda k: (not isinstance(k, tuple), position.get(k[1], len(position)) if isinstance(k, tuple) else 0, str(k)))
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_LABEL_CHARS else text[: MAX_LABEL_CHARS - 1] + "…"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _dotted(column: Column) -> str:
+    return f"{column[0]}.{column[1]}"
+
+
+# ----------------------------------------------------------------------------- neighbourhoods
+@dataclass
+class Reach:
+    """Nodes found within some hops of a start set, and what the caps left out (per hop)."""
+
+    hops: dict[Hashable, int]
+    hidden: dict[int, tuple[Hashable, int]]
+    """hop -> (the reached node with the most left-out neighbours, how many were left out at that hop)."""
+
+
+def reach(start: Iterable[Hashable], neighbours: Callable[[Hashable], Iterable[Hashable]], depth: int,
+          per_hop: int, total: int) -> Reach:
+    """Breadth-first neighbours of ``start`` up to ``depth`` hops, at most ``per_hop`` new ones per hop.
+
+    When a hop has more candidates than room, those linked to the most reached nodes are kept (then by
+    name), so the drawing keeps the best-connected part of the neighbourhood.
+    """
+    hops: dict[Hashable, int] = {node: 0 for node in start}
+    frontier = sorted(hops, key=str)
+    hidden: dict[int, tuple[Hashable, int]] = {}
+    added = 0
+    for hop in range(1, depth + 1):
+        parents: dict[Hashable, list[Hashable]] = {}
+        for node in frontier:
+            for other in neighbours(node):
+                if other not in hops:
+                    parents.setdefault(other, []).append(node)
+        ranked = sorted(parents, key=lambda n: (-len(parents[n]), str(n)))
+        room = max(0, min(per_hop, total - added))
+        kept, dropped = ranked[:room], ranked[room:]
+        added += len(kept)
+        if dropped:
+            blame = Counter(parents[n][0] for n in dropped)
+            hidden[hop] = (min(blame, key=lambda n: (-blame[n], str(n))), len(dropped))
+        for node in kept:
+            hops[node] = hop
+        frontier = kept
+        if not frontier:
+            break
+    return Reach(hops, hidden)
+
+
+def relation_view(catalog: Catalog, name: str, depth: int, root: str) -> Drawing:
+    """Relations up to ``depth`` hops upstream and downstream of ``name``, edges styled from their columns."""
+    sketch = Sketch(catalog, root)
+    sketch.relation(name, focus=True)
+    for direction, neighbours in (("upstream", catalog.upstream), ("downstream", catalog.downstream)):
+        found = reach([name], lambda n, nb=neighbours: nb.get(n, ()), depth, RELATION_HOP_LIMIT, RELATION_LIMIT // 2)
+        for other in found.hops:
+            sketch.relation(other)
+        for hop, (parent, count) in sorted(found.hidden.items()):
+            note = sketch.note(("more", direction, hop), f"+{count} more", f"{direction}, hop {hop}",
+                               root + urls.relation_page(parent) + f"#{direction}")
+            ends = ((note.key, None), (("relation", parent), None))
+            sketch.edge(*(ends if direction == "upstream" else ends[::-1]), "more", None, f"{count} more {direction} relations not drawn")
+    drawn = {key[1] for key, box in sketch.boxes.items() if box.kind == "relation"}
+    for source in sorted(drawn):
+        for target in catalog.downstream.get(source, ()):
+            if target in drawn:
+                _relation_edge(sketch, catalog, source, target)
+    return draw(sketch, f"rel{depth}", f"Relation lineage of {name}, {depth} hop{'s' if depth > 1 else ''} up and down")
+
+
+def _relation_edge(sketch: Sketch, catalog: Catalog, source: str, target: str, highlighted: bool = False) -> None:
+    link = catalog.relation_link(source, target)
+    if link.direct:
+        style, how = "direct", "direct" + (" and indirect" if link.indirect else "")
+    elif link.indirect:
+        style, how = "indirect", "indirect only (join, filter, group by...)"
+    else:
+        style, how = "reads", "read, no column lineage"
+    title = f"{source} → {target}: {how}"
+    if link.columns:
+        title += f"; feeds {_count(link.columns, 'column')}" + (f" ({link.certainty.value})" if link.certainty else "")
+    sketch.edge((("relation", source), None), (("relation", target), None), style, link.certainty, title,
+                highlighted=highlighted)
+
+
+def column_view(catalog: Catalog, name: str, depth: int, root: str) -> Drawing:
+    """The relation's columns with the columns up to ``depth`` hops upstream and downstream of them."""
+    sketch = Sketch(catalog, root)
+    own = catalog.columns(name)
+    sketch.relation(name, focus=True)
+    for column in own[:OWN_COLUMN_LIMIT]:
+        sketch.column((name, column))
+    if len(own) > OWN_COLUMN_LIMIT:
+        box = sketch.boxes[("relation", name)]
+        box.rows["more"] = _Row("more", f"+{len(own) - OWN_COLUMN_LIMIT} more columns", root + urls.relation_page(name) + "#columns", None)
+    start = [(name, column) for column in own[:OWN_COLUMN_LIMIT]]
+    reached: set[Column] = set(start)
+    for direction, links, end in (("upstream", catalog.column_in, "source"), ("downstream", catalog.column_out, "target")):
+        found = reach(start, lambda c, ls=links, e=end: [getattr(link, e) for link in ls.get(c, ())], depth,
+                      COLUMN_HOP_LIMIT, COLUMN_LIMIT // 2)
+        reached.update(found.hops)
+        for hop, (parent, count) in sorted(found.hidden.items()):
+            note = sketch.note(("more", direction, hop), f"+{count} more columns", f"{direction}, hop {hop}",
+                               root + urls.column_url(*parent))
+            ends = ((note.key, None), sketch.column(parent))
+            sketch.edge(*(ends if direction == "upstream" else ends[::-1]), "more", None, f"{count} more {direction} columns not drawn")
+    for column in sorted(reached):
+        for link in catalog.column_out.get(column, ()):
+            if link.target in reached:
+                sketch.column_link(link)
+    return draw(sketch, f"col{depth}", f"Column lineage of {name}, {depth} hop{'s' if depth > 1 else ''} up and down")
+
+
+def model_view(catalog: Catalog, model: MLModelDef, root: str) -> Drawing:
+    """An ML model, its feature and target columns, and what they are computed from."""
+    sketch = Sketch(catalog, root)
+    model_box = sketch.boxes.setdefault(("model", model.id), _Box(("model", model.id), "model", model.name,
+                                                                   model.estimator or "ML model", None, focus=True))
+    inputs = [(c, "feature") for c in model.features] + ([(model.target, "target")] if model.target else [])
+    start = []
+    for column, role in inputs:
+        ref = (column.table or "?", column.column)
+        start.append(ref)
+        sketch.edge(sketch.column(ref), (model_box.key, None), role, None, f"{_dotted(ref)} is the model's {role}",
+                    label="target" if role == "target" else "")
+    found = reach(start, lambda c: [link.source for link in catalog.column_in.get(c, ())], MODEL_DEPTH,
+                  COLUMN_HOP_LIMIT, COLUMN_LIMIT)
+    for column in sorted(found.hops):
+        for link in catalog.column_in.get(column, ()):
+            if link.source in found.hops:
+                sketch.column_link(link)
+    for hop, (parent, count) in sorted(found.hidden.items()):
+        note = sketch.note(("more", hop), f"+{count} more columns", f"upstream, hop {hop}", root + urls.column_url(*parent))
+        sketch.edge((note.key, None), sketch.column(parent), "more", None, f"{count} more upstream columns not drawn")
+    return draw(sketch, "model", f"Lineage of ML model {model.name}")
+
+
+def dag_view(catalog: Catalog, dag_id: str, tasks: list[TaskDef], root: str) -> Drawing | None:
+    """The tasks of one DAG and their dependencies (None when too many to draw)."""
+    if len(tasks) > DAG_TASK_LIMIT:
+        return None
+    sketch = Sketch(catalog, root)
+    ids = {task.id for task in tasks}
+    for task in tasks:
+        attributes = dict(task.attributes)
+        key = ("task", task.id)
+        sketch.boxes[key] = _Box(key, "task", task.name, attributes.get("operator") or task.kind,
+                                 f"#{urls.task_anchor(task.id)}")
+    for task in tasks:
+        for upstream in task.upstream:
+            if upstream in ids:
+                sketch.edge((("task", upstream), None), (("task", task.id), None), "depends_on", None,
+                            f"{upstream} runs before {task.id}")
+    return draw(sketch, "dag", f"Tasks of DAG {dag_id}")
+
+
+def finding_view(catalog: Catalog, finding: FindingView, root: str, drawing_id: str) -> Drawing | None:
+    """The finding's lineage path, its steps numbered and every step's edge highlighted."""
+    if not finding.path:
+        return None
+    sketch = Sketch(catalog, root)
+    points = []
+    for step, element in enumerate(finding.path, start=1):
+        if isinstance(element, ColumnRef):
+            point = sketch.column((element.table or "?", element.column))
+            sketch.boxes[point[0]].rows[point[1]].step = step
+        else:
+            box = sketch.relation(str(element))
+            box.step = step
+            point = (box.key, None)
+        points.append(point)
+    for a, b in zip(points, points[1:]):
+        _path_edge(sketch, catalog, a, b)
+    return draw(sketch, drawing_id, f"Lineage path of finding {finding.rule}: {finding.message}")
+
+
+def _path_edge(sketch: Sketch, catalog: Catalog, a: tuple, b: tuple) -> None:
+    """The graph's own edge between two consecutive path steps (either direction), or a plain path edge."""
+    (box_a, row_a), (box_b, row_b) = a, b
+    if row_a is not None and row_b is not None:
+        for source, target in ((row_a, row_b), (row_b, row_a)):
+            link = next((li for li in catalog.column_out.get(source, ()) if li.target == target), None)
+            if link is not None:
+                sketch.column_link(link, highlighted=True)
+                return
+    elif row_a is None and row_b is None:
+        for source, target in ((box_a[1], box_b[1]), (box_b[1], box_a[1])):
+            if target in catalog.downstream.get(source, ()):
+                _relation_edge(sketch, catalog, source, target, highlighted=True)
+                return
+    sketch.edge(a, b, "path", None, "next step of the finding's path", highlighted=True)
