@@ -50,6 +50,7 @@ class RelationLink:
     indirect: bool
     certainty: Certainty | None
     columns: int
+    """How many columns of the target it feeds directly."""
 
 
 class Catalog:
@@ -123,7 +124,7 @@ class Catalog:
             self.relation_links[(source, target)] = RelationLink(
                 source, target, bool(direct), len(direct) < len(links),
                 min((link.certainty for link in direct or links), key=lambda c: c.rank),
-                len({link.target for link in links}),
+                len({link.target for link in direct}),
             )
 
     def relation_link(self, source: str, target: str) -> RelationLink:

@@ -54,11 +54,11 @@ class Link:
 class Layout:
     """Where everything goes: box top-left corners, one SVG path per link (in input order), overall size."""
 
-    positions: dict[str, tuple[float, float]]
+    positions: dict[str, tuple[int, int]]
     paths: list[str]
-    midpoints: list[tuple[float, float]]
-    width: float
-    height: float
+    midpoints: list[tuple[int, int]]
+    width: int
+    height: int
     layers: dict[str, int]
 
 
@@ -85,13 +85,13 @@ def layout(boxes: list[Box], links: list[Link]) -> Layout:
     _place_vertically(nodes, layers, segments, links, reversed_pairs)
     height = max((n.y + n.height for n in nodes.values()), default=0.0) + MARGIN
     width = (layer_x[-1] + layer_width[-1] if layers else 0.0) + MARGIN + SELF_LOOP_REACH
-    positions = {box.id: (layer_x[nodes[box.id].layer], nodes[box.id].y) for box in boxes}
+    positions = {box.id: (round(layer_x[nodes[box.id].layer]), round(nodes[box.id].y)) for box in boxes}
     paths, midpoints = [], []
     for link in links:
         points = _route(link, nodes, chains, reversed_pairs, layer_x, layer_width)
         paths.append(_path_data(points) if points else _self_loop(link, nodes, layer_x))
         midpoints.append(_midpoint(points) if points else _self_loop_midpoint(link, nodes, layer_x))
-    return Layout(positions, paths, midpoints, round(width, 1), round(height, 1),
+    return Layout(positions, paths, midpoints, round(width), round(height),
                   {box.id: nodes[box.id].layer for box in boxes})
 
 
@@ -302,7 +302,7 @@ def _place_vertically(
                 nodes[node_id].y = top
     lowest = min((n.y for n in nodes.values()), default=MARGIN)
     for n in nodes.values():
-        n.y = round(n.y - lowest + MARGIN, 1)
+        n.y = float(round(n.y - lowest + MARGIN))
 
 
 def _isotonic_tops(desired: list[float], weight: list[float], heights: list[float]) -> list[float]:
@@ -371,7 +371,7 @@ def _path_data(points: list[tuple[float, float]]) -> str:
 def _midpoint(points: list[tuple[float, float]]) -> tuple[float, float]:
     middle = (len(points) - 1) // 2
     (x1, y1), (x2, y2) = points[middle], points[middle + 1]
-    return round((x1 + x2) / 2, 1), round((y1 + y2) / 2, 1)
+    return round((x1 + x2) / 2), round((y1 + y2) / 2)
 
 
 def _self_loop(link: Link, nodes: dict[str, _Node], layer_x: list[float]) -> str:
@@ -387,9 +387,8 @@ def _self_loop(link: Link, nodes: dict[str, _Node], layer_x: list[float]) -> str
 def _self_loop_midpoint(link: Link, nodes: dict[str, _Node], layer_x: list[float]) -> tuple[float, float]:
     node = nodes[link.source]
     y1, y2 = node.y + _offset(node, link.source_row), node.y + _offset(node, link.target_row)
-    return round(layer_x[node.layer] + node.width + SELF_LOOP_REACH * 0.75, 1), round((y1 + y2) / 2, 1)
+    return round(layer_x[node.layer] + node.width + SELF_LOOP_REACH * 0.75), round((y1 + y2) / 2)
 
 
 def _n(value: float) -> str:
-    text = f"{value:.1f}"
-    return text[:-2] if text.endswith(".0") else text
+    return str(round(value))

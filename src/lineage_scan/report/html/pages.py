@@ -27,8 +27,13 @@ class LinkItem:
 
 @dataclass(frozen=True)
 class Cell:
-    items: tuple[LinkItem, ...]
-    more: int
+    """A column's neighbours on one side: direct ones listed, indirect ones (joins, filters...) folded."""
+
+    direct: tuple[LinkItem, ...]
+    direct_more: int
+    indirect: tuple[LinkItem, ...]
+    indirect_more: int
+    indirect_kinds: str
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,8 @@ class RelationFacts:
     attributes: tuple[tuple[str, str], ...]
     locations: tuple[tuple[Location, Excerpt | None], ...]
     columns: tuple[ColumnRow, ...]
+    column_fields: frozenset[str]
+    """Which optional columns of the columns table have something to show (data_type, description, tests)."""
     upstream: tuple[LinkItem, ...]
     downstream: tuple[LinkItem, ...]
     readers: tuple[LinkItem, ...]
@@ -74,8 +81,8 @@ def relation_facts(catalog: Catalog, sources: SourceFiles, name: str, finding_ur
         meta = catalog.column_meta(name, column)
         columns.append(ColumnRow(
             column, urls.column_anchor(column), meta.data_type or "", meta.description or "", meta.tests, meta.tags,
-            _cell([_column_item(link.source, link) for link in catalog.column_in.get((name, column), ())]),
-            _cell([_column_item(link.target, link) for link in catalog.column_out.get((name, column), ())]),
+            _cell([(link.source, link) for link in catalog.column_in.get((name, column), ())]),
+            _cell([(link.target, link) for link in catalog.column_out.get((name, column), ())]),
         ))
     return RelationFacts(
         name=name,
@@ -90,6 +97,7 @@ def relation_facts(catalog: Catalog, sources: SourceFiles, name: str, finding_ur
         attributes=attributes,
         locations=tuple((location, sources.excerpt(location)) for location in info.locations),
         columns=tuple(columns),
+        column_fields=frozenset(f for f in ("data_type", "description", "tests") if any(getattr(c, f) for c in columns)),
         upstream=tuple(_relation_item(catalog, other, name) for other in catalog.upstream.get(name, ())),
         downstream=tuple(_relation_item(catalog, name, other, other) for other in catalog.downstream.get(name, ())),
         readers=tuple(task_item(catalog, task) for task in catalog.readers.get(name, ())),
@@ -99,8 +107,12 @@ def relation_facts(catalog: Catalog, sources: SourceFiles, name: str, finding_ur
     )
 
 
-def _cell(items: list[LinkItem]) -> Cell:
-    return Cell(tuple(items[:CELL_LIMIT]), max(0, len(items) - CELL_LIMIT))
+def _cell(links: list[tuple[Column, ColumnLink]]) -> Cell:
+    direct = [_column_item(column, link) for column, link in links if link.direct]
+    indirect = [_column_item(column, link) for column, link in links if not link.direct]
+    kinds = sorted({kind.replace("_", " ") for _, link in links if not link.direct for kind in link.kinds})
+    return Cell(tuple(direct[:CELL_LIMIT]), max(0, len(direct) - CELL_LIMIT),
+                tuple(indirect[:CELL_LIMIT]), max(0, len(indirect) - CELL_LIMIT), ", ".join(kinds))
 
 
 def _column_item(column: Column, link: ColumnLink) -> LinkItem:

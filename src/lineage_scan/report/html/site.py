@@ -112,6 +112,7 @@ class _Site:
             owner_anchor=urls.owner_anchor,
             rule_anchor=lambda rule: urls.anchor("rule", rule),
         )
+        self.env.globals["source_available"] = frozenset(self._source_paths())
         self.files: dict[str, str] = {}
         self.rules = rule_docs()
         self.rule_names = {rule.id: rule.name for rule in self.rules}
@@ -255,7 +256,7 @@ class _Site:
         by_rule: dict[str, list[FindingView]] = {}
         for finding in self.catalog.findings:
             by_rule.setdefault(finding.rule, []).append(finding)
-        return {rule: paginate(f"findings/{urls.file_slug(rule)}.html", items, FINDINGS_PER_PAGE)
+        return {rule: paginate(urls.findings_page(rule), items, FINDINGS_PER_PAGE)
                 for rule, items in sorted(by_rule.items())}
 
     def _findings(self) -> None:
@@ -284,6 +285,16 @@ class _Site:
         for page in paginate("diagnostics.html", list(self.result.diagnostics), DIAGNOSTICS_PER_PAGE):
             self.page(page.url, "diagnostics.html.j2", "Diagnostics", listing=page)
 
+    def _source_paths(self) -> list[str]:
+        """Files some location points into that can be shown (inside the root, readable), sorted."""
+        c = self.catalog
+        locations = [loc for info in c.relations.values() for loc in info.locations]
+        locations += [t.location for t in c.tasks] + [m.location for m in c.models]
+        locations += [d.location for d in self.result.diagnostics]
+        locations += [loc for f in c.findings for loc in (f.location, *f.related)]
+        paths = {loc.path for loc in locations if loc is not None}
+        return sorted(path for path in paths if self.sources.lines(path) is not None)
+
     def _sources(self) -> None:
         """A page per file that some location points into, whole, with line anchors and spans marked."""
         c = self.catalog
@@ -297,21 +308,14 @@ class _Site:
         for model in c.models:
             if model.location:
                 defines.setdefault(model.location.path, []).append(("ML model", model.name, model.location))
-        referenced = set(defines)
-        referenced.update(d.location.path for d in self.result.diagnostics)
-        for finding in c.findings:
-            referenced.update(loc.path for loc in (finding.location, *finding.related) if loc is not None)
         diagnostics_in: dict[str, list[Diagnostic]] = {}
         for diagnostic in self.result.diagnostics:
             diagnostics_in.setdefault(diagnostic.location.path, []).append(diagnostic)
-        for path in sorted(referenced):
-            lines = self.sources.lines(path)
-            if lines is None:
-                continue
+        for path in self.env.globals["source_available"]:
             here = sorted(defines.get(path, []), key=lambda d: (d[2], d[0], d[1]))
             diagnostics = diagnostics_in.get(path, [])
             self.page(urls.source_page(path), "source.html.j2", path, source_path=path, defines=here,
-                      diagnostics=diagnostics, lines=marked_lines(lines, [d[2] for d in here]),
+                      diagnostics=diagnostics, lines=marked_lines(self.sources.lines(path) or [], [d[2] for d in here]),
                       problem_lines={d.location.start_line for d in diagnostics})
 
 

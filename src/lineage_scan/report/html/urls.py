@@ -12,6 +12,7 @@ import re
 
 _UNSAFE_FILE = re.compile(r"[^a-z0-9._-]+")
 _UNSAFE_ANCHOR = re.compile(r"[^A-Za-z0-9._-]+")
+_PLAIN_RULE = re.compile(r"[A-Za-z0-9_-]{1,40}")
 MAX_READABLE = 60
 
 
@@ -49,6 +50,11 @@ def model_page(model_id: str) -> str:
 
 def dag_page(dag_id: str) -> str:
     return f"dag/{file_slug(dag_id)}.html"
+
+
+def findings_page(rule: str) -> str:
+    """Rule ids are short and plain (`LS101`), so their pages are named by them in lower case."""
+    return f"findings/{rule.lower() if _PLAIN_RULE.fullmatch(rule) else file_slug(rule)}.html"
 
 
 def source_page(path: str) -> str:

@@ -21,17 +21,19 @@ from lineage_scan.report.html.layout import Box, Link, layout
 
 CHAR_WIDTH = 7.3
 """Advance of one character of the drawings' 12px monospace font."""
-HEADER_HEIGHT = 38.0
-ROW_HEIGHT = 20.0
+HEADER_HEIGHT = 38
+ROW_HEIGHT = 20
 MIN_BOX_WIDTH = 130.0
 MAX_LABEL_CHARS = 44
 RELATION_HOP_LIMIT, RELATION_LIMIT = 12, 36
 COLUMN_HOP_LIMIT, COLUMN_LIMIT = 40, 120
 OWN_COLUMN_LIMIT = 80
+BUNDLE_MIN = 3
+"""Indirect links from one column to at least this many columns of a relation (all of them drawn) are drawn as one."""
 DAG_TASK_LIMIT = 80
 
 RELATION_DEPTHS = (1, 2, 3)
-COLUMN_DEPTHS = (1, 2, 3)
+COLUMN_DEPTHS = (1, 2)
 MODEL_DEPTH = 3
 BADGES = {Certainty.INFERRED: "~", Certainty.AMBIGUOUS: "?", Certainty.UNRESOLVED: "!"}
 
@@ -171,9 +173,36 @@ class Sketch:
         self._edge_keys.add(key)
         self.edges.append(_Edge(source, target, style, certainty, title, label, highlighted))
 
+    def column_links(self, links: Iterable[ColumnLink]) -> None:
+        """Draw column links; a column whose indirect links reach every drawn column of a relation
+        (typically a join key or a filter) gets one edge to the relation's header instead of one each."""
+        links = list(links)
+        for link in links:
+            self.column(link.source)
+            self.column(link.target)
+        indirect: dict[tuple[Column, str], list[ColumnLink]] = {}
+        reached: dict[tuple[Column, str], set[Column]] = {}
+        for link in links:
+            reached.setdefault((link.source, link.target[0]), set()).add(link.target)
+            if not link.direct:
+                indirect.setdefault((link.source, link.target[0]), []).append(link)
+        bundled = set()
+        for (source, relation), group in indirect.items():
+            drawn = sum(1 for key in self.boxes[("relation", relation)].rows if isinstance(key, tuple))
+            if len(group) >= BUNDLE_MIN and len(reached[(source, relation)]) == drawn:
+                kinds = ", ".join(sorted({kind.replace("_", " ") for link in group for kind in link.kinds}))
+                certainty = max((link.certainty for link in group), key=lambda c: c.rank)
+                self.edge(self.column(source), (("relation", relation), None), "indirect", certainty,
+                          f"{_dotted(source)} → every column of {relation} drawn here ({len(group)}): {kinds}")
+                bundled.add((source, relation))
+        for link in links:
+            if link.direct or (link.source, link.target[0]) not in bundled:
+                self.column_link(link)
+        # A bundled column affects every drawn row of the relation: its direct links stay drawn as such.
+
     def column_link(self, link: ColumnLink, highlighted: bool = False) -> None:
         self.edge(self.column(link.source), self.column(link.target), "direct" if link.direct else "indirect",
-                  link.certainty, f"{_dotted(link.source)} → {_dotted(link.target)}: {link.label} ({link.certainty.value})",
+                  link.certainty, f"{_dotted(link.source)} → {_dotted(link.target)}: {link.label}" + _certainty_note(link.certainty),
                   highlighted=highlighted)
 
 
@@ -191,10 +220,10 @@ def draw(sketch: Sketch, drawing_id: str, title: str) -> Drawing:
         rows = {}
         for index, row_key in enumerate(_row_order(sketch.catalog, box)):
             row_ids[(box.key, row_key)] = f"b{number}.{index}"
-            rows[row_ids[(box.key, row_key)]] = HEADER_HEIGHT + ROW_HEIGHT * index + ROW_HEIGHT / 2
+            rows[row_ids[(box.key, row_key)]] = HEADER_HEIGHT + ROW_HEIGHT * index + ROW_HEIGHT // 2
         height = HEADER_HEIGHT + ROW_HEIGHT * len(rows) + (4 if rows else 0)
-        sized[box.key] = (round(width, 1), height, rows)
-        boxes_in.append(Box(ids[box.key], round(width, 1), height, rows))
+        sized[box.key] = (round(width), height, rows)
+        boxes_in.append(Box(ids[box.key], round(width), height, rows))
 
     def endpoint(point: tuple[Hashable, Hashable | None]) -> tuple[str, str | None]:
         box_key, row_key = point
@@ -212,7 +241,7 @@ def draw(sketch: Sketch, drawing_id: str, title: str) -> Drawing:
         x, y = placed.positions[box_id]
         drawn_rows = [
             DrawnRow(row_ids[(box.key, key)], _clip(row.label), row.label, row.href, rows[row_ids[(box.key, key)]],
-                     row.anchor if box.focus else None, row.step)
+                     row.anchor, row.step)
             for key, row in ((k, box.rows[k]) for k in _row_order(sketch.catalog, box))
         ]
         boxes_out.append(DrawnBox(box_id, box.kind, _clip(box.label), box.label, box.subtitle, box.href, x, y, width,
@@ -244,6 +273,10 @@ def _clip(text: str) -> str:
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _certainty_note(certainty: Certainty | None) -> str:
+    return f" ({certainty.value})" if certainty not in (None, Certainty.RESOLVED) else ""
 
 
 def _dotted(column: Column) -> str:
@@ -323,7 +356,7 @@ def _relation_edge(sketch: Sketch, catalog: Catalog, source: str, target: str, h
         style, how = "reads", "read, no column lineage"
     title = f"{source} → {target}: {how}"
     if link.columns:
-        title += f"; feeds {_count(link.columns, 'column')}" + (f" ({link.certainty.value})" if link.certainty else "")
+        title += f"; feeds {_count(link.columns, 'column')}" + _certainty_note(link.certainty)
     sketch.edge((("relation", source), None), (("relation", target), None), style, link.certainty, title,
                 highlighted=highlighted)
 
@@ -349,10 +382,7 @@ def column_view(catalog: Catalog, name: str, depth: int, root: str) -> Drawing:
                                root + urls.column_url(*parent))
             ends = ((note.key, None), sketch.column(parent))
             sketch.edge(*(ends if direction == "upstream" else ends[::-1]), "more", None, f"{count} more {direction} columns not drawn")
-    for column in sorted(reached):
-        for link in catalog.column_out.get(column, ()):
-            if link.target in reached:
-                sketch.column_link(link)
+    sketch.column_links(link for column in sorted(reached) for link in catalog.column_out.get(column, ()) if link.target in reached)
     return draw(sketch, f"col{depth}", f"Column lineage of {name}, {depth} hop{'s' if depth > 1 else ''} up and down")
 
 
@@ -370,10 +400,7 @@ def model_view(catalog: Catalog, model: MLModelDef, root: str) -> Drawing:
                     label="target" if role == "target" else "")
     found = reach(start, lambda c: [link.source for link in catalog.column_in.get(c, ())], MODEL_DEPTH,
                   COLUMN_HOP_LIMIT, COLUMN_LIMIT)
-    for column in sorted(found.hops):
-        for link in catalog.column_in.get(column, ()):
-            if link.source in found.hops:
-                sketch.column_link(link)
+    sketch.column_links(link for column in sorted(found.hops) for link in catalog.column_in.get(column, ()) if link.source in found.hops)
     for hop, (parent, count) in sorted(found.hidden.items()):
         note = sketch.note(("more", hop), f"+{count} more columns", f"upstream, hop {hop}", root + urls.column_url(*parent))
         sketch.edge((note.key, None), sketch.column(parent), "more", None, f"{count} more upstream columns not drawn")

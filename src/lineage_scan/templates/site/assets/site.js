@@ -33,32 +33,42 @@
     return text.toLowerCase().split(WORD_SEPARATORS).filter(Boolean);
   }
 
-  function shardKey(word) {
-    const chars = Array.from(word).slice(0, 2).map(function (c) { return /^[a-z0-9]$/.test(c) ? c : "_"; });
-    while (chars.length < 2) chars.push("_");
-    return chars.join("");
+  /** The shards to load for a query word: the longest key that is a prefix of it, else every key under it. */
+  function shardsFor(word, keys) {
+    const chars = Array.from(word).map(function (c) { return /^[a-z0-9]$/.test(c) ? c : "_"; });
+    for (let length = Math.min(chars.length, 6); length >= 2; length--) {
+      const key = chars.slice(0, length).join("");
+      if (keys.has(key)) return [key];
+    }
+    const prefix = chars.join("");
+    return Array.from(keys).filter(function (key) { return key.startsWith(prefix); });
   }
 
   function search(query, limit) {
     const wanted = words(query);
     if (!wanted.length) return Promise.resolve({ results: [], hint: "" });
-    const longest = wanted.reduce(function (a, b) { return b.length > a.length ? b : a; });
-    if (Array.from(longest).length < 2) return Promise.resolve({ results: [], hint: "Type at least two characters." });
-    const key = shardKey(longest);
+    const searchable = wanted.filter(function (w) { return Array.from(w).length >= 2; });
+    if (!searchable.length) return Promise.resolve({ results: [], hint: "Type at least two characters." });
     return load("search/keys", "data/search/keys.js").then(function (keys) {
-      if (!keys || keys.indexOf(key) < 0) return [];
-      return load("search/" + key, "data/search/" + key + ".js");
-    }).then(function (shard) {
+      const known = new Set(keys || []);
+      const keysToLoad = new Set();
+      searchable.forEach(function (w) { shardsFor(w, known).forEach(function (key) { keysToLoad.add(key); }); });
+      return Promise.all(Array.from(keysToLoad).map(function (key) { return load("search/" + key, "data/search/" + key + ".js"); }));
+    }).then(function (shards) {
       const q = query.trim().toLowerCase();
       const found = [];
-      (shard || []).forEach(function (entry) {
+      const seen = new Set();
+      shards.forEach(function (shard) { (shard || []).forEach(function (entry) {
+        const id = entry[0] + " " + entry[2];
+        if (seen.has(id)) return;
+        seen.add(id);
         const parts = words(entry[1]);
         if (!wanted.every(function (w) { return parts.some(function (p) { return p.startsWith(w); }); })) return;
         const label = entry[1].toLowerCase();
         const last = label.slice(label.lastIndexOf(".") + 1);
         const score = label === q ? 0 : last === q ? 1 : label.endsWith(q) ? 2 : last.startsWith(wanted[0]) ? 3 : 4;
         found.push({ entry: entry, rank: [score, TYPE_ORDER.indexOf(entry[0]), entry[1].length, entry[1]] });
-      });
+      }); });
       found.sort(function (a, b) {
         for (let i = 0; i < a.rank.length; i++) {
           if (a.rank[i] < b.rank[i]) return -1;
@@ -210,20 +220,25 @@
     svg.querySelectorAll("g.n").forEach(function (node) {
       const at = translateOf(node);
       const rect = node.querySelector("rect.box");
+      const link = node.querySelector("a");
+      const name = node.querySelector("text.name");
       const item = {
         id: node.getAttribute("data-id"), el: node, box: true,
         x: at[0], y: at[1], w: parseFloat(rect.getAttribute("width")), h: parseFloat(rect.getAttribute("height")),
-        label: node.getAttribute("data-label") || "", href: node.getAttribute("data-href"), rows: [],
+        label: node.getAttribute("data-label") || (name ? name.textContent : ""),
+        href: link ? link.getAttribute("href") : null, rows: [],
       };
       self.items[item.id] = item;
       self.order.push(item);
       node.querySelectorAll("g.row").forEach(function (row) {
         const r = row.querySelector("rect.rbg");
+        const anchor = row.getAttribute("data-anchor");
         const child = {
           id: row.getAttribute("data-id"), el: row, box: false, parent: item,
           x: at[0], y: at[1] + parseFloat(r.getAttribute("y")), w: item.w, h: parseFloat(r.getAttribute("height")),
-          label: row.getAttribute("data-label") || "", href: row.getAttribute("data-href"),
-          anchor: row.getAttribute("data-anchor"),
+          label: item.label + "." + (row.getAttribute("data-label") || row.querySelector("text").textContent),
+          href: anchor && item.href ? item.href.split("#")[0] + "#" + anchor : null,
+          anchor: anchor,
         };
         item.rows.push(child);
         self.items[child.id] = child;
@@ -351,6 +366,13 @@
     this.el.querySelectorAll("[data-depth]").forEach(function (button) {
       button.addEventListener("click", function () { self.depth(button); });
     });
+    this.el.querySelectorAll("[data-toggle]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        const shown = button.getAttribute("aria-pressed") !== "true";
+        button.setAttribute("aria-pressed", shown ? "true" : "false");
+        self.el.classList.toggle("hide-" + button.getAttribute("data-toggle"), !shown);
+      });
+    });
     this.el.querySelectorAll("[data-highlight]").forEach(function (button) {
       button.addEventListener("click", function () { self.highlight(button); });
     });
@@ -427,20 +449,28 @@
     const lit = new Set(start);
     const self = this;
     let counts = [0, 0];
+    // An edge to a box header stands for an edge to each of its drawn rows (bundled join keys, filters).
     [[this.up, 0], [this.down, 1]].forEach(function (pair) {
       const adjacency = pair[0];
+      const upward = pair[1] === 0;
       const seen = new Set(start);
       const queue = start.slice();
+      function reach(id, counted) {
+        if (seen.has(id)) return;
+        seen.add(id);
+        lit.add(id);
+        queue.push(id);
+        if (counted) counts[pair[1]]++;
+      }
       while (queue.length) {
         const id = queue.shift();
-        (adjacency[id] || []).forEach(function (edge) {
+        const item = self.items[id];
+        const edges = (adjacency[id] || []).concat(upward && item && item.parent ? adjacency[item.parent.id] || [] : []);
+        edges.forEach(function (edge) {
           edge.el.classList.add("lit");
-          if (!seen.has(edge.other)) {
-            seen.add(edge.other);
-            lit.add(edge.other);
-            queue.push(edge.other);
-            counts[pair[1]]++;
-          }
+          reach(edge.other, true);
+          const other = self.items[edge.other];
+          if (!upward && other && other.box) other.rows.forEach(function (row) { reach(row.id, false); });
         });
       }
     });
@@ -462,7 +492,8 @@
   };
 
   Figure.prototype.selectAnchor = function (anchor) {
-    const item = this.order.find(function (i) { return i.anchor === anchor; });
+    const focus = this.focusItem;
+    const item = this.order.find(function (i) { return i.anchor === anchor && i.parent === focus; });
     if (!item) return false;
     this.moveCursor(item, true);
     this.select(item);
