@@ -25,7 +25,7 @@ from lineage_scan.api import ScanResult
 from lineage_scan.config import Config
 from lineage_scan.graph import LineageGraph
 from lineage_scan.model import Certainty, ColumnEdge, ColumnRef, EdgeKind, Location, RelationKind, RelationMeta
-from lineage_scan.report.html import render_site
+from lineage_scan.report.html import iter_site
 
 LAYERS = (("raw", 0.15), ("staging", 0.35), ("marts", 0.3), ("features", 0.2))
 DIRECT = (EdgeKind.IDENTITY, EdgeKind.RENAME, EdgeKind.TRANSFORM, EdgeKind.AGGREGATE)
@@ -88,12 +88,18 @@ def main() -> None:
     started = time.perf_counter()
     result = synthetic_project(args.relations, args.columns, args.seed)
     built = time.perf_counter()
-    files = render_site(result)
+    sizes: dict[str, int] = {}
+    for path, text in iter_site(result):  # streamed, as the CLI writes it: the site is never all in memory
+        data = text.encode("utf-8")
+        sizes[path] = len(data)
+        if args.keep:
+            target = args.keep / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
     rendered = time.perf_counter()
     graph = result.graph
     column_count = sum(len(graph.columns_of(r)) for r in graph.relations())
     edge_count = sum(1 for _ in graph.column_edges())
-    sizes = {path: len(text.encode("utf-8")) for path, text in files.items()}
     by_kind: Counter[str] = Counter()
     bytes_by_kind: Counter[str] = Counter()
     for path, size in sizes.items():
@@ -108,7 +114,7 @@ def main() -> None:
     print(f"python {sys.version.split()[0]}, seed {args.seed}")
     print(f"project: {len(graph.relations())} relations, {column_count} columns, {edge_count} column edges "
           f"(built in {built - started:.1f} s)")
-    print(f"generation: {rendered - built:.1f} s for {len(files)} files "
+    print(f"generation: {rendered - built:.1f} s for {len(sizes)} files "
           f"({(rendered - built) / max(1, len(graph.relations())) * 1000:.1f} ms per relation)")
     print(f"site size: {sum(sizes.values()) / 1e6:.1f} MB")
     for kind in sorted(by_kind):
@@ -119,12 +125,7 @@ def main() -> None:
     print(f"largest data file: {largest_data} {sizes[largest_data] / 1e3:.0f} kB")
     print(f"peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     if args.keep:
-        for path, text in files.items():
-            target = args.keep / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
         print(f"wrote {args.keep}")
-
 
 if __name__ == "__main__":
     main()

@@ -14,7 +14,7 @@ import click
 from lineage_scan import __version__
 from lineage_scan.api import ScanResult, scan
 from lineage_scan.config import ConfigError, load_config
-from lineage_scan.report.html import render_site
+from lineage_scan.report.html import iter_site
 from lineage_scan.report.json import render_json
 from lineage_scan.report.text import render_text
 
@@ -97,22 +97,23 @@ def _write_site(result: ScanResult, directory: Path) -> None:
     """Write the site, removing files a previous site written there had and this one has not."""
     if directory.exists() and not directory.is_dir():
         raise click.UsageError(f"-o {directory} is a file; the site needs a directory")
-    files = render_site(result)
     directory.mkdir(parents=True, exist_ok=True)
     marker = directory / SITE_MARKER
     previous = marker.read_text(encoding="utf-8").splitlines() if marker.is_file() else []
-    base = directory.resolve()
-    for stale in sorted(set(previous) - set(files)):
-        target = (directory / stale).resolve()
-        if target.is_relative_to(base) and target.is_file():
-            target.unlink()
-    for relative, text in files.items():
+    written = []
+    for relative, text in iter_site(result):
         target = directory / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(text.encode("utf-8"))
-    marker.write_text("".join(f"{relative}\n" for relative in files), encoding="utf-8")
+        written.append(relative)
+    base = directory.resolve()
+    for stale in sorted(set(previous) - set(written)):
+        target = (directory / stale).resolve()
+        if target.is_relative_to(base) and target.is_file():
+            target.unlink()
+    marker.write_text("".join(f"{relative}\n" for relative in sorted(written)), encoding="utf-8")
     click.echo(render_text(result), nl=False)
-    click.echo(f"wrote {len(files)} files to {directory}", err=True)
+    click.echo(f"wrote {len(written)} files to {directory}", err=True)
 
 
 def _run_scan(path: Path, config, schema_file: Path | None, quiet: bool) -> ScanResult:

@@ -108,14 +108,15 @@ def test_findings_page_draws_the_leakage_path(site) -> None:
     assert [li.all_text() for li in article.find_all("ol", class_="path")[0].find_all("li")] == [
         f"{c.table}.{c.column}" for c in LEAKAGE_PATH]
     svg = article.find_all("svg")[0]
-    rows = {g.attrs["data-id"]: g for g in svg.find_all("g") if "row" in g.classes()}
-    steps = {}
-    for row_id, row in rows.items():
-        box = next(b for b in svg.find_all("g") if "n" in b.classes() and row in b.children)
-        box_name = box.find_all("text", class_="name")[0].all_text()
-        number = [t.all_text() for t in row.find_all("text") if t.attrs.get("class") == "stepno"]
-        steps[int(number[0])] = (row_id, f"{box_name}.{row.find_all('text')[0].all_text()}")
+    steps = {}  # step number -> (local id of the row, relation.column)
+    for box in (g for g in svg.find_all("g") if "n" in g.classes()):
+        name = box.find_all("text", class_="name")[0].all_text()
+        for index, row in enumerate(t for t in box.find_all("text") if "row" in t.classes()):
+            if "data-step" in row.attrs:
+                steps[int(row.attrs["data-step"])] = (f"{box.attrs['data-id']}.{index}", f"{name}.{row.all_text()}")
     assert [steps[i][1] for i in sorted(steps)] == [f"{c.table}.{c.column}" for c in LEAKAGE_PATH]
+    numbers = sorted(int(t.all_text()) for t in svg.find_all("text", class_="stepno"))
+    assert numbers == list(range(1, len(LEAKAGE_PATH) + 1))
     highlighted = {(p.attrs["data-s"], p.attrs["data-t"]) for p in svg.find_all("path") if "hl" in p.classes()}
     consecutive = [(steps[i][0], steps[i + 1][0]) for i in range(1, len(LEAKAGE_PATH))]
     # every step of the path is a highlighted edge, drawn in the direction lineage flows

@@ -5,6 +5,6 @@ places the lineage drawings, `search` builds the sharded client-side index, `sou
 from the scanned root, `findings` and `docs` adapt findings and rule docstrings, `urls` names files.
 """
 
-from lineage_scan.report.html.site import render_site
+from lineage_scan.report.html.site import iter_site, render_site
 
-__all__ = ["render_site"]
+__all__ = ["iter_site", "render_site"]

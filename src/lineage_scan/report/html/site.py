@@ -8,6 +8,7 @@ autoescaping on; the output is deterministic (sorted, no timestamps).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -58,8 +59,16 @@ DEFAULT_COLUMN_DEPTH = 1
 
 
 def render_site(result: ScanResult) -> dict[str, str]:
-    """Every file of the site for ``result``, keyed by its POSIX path relative to the site root."""
-    return _Site(result).render()
+    """Every file of the site for ``result``, keyed by its POSIX path relative to the site root, sorted."""
+    return dict(sorted(iter_site(result)))
+
+
+def iter_site(result: ScanResult) -> Iterator[tuple[str, str]]:
+    """The files of the site one by one, (POSIX path relative to the site root, text), in a fixed order.
+
+    For writing a large site without holding all of it in memory; `render_site` collects them.
+    """
+    return _Site(result).files()
 
 
 @dataclass(frozen=True)
@@ -113,7 +122,6 @@ class _Site:
             rule_anchor=lambda rule: urls.anchor("rule", rule),
         )
         self.env.globals["source_available"] = frozenset(self._source_paths())
-        self.files: dict[str, str] = {}
         self.rules = rule_docs()
         self.rule_names = {rule.id: rule.name for rule in self.rules}
         self.finding_pages = self._finding_pages()
@@ -135,33 +143,26 @@ class _Site:
         items += [("Diagnostics", "diagnostics.html"), ("Search", "search.html")]
         return items
 
-    def page(self, path: str, template: str, title: str, **context: object) -> None:
+    def page(self, path: str, template: str, title: str, **context: object) -> tuple[str, str]:
         root = "../" * path.count("/")
-        self.files[path] = self.env.get_template(template).render(
+        return path, self.env.get_template(template).render(
             root=root, path=path, title=title, project=self.project, version=__version__, nav=self.nav,
             levels=LEVELS, **context)
 
     def svg(self, drawing: Drawing) -> Markup:
         return Markup(self.env.get_template("graph.svg.j2").render(d=drawing))
 
-    def render(self) -> dict[str, str]:
+    def files(self) -> Iterator[tuple[str, str]]:
         for asset in ASSETS:
-            self.files[f"assets/{asset}"] = resources.files("lineage_scan").joinpath("templates/site/assets", asset).read_text("utf-8")
-        self.files.update(search_files(self.catalog))
-        self._overview()
-        self._relations()
-        self._models()
-        self._dags_and_tasks()
-        self._owners()
-        self._findings()
-        self._rules()
-        self._diagnostics()
-        self._sources()
-        self.page("search.html", "search.html.j2", "Search")
-        return dict(sorted(self.files.items()))
+            yield f"assets/{asset}", resources.files("lineage_scan").joinpath("templates/site/assets", asset).read_text("utf-8")
+        yield from search_files(self.catalog).items()
+        for section in (self._overview, self._relations, self._models, self._dags_and_tasks, self._owners,
+                        self._findings, self._rules, self._diagnostics, self._sources):
+            yield from section()
+        yield self.page("search.html", "search.html.j2", "Search")
 
     # ------------------------------------------------------------------ pages
-    def _overview(self) -> None:
+    def _overview(self) -> Iterator[tuple[str, str]]:
         c = self.catalog
         summary = summarise(self.result)
         schemas = Counter(name.rpartition(".")[0] or "(no schema)" for name in c.relation_names)
@@ -172,7 +173,7 @@ class _Site:
             schema_links.append((schema, count, f"{relation_page_of[first]}#{urls.anchor('r', first)}"))
         diagnostics_by_code = Counter((d.code, d.severity.value) for d in self.result.diagnostics)
         most_read = sorted(c.relation_names, key=lambda n: (-len(c.downstream.get(n, ())), n))[:10]
-        self.page(
+        yield self.page(
             "index.html", "overview.html.j2", "Overview",
             summary=summary, catalog=c, schemas=schema_links,
             counts=rule_counts(c.findings, self.rule_names, {r: p[0].url for r, p in self.finding_pages.items()}),
@@ -186,23 +187,27 @@ class _Site:
         pages = paginate("relations.html", self.catalog.relation_names, RELATIONS_PER_PAGE)
         return {name: page.url for page in pages for name in page.items}
 
-    def _relations(self) -> None:
+    def _relations(self) -> Iterator[tuple[str, str]]:
         c = self.catalog
         for page in paginate("relations.html", c.relation_names, RELATIONS_PER_PAGE):
-            self.page(page.url, "relations.html.j2", "Relations", listing=page,
+            yield self.page(page.url, "relations.html.j2", "Relations", listing=page,
                       rows=[c.relations[name] for name in page.items], catalog=c)
         for name in c.relation_names:
             slug = urls.file_slug(name)
+            data_files: list[tuple[str, str]] = []
             figures = (
-                self._depth_figure("rel", "Relation lineage", slug, name, relation_view, RELATION_DEPTHS, DEFAULT_RELATION_DEPTH),
-                self._depth_figure("col", "Column lineage", slug, name, column_view, COLUMN_DEPTHS, DEFAULT_COLUMN_DEPTH),
+                self._depth_figure("rel", "Relation lineage", slug, name, relation_view, RELATION_DEPTHS,
+                                   DEFAULT_RELATION_DEPTH, data_files),
+                self._depth_figure("col", "Column lineage", slug, name, column_view, COLUMN_DEPTHS,
+                                   DEFAULT_COLUMN_DEPTH, data_files),
             )
-            self.page(urls.relation_page(name), "relation.html.j2", name,
+            yield from data_files
+            yield self.page(urls.relation_page(name), "relation.html.j2", name,
                       r=relation_facts(c, self.sources, name, self.finding_urls),
                       figures=[f for f in figures if f is not None])
 
     def _depth_figure(self, kind: str, title: str, slug: str, name: str, view, depths: tuple[int, ...],
-                      default: int) -> Figure | None:
+                      default: int, data_files: list[tuple[str, str]]) -> Figure | None:
         """A figure drawn at ``default`` depth, the other depths in data files (while they add anything)."""
         drawings: list[Drawing] = []
         for depth in depths:
@@ -218,39 +223,39 @@ class _Site:
             key = f"graph/{slug}.{kind}{depth}"
             src = "" if depth == default else f"data/{key}.js"
             if src:
-                self.files[src] = data_script(key, str(self.svg(drawing)))
+                data_files.append((src, data_script(key, str(self.svg(drawing)))))
             choices.append(DepthChoice(depth, src, key, depth == default))
         drawing = drawings[default - 1]
         return Figure(kind, title, drawing, self.svg(drawing), tuple(choices))
 
-    def _models(self) -> None:
+    def _models(self) -> Iterator[tuple[str, str]]:
         c = self.catalog
         if not c.models:
             return
-        self.page("models.html", "models.html.j2", "ML models", models=c.models)
+        yield self.page("models.html", "models.html.j2", "ML models", models=c.models)
         for model in c.models:
             facts = model_facts(c, self.sources, model)
             drawing = model_view(c, model, "../")
             highlights = tuple(Highlight(f"{f.rule}: {f.message}", _path_ids(drawing, f)) for f in facts.findings if f.path)
             figure = Figure("model", "Lineage", drawing, self.svg(drawing), highlights=highlights)
-            self.page(urls.model_page(model.id), "model.html.j2", model.name, m=facts, fig=figure,
+            yield self.page(urls.model_page(model.id), "model.html.j2", model.name, m=facts, fig=figure,
                       finding_urls=self.finding_urls)
 
-    def _dags_and_tasks(self) -> None:
+    def _dags_and_tasks(self) -> Iterator[tuple[str, str]]:
         c = self.catalog
         if c.dags:
-            self.page("dags.html", "dags.html.j2", "DAGs", dags=sorted(c.dags.items()))
+            yield self.page("dags.html", "dags.html.j2", "DAGs", dags=sorted(c.dags.items()))
         for dag_id, tasks in sorted(c.dags.items()):
             drawing = dag_view(c, dag_id, tasks, "../")
             figure = Figure("dag", "Task dependencies", drawing, self.svg(drawing)) if drawing else None
-            self.page(urls.dag_page(dag_id), "dag.html.j2", f"DAG {dag_id}", dag_id=dag_id, fig=figure,
+            yield self.page(urls.dag_page(dag_id), "dag.html.j2", f"DAG {dag_id}", dag_id=dag_id, fig=figure,
                       rows=task_rows(c, tasks), limit=len(tasks))
         for page in self.task_pages:
-            self.page(page.url, "tasks.html.j2", "Tasks", listing=page, rows=task_rows(c, page.items))
+            yield self.page(page.url, "tasks.html.j2", "Tasks", listing=page, rows=task_rows(c, page.items))
 
-    def _owners(self) -> None:
+    def _owners(self) -> Iterator[tuple[str, str]]:
         if self.catalog.owners:
-            self.page("owners.html", "owners.html.j2", "Owners", owners=sorted(self.catalog.owners.items()))
+            yield self.page("owners.html", "owners.html.j2", "Owners", owners=sorted(self.catalog.owners.items()))
 
     def _finding_pages(self) -> dict[str, list]:
         by_rule: dict[str, list[FindingView]] = {}
@@ -259,10 +264,10 @@ class _Site:
         return {rule: paginate(urls.findings_page(rule), items, FINDINGS_PER_PAGE)
                 for rule, items in sorted(by_rule.items())}
 
-    def _findings(self) -> None:
+    def _findings(self) -> Iterator[tuple[str, str]]:
         c = self.catalog
         rule_urls = {rule: pages[0].url for rule, pages in self.finding_pages.items()}
-        self.page("findings.html", "findings.html.j2", "Findings",
+        yield self.page("findings.html", "findings.html.j2", "Findings",
                   counts=rule_counts(c.findings, self.rule_names, rule_urls), ran=bool(self.rules) or bool(c.findings),
                   rules=self.rules)
         for rule, pages in self.finding_pages.items():
@@ -272,18 +277,18 @@ class _Site:
                     drawing = finding_view(c, finding, "../", f"f{number}")
                     if drawing is not None:
                         figures[finding.anchor] = Figure(f"f{number}", "Path", drawing, self.svg(drawing))
-                self.page(page.url, "findings_rule.html.j2", f"Findings {rule}", rule=rule,
+                yield self.page(page.url, "findings_rule.html.j2", f"Findings {rule}", rule=rule,
                           name=self.rule_names.get(rule, ""), listing=page, figures=figures,
                           has_rules=bool(self.rules))
 
-    def _rules(self) -> None:
+    def _rules(self) -> Iterator[tuple[str, str]]:
         if self.rules:
-            self.page("rules.html", "rules.html.j2", "Rules",
+            yield self.page("rules.html", "rules.html.j2", "Rules",
                       rules=[(rule, blocks(rule.doc)) for rule in self.rules])
 
-    def _diagnostics(self) -> None:
+    def _diagnostics(self) -> Iterator[tuple[str, str]]:
         for page in paginate("diagnostics.html", list(self.result.diagnostics), DIAGNOSTICS_PER_PAGE):
-            self.page(page.url, "diagnostics.html.j2", "Diagnostics", listing=page)
+            yield self.page(page.url, "diagnostics.html.j2", "Diagnostics", listing=page)
 
     def _source_paths(self) -> list[str]:
         """Files some location points into that can be shown (inside the root, readable), sorted."""
@@ -295,7 +300,7 @@ class _Site:
         paths = {loc.path for loc in locations if loc is not None}
         return sorted(path for path in paths if self.sources.lines(path) is not None)
 
-    def _sources(self) -> None:
+    def _sources(self) -> Iterator[tuple[str, str]]:
         """A page per file that some location points into, whole, with line anchors and spans marked."""
         c = self.catalog
         defines: dict[str, list[tuple[str, str, Location]]] = {}
@@ -314,7 +319,7 @@ class _Site:
         for path in self.env.globals["source_available"]:
             here = sorted(defines.get(path, []), key=lambda d: (d[2], d[0], d[1]))
             diagnostics = diagnostics_in.get(path, [])
-            self.page(urls.source_page(path), "source.html.j2", path, source_path=path, defines=here,
+            yield self.page(urls.source_page(path), "source.html.j2", path, source_path=path, defines=here,
                       diagnostics=diagnostics, lines=marked_lines(self.sources.lines(path) or [], [d[2] for d in here]),
                       problem_lines={d.location.start_line for d in diagnostics})
 

@@ -74,7 +74,8 @@ class DrawnEdge:
     style: str
     certainty: str
     path: str
-    title: str
+    note: str
+    """What the edge means, without its ends (the page's script names them: `a.x → b.y: note`)."""
     badge: str
     label: str
     mid: tuple[float, float]
@@ -126,7 +127,7 @@ class _Edge:
     target: tuple[Hashable, Hashable | None]
     style: str
     certainty: Certainty | None
-    title: str
+    note: str
     label: str = ""
     highlighted: bool = False
 
@@ -166,12 +167,12 @@ class Sketch:
         return self.boxes[key]
 
     def edge(self, source: tuple[Hashable, Hashable | None], target: tuple[Hashable, Hashable | None], style: str,
-             certainty: Certainty | None, title: str, label: str = "", highlighted: bool = False) -> None:
+             certainty: Certainty | None, note: str, label: str = "", highlighted: bool = False) -> None:
         key = (source, target, style)
         if key in self._edge_keys:
             return
         self._edge_keys.add(key)
-        self.edges.append(_Edge(source, target, style, certainty, title, label, highlighted))
+        self.edges.append(_Edge(source, target, style, certainty, note, label, highlighted))
 
     def column_links(self, links: Iterable[ColumnLink]) -> None:
         """Draw column links; a column whose indirect links reach every drawn column of a relation
@@ -193,7 +194,7 @@ class Sketch:
                 kinds = ", ".join(sorted({kind.replace("_", " ") for link in group for kind in link.kinds}))
                 certainty = max((link.certainty for link in group), key=lambda c: c.rank)
                 self.edge(self.column(source), (("relation", relation), None), "indirect", certainty,
-                          f"{_dotted(source)} → every column of {relation} drawn here ({len(group)}): {kinds}")
+                          f"{kinds}, for every column drawn ({len(group)})")
                 bundled.add((source, relation))
         for link in links:
             if link.direct or (link.source, link.target[0]) not in bundled:
@@ -202,7 +203,7 @@ class Sketch:
 
     def column_link(self, link: ColumnLink, highlighted: bool = False) -> None:
         self.edge(self.column(link.source), self.column(link.target), "direct" if link.direct else "indirect",
-                  link.certainty, f"{_dotted(link.source)} → {_dotted(link.target)}: {link.label}" + _certainty_note(link.certainty),
+                  link.certainty, link.label,
                   highlighted=highlighted)
 
 
@@ -250,7 +251,7 @@ def draw(sketch: Sketch, drawing_id: str, title: str) -> Drawing:
     for edge, link, path, mid in zip(sketch.edges, links, placed.paths, placed.midpoints, strict=True):
         certainty = edge.certainty.value if edge.certainty else ""
         edges_out.append(DrawnEdge(
-            link.source_row or link.source, link.target_row or link.target, edge.style, certainty, path, edge.title,
+            link.source_row or link.source, link.target_row or link.target, edge.style, certainty, path, edge.note,
             BADGES.get(edge.certainty, "") if edge.certainty else "", edge.label, mid, edge.highlighted,
         ))
     focus = next((ids[b.key] for b in order if b.focus), None)
@@ -273,14 +274,6 @@ def _clip(text: str) -> str:
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
-
-
-def _certainty_note(certainty: Certainty | None) -> str:
-    return f" ({certainty.value})" if certainty not in (None, Certainty.RESOLVED) else ""
-
-
-def _dotted(column: Column) -> str:
-    return f"{column[0]}.{column[1]}"
 
 
 # ----------------------------------------------------------------------------- neighbourhoods
@@ -354,10 +347,8 @@ def _relation_edge(sketch: Sketch, catalog: Catalog, source: str, target: str, h
         style, how = "indirect", "indirect only (join, filter, group by...)"
     else:
         style, how = "reads", "read, no column lineage"
-    title = f"{source} → {target}: {how}"
-    if link.columns:
-        title += f"; feeds {_count(link.columns, 'column')}" + _certainty_note(link.certainty)
-    sketch.edge((("relation", source), None), (("relation", target), None), style, link.certainty, title,
+    note = how + (f"; feeds {_count(link.columns, 'column')}" if link.columns else "")
+    sketch.edge((("relation", source), None), (("relation", target), None), style, link.certainty, note,
                 highlighted=highlighted)
 
 
@@ -396,7 +387,7 @@ def model_view(catalog: Catalog, model: MLModelDef, root: str) -> Drawing:
     for column, role in inputs:
         ref = (column.table or "?", column.column)
         start.append(ref)
-        sketch.edge(sketch.column(ref), (model_box.key, None), role, None, f"{_dotted(ref)} is the model's {role}",
+        sketch.edge(sketch.column(ref), (model_box.key, None), role, None, f"the model's {role}",
                     label="target" if role == "target" else "")
     found = reach(start, lambda c: [link.source for link in catalog.column_in.get(c, ())], MODEL_DEPTH,
                   COLUMN_HOP_LIMIT, COLUMN_LIMIT)
@@ -421,8 +412,7 @@ def dag_view(catalog: Catalog, dag_id: str, tasks: list[TaskDef], root: str) -> 
     for task in tasks:
         for upstream in task.upstream:
             if upstream in ids:
-                sketch.edge((("task", upstream), None), (("task", task.id), None), "depends_on", None,
-                            f"{upstream} runs before {task.id}")
+                sketch.edge((("task", upstream), None), (("task", task.id), None), "depends_on", None, "runs before")
     return draw(sketch, "dag", f"Tasks of DAG {dag_id}")
 
 

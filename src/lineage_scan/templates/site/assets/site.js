@@ -230,13 +230,12 @@
       };
       self.items[item.id] = item;
       self.order.push(item);
-      node.querySelectorAll("g.row").forEach(function (row) {
-        const r = row.querySelector("rect.rbg");
+      node.querySelectorAll("text.row").forEach(function (row, index) {
         const anchor = row.getAttribute("data-anchor");
         const child = {
-          id: row.getAttribute("data-id"), el: row, box: false, parent: item,
-          x: at[0], y: at[1] + parseFloat(r.getAttribute("y")), w: item.w, h: parseFloat(r.getAttribute("height")),
-          label: item.label + "." + (row.getAttribute("data-label") || row.querySelector("text").textContent),
+          id: item.id + "." + index, el: row, box: false, parent: item,
+          x: at[0], y: at[1] + parseFloat(row.getAttribute("y")) - 14, w: item.w, h: 20,
+          label: item.label + "." + (row.getAttribute("data-label") || row.textContent),
           href: anchor && item.href ? item.href.split("#")[0] + "#" + anchor : null,
           anchor: anchor,
         };
@@ -255,6 +254,11 @@
     });
     this.focusItem = this.items[svg.getAttribute("data-focus")] || this.order[0] || null;
     this.cursor = null;
+    this.mark = document.createElementNS("http://www.w3.org/2000/svg", "rect");
+    this.mark.setAttribute("class", "cursor-mark");
+    this.mark.setAttribute("rx", "3");
+    svg.querySelector("g.nodes").appendChild(this.mark);
+    this.mark.style.display = "none";
     this.initialView();
   };
 
@@ -342,11 +346,18 @@
     viewport.addEventListener("click", function (event) {
       if (dragged) { event.preventDefault(); event.stopPropagation(); dragged = false; return; }
       if (event.target.closest("a")) return;
-      const row = event.target.closest("g.row");
+      const row = event.target.closest("text.row");
       const node = event.target.closest("g.n");
-      const item = row ? self.items[row.getAttribute("data-id")] : node ? self.items[node.getAttribute("data-id")] : null;
+      const item = row ? self.order.find(function (i) { return i.el === row; }) : node ? self.items[node.getAttribute("data-id")] : null;
       if (item) { self.moveCursor(item, false); self.select(item); }
     }, true);
+    viewport.addEventListener("pointerover", function (event) {
+      const path = event.target.closest && event.target.closest("path.e");
+      if (!path || path.querySelector("title")) return;
+      const title = document.createElementNS("http://www.w3.org/2000/svg", "title");
+      title.textContent = self.describe(path);
+      path.appendChild(title);
+    });
     viewport.addEventListener("wheel", function (event) {
       if (!(event.ctrlKey || event.metaKey || document.activeElement === viewport)) return;
       event.preventDefault();
@@ -421,10 +432,23 @@
     return best;
   };
 
+  /** "a.x → b.y: join (inferred)" for an edge of the drawing. */
+  Figure.prototype.describe = function (path) {
+    const source = this.items[path.getAttribute("data-s")];
+    const target = this.items[path.getAttribute("data-t")];
+    return (source ? source.label : "?") + " → " + (target ? target.label : "?") + ": " + (path.getAttribute("data-k") || "");
+  };
+
   Figure.prototype.moveCursor = function (item, reveal) {
-    if (this.cursor) this.cursor.el.classList.remove("cursor");
     this.cursor = item;
-    item.el.classList.add("cursor");
+    const box = item.parent || item;
+    const mark = this.mark;
+    box.el.appendChild(mark);
+    mark.setAttribute("x", item.box ? -3 : 3);
+    mark.setAttribute("y", item.box ? -3 : item.y - box.y + 1);
+    mark.setAttribute("width", item.box ? item.w + 6 : item.w - 6);
+    mark.setAttribute("height", item.box ? item.h + 6 : item.h - 2);
+    mark.style.display = "";
     if (reveal) this.reveal(item);
     if (!this.selected || this.selected !== item) {
       this.say(item.label + (item.box ? "" : " (column)") + ". Space: show its lineage" + (item.href ? ", Enter: open." : "."), item);
