@@ -86,3 +86,24 @@ def enriched_example(root: Path = EXAMPLE_REPO) -> ScanResult:
                                   ColumnRef(TRAINING, "label"), "GradientBoostingClassifier"))
     result.findings = [leakage_finding()]
     return result
+
+
+HOSTILE_SQL = (
+    "-- </script><script>window.__pwned = 1</script>\n"
+    'CREATE TABLE "<script>alert(1)</script>" AS SELECT 1 AS "x"" onmouseover=""alert(2)", '
+    "'javascript:alert(3)' AS \"javascript:alert(3)\";\n"
+    'CREATE TABLE "quote\'d ""name""" AS SELECT "x"" onmouseover=""alert(2)" AS "</script>" '
+    'FROM "<script>alert(1)</script>";\n'
+)
+"""Relations and columns named like markup, a comment closing a script element, and lineage between them."""
+
+
+def hostile_result(root: Path) -> ScanResult:
+    """The scan of a repository holding `HOSTILE_SQL`, with documentation written to break a page."""
+    (root / "evil.sql").write_text(HOSTILE_SQL, encoding="utf-8")
+    result = scan(root)
+    name = next(n for n in result.graph.relations() if n.startswith("<script>"))
+    result.graph.add_metadata(RelationMeta(
+        name, description="<img src=x onerror=alert(4)>", owners=("javascript:alert(5)", '"><script>alert(6)</script>'),
+        tags=("</script>",), columns=(ColumnMeta('x" onmouseover="alert(2)', "</script><b>bold</b>"),)))
+    return result

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from html_helpers import data_file, parse
-from site_fixtures import EXAMPLE_REPO, FEATURES, LEAKAGE_PATH, enriched_example, leakage_finding
+from site_fixtures import EXAMPLE_REPO, FEATURES, LEAKAGE_PATH, enriched_example, hostile_result, leakage_finding
 
 from lineage_scan import rules
 from lineage_scan.api import ScanResult
@@ -155,16 +155,8 @@ def test_dag_page(site) -> None:
     assert len([p for p in svg.find_all("path") if "depends_on" in p.classes()]) == 3
 
 
-def test_hostile_names_render_as_text(make_repo) -> None:
-    root = make_repo({
-        "evil.sql": (
-            "-- </script><script>window.__pwned = 1</script>\n"
-            'CREATE TABLE "<script>alert(1)</script>" AS SELECT 1 AS "x"" onmouseover=""alert(2)", '
-            "'javascript:alert(3)' AS \"javascript:alert(3)\";\n"
-        ),
-    })
-    result = _with_hostile_metadata(root)
-    site = render_site(result)
+def test_hostile_names_render_as_text(tmp_path: Path) -> None:
+    site = render_site(hostile_result(tmp_path))
     for path, text in site.items():
         if path.endswith(".html"):
             doc = parse(text)
@@ -174,26 +166,15 @@ def test_hostile_names_render_as_text(make_repo) -> None:
                 assert not [a for a in element.attrs if a.lower().startswith("on")], (path, element.tag)
                 for attribute in ("href", "src", "action"):
                     assert not element.attrs.get(attribute, "").strip().lower().startswith("javascript:"), path
-            assert "<img" not in text
-        else:
-            assert "</script" not in text.lower() or path.endswith("site.js")
+            assert "<img" not in text and "<b>" not in text
+        elif path != "assets/site.js":
+            assert "</script" not in text.lower() and "<img" not in text, path
     relation = next(p for p in site if p.startswith("relation/") and "script" in p)
     text = parse(site[relation]).all_text()
-    assert "<script>alert(1)</script>" in text
-    assert '" onmouseover="' in text or "onmouseover" in text
-    assert "<img src=x onerror=alert(4)>" in text
-
-
-def _with_hostile_metadata(root: Path) -> ScanResult:
-    from lineage_scan import scan
-    from lineage_scan.model import ColumnMeta, RelationMeta
-
-    result = scan(root)
-    name = next(n for n in result.graph.relations() if "script" in n)
-    result.graph.add_metadata(RelationMeta(
-        name, description="<img src=x onerror=alert(4)>", owners=("javascript:alert(5)", '"><script>alert(6)</script>'),
-        tags=("</script>",), columns=(ColumnMeta("x\" onmouseover=\"alert(2)", "</script><b>bold</b>"),)))
-    return result
+    for shown in ("<script>alert(1)</script>", 'x" onmouseover="alert(2)', "<img src=x onerror=alert(4)>",
+                  "javascript:alert(5)", '"><script>alert(6)</script>', "</script><b>bold</b>"):
+        assert shown in text
+    assert "window.__pwned = 1" in parse(site[urls.source_page("evil.sql")]).all_text()
 
 
 def test_source_outside_the_root_is_never_read(tmp_path: Path) -> None:
