@@ -149,8 +149,8 @@ def test_model_page(site) -> None:
 def test_dag_page(site) -> None:
     doc = page(site, urls.dag_page("nightly"))
     rows = [tr for tr in doc.find_all("tr") if tr.attrs.get("id", "").startswith("t-")]
-    assert [r.find_all("th")[0].all_text().split("airflow:")[0] for r in rows] == [
-        "build_features", "build_marts", "build_staging", "load_raw"]
+    assert [r.find_all("th")[0].all_text().split("airflow:")[0] for r in rows] == [  # in the order they run
+        "load_raw", "build_staging", "build_marts", "build_features"]
     svg = doc.find_all("svg", class_="graph")[0]
     assert len([p for p in svg.find_all("path") if "depends_on" in p.classes()]) == 3
 

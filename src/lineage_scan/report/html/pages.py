@@ -197,6 +197,22 @@ class TaskRow:
     location: Location | None
 
 
+def in_run_order(tasks: list[TaskDef]) -> list[TaskDef]:
+    """Tasks after those they depend on (ties and cycles by id), as a DAG runs them."""
+    ids = {task.id for task in tasks}
+    waiting = {task.id: {u for u in task.upstream if u in ids and u != task.id} for task in tasks}
+    by_id = {task.id: task for task in tasks}
+    ordered: list[TaskDef] = []
+    while waiting:
+        ready = sorted(t for t, upstream in waiting.items() if not upstream) or [min(waiting)]
+        for task_id in ready:
+            ordered.append(by_id[task_id])
+            del waiting[task_id]
+        for upstream in waiting.values():
+            upstream.difference_update(ready)
+    return ordered
+
+
 def task_rows(catalog: Catalog, tasks: list[TaskDef]) -> list[TaskRow]:
     by_id = {task.id: task for task in catalog.tasks}
     downstream: dict[str, list[str]] = {}

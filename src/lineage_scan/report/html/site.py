@@ -7,6 +7,7 @@ autoescaping on; the output is deterministic (sorted, no timestamps).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from lineage_scan import __version__
 from lineage_scan.model import ColumnRef, Diagnostic, Location
@@ -24,6 +25,7 @@ from lineage_scan.report.html.catalog import Catalog
 from lineage_scan.report.html.docs import blocks
 from lineage_scan.report.html.findings import LEVELS, FindingView, rule_docs
 from lineage_scan.report.html.pages import (
+    in_run_order,
     model_facts,
     paginate,
     relation_facts,
@@ -112,6 +114,7 @@ class _Site:
             keep_trailing_newline=True,
         )
         self.env.filters.update(
+            breakable=breakable,
             relation_url=urls.relation_page,
             relation_anchor=lambda name: urls.anchor("r", name),
             column_url=lambda ref: urls.column_url(ref.table or "?", ref.column),
@@ -249,7 +252,7 @@ class _Site:
             drawing = dag_view(c, dag_id, tasks, "../")
             figure = Figure("dag", "Task dependencies", drawing, self.svg(drawing)) if drawing else None
             yield self.page(urls.dag_page(dag_id), "dag.html.j2", f"DAG {dag_id}", dag_id=dag_id, fig=figure,
-                      rows=task_rows(c, tasks), limit=len(tasks))
+                            rows=task_rows(c, in_run_order(tasks)))
         for page in self.task_pages:
             yield self.page(page.url, "tasks.html.j2", "Tasks", listing=page, rows=task_rows(c, page.items))
 
@@ -322,6 +325,14 @@ class _Site:
             yield self.page(urls.source_page(path), "source.html.j2", path, source_path=path, defines=here,
                       diagnostics=diagnostics, lines=marked_lines(self.sources.lines(path) or [], [d[2] for d in here]),
                       problem_lines={d.location.start_line for d in diagnostics})
+
+
+def breakable(name: str) -> Markup:
+    """The name escaped, with line-break opportunities after `.`, `/`, `:` and `_` (not inside words)."""
+    return Markup("<wbr>").join(escape(part) for part in _BREAK_AFTER.split(name))
+
+
+_BREAK_AFTER = re.compile(r"(?<=[./:_])(?=.)")
 
 
 def _same_content(a: Drawing, b: Drawing) -> bool:

@@ -203,8 +203,7 @@ class Sketch:
 
     def column_link(self, link: ColumnLink, highlighted: bool = False) -> None:
         self.edge(self.column(link.source), self.column(link.target), "direct" if link.direct else "indirect",
-                  link.certainty, link.label,
-                  highlighted=highlighted)
+                  link.certainty, link.label, label=link.label if highlighted else "", highlighted=highlighted)
 
 
 def draw(sketch: Sketch, drawing_id: str, title: str) -> Drawing:

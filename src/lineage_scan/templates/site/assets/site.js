@@ -565,10 +565,16 @@
     if (anchor) figures.some(function (figure) { return figure.selectAnchor(anchor); });
   }
   window.addEventListener("hashchange", followHash);
+  let closedForPrint = [];
   window.addEventListener("beforeprint", function () {
     figures.forEach(function (f) { f.svg.setAttribute("viewBox", "0 0 " + f.width + " " + f.height); });
+    closedForPrint = Array.from(document.querySelectorAll("details:not([open])"));
+    closedForPrint.forEach(function (d) { d.open = true; });
   });
-  window.addEventListener("afterprint", function () { figures.forEach(function (f) { f.apply(); }); });
+  window.addEventListener("afterprint", function () {
+    figures.forEach(function (f) { f.apply(); });
+    closedForPrint.forEach(function (d) { d.open = false; });
+  });
   setupHeaderSearch();
   setupSearchPage();
   followHash();
