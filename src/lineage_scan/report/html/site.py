@@ -39,11 +39,13 @@ from lineage_scan.report.html.views import (
     COLUMN_DEPTHS,
     RELATION_DEPTHS,
     Drawing,
-    column_view,
+    Sketch,
+    column_sketch,
     dag_view,
+    draw,
     finding_view,
     model_view,
-    relation_view,
+    relation_sketch,
 )
 from lineage_scan.report.summary import summarise
 
@@ -199,9 +201,9 @@ class _Site:
             slug = urls.file_slug(name)
             data_files: list[tuple[str, str]] = []
             figures = (
-                self._depth_figure("rel", "Relation lineage", slug, name, relation_view, RELATION_DEPTHS,
+                self._depth_figure("rel", "Relation lineage", slug, name, relation_sketch, RELATION_DEPTHS,
                                    DEFAULT_RELATION_DEPTH, data_files),
-                self._depth_figure("col", "Column lineage", slug, name, column_view, COLUMN_DEPTHS,
+                self._depth_figure("col", "Column lineage", slug, name, column_sketch, COLUMN_DEPTHS,
                                    DEFAULT_COLUMN_DEPTH, data_files),
             )
             yield from data_files
@@ -209,27 +211,30 @@ class _Site:
                       r=relation_facts(c, self.sources, name, self.finding_urls),
                       figures=[f for f in figures if f is not None])
 
-    def _depth_figure(self, kind: str, title: str, slug: str, name: str, view, depths: tuple[int, ...],
+    def _depth_figure(self, kind: str, title: str, slug: str, name: str, sketcher, depths: tuple[int, ...],
                       default: int, data_files: list[tuple[str, str]]) -> Figure | None:
         """A figure drawn at ``default`` depth, the other depths in data files (while they add anything)."""
-        drawings: list[Drawing] = []
+        sketches: list[Sketch] = []
         for depth in depths:
-            drawing = view(self.catalog, name, depth, "../")
-            if drawings and _same_content(drawing, drawings[-1]):
+            sketch = sketcher(self.catalog, name, depth, "../")
+            if sketches and sketch.signature() == sketches[-1].signature():
                 break
-            drawings.append(drawing)
-        if drawings[0].empty:
+            sketches.append(sketch)
+        if len(sketches[0].boxes) <= 1 and not sketches[0].edges:
             return None
-        default = min(default, len(drawings))
-        choices = []
-        for depth, drawing in enumerate(drawings, start=1):
+        default = min(default, len(sketches))
+        choices, shown = [], None
+        for depth, sketch in enumerate(sketches, start=1):
             key = f"graph/{slug}.{kind}{depth}"
-            src = "" if depth == default else f"data/{key}.js"
-            if src:
+            drawing = draw(sketch)
+            if depth == default:
+                shown = drawing
+                choices.append(DepthChoice(depth, "", key, True))
+            else:
+                src = f"data/{key}.js"
                 data_files.append((src, data_script(key, str(self.svg(drawing)))))
-            choices.append(DepthChoice(depth, src, key, depth == default))
-        drawing = drawings[default - 1]
-        return Figure(kind, title, drawing, self.svg(drawing), tuple(choices))
+                choices.append(DepthChoice(depth, src, key, False))
+        return Figure(kind, title, shown, self.svg(shown), tuple(choices))
 
     def _models(self) -> Iterator[tuple[str, str]]:
         c = self.catalog
@@ -333,13 +338,6 @@ def breakable(name: str) -> Markup:
 
 
 _BREAK_AFTER = re.compile(r"(?<=[./:_])(?=.)")
-
-
-def _same_content(a: Drawing, b: Drawing) -> bool:
-    def content(d: Drawing) -> tuple:
-        return tuple((box.title, box.subtitle, tuple(r.title for r in box.rows)) for box in d.boxes), len(d.edges)
-
-    return content(a) == content(b)
 
 
 def _path_ids(drawing: Drawing, finding: FindingView) -> str:

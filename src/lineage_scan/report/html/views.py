@@ -135,29 +135,35 @@ class _Edge:
 class Sketch:
     """Boxes, rows and edges of a view before layout, keyed by the caller's own keys."""
 
-    def __init__(self, catalog: Catalog, root: str) -> None:
+    def __init__(self, catalog: Catalog, root: str, drawing_id: str, title: str) -> None:
         self.catalog = catalog
         self.root = root
+        self.id = drawing_id
+        self.title = title
         self.boxes: dict[Hashable, _Box] = {}
         self.edges: list[_Edge] = []
         self._edge_keys: set[tuple] = set()
 
+    def signature(self) -> tuple:
+        """What the sketch shows (boxes, rows, edge count): equal signatures draw the same picture."""
+        return tuple((key, tuple(box.rows)) for key, box in self.boxes.items()), len(self.edges)
+
     def relation(self, name: str, focus: bool = False) -> _Box:
         key = ("relation", name)
-        if key not in self.boxes:
-            info = self.catalog.relations.get(name)
-            if info is None:
-                subtitle = "unknown relation"
-            elif info.produced:
-                subtitle = f"{info.kind.value} · {_count(len(info.columns), 'column')}"
-            else:
-                subtitle = f"external · {_count(len(info.columns), 'column')}"
-            self.boxes[key] = _Box(key, "relation", name, subtitle, self.root + urls.relation_page(name))
-        self.boxes[key].focus |= focus
-        return self.boxes[key]
+        box = self.boxes.get(key)
+        if box is not None:
+            box.focus |= focus
+            return box
+        info = self.catalog.relations.get(name)
+        if info is None:
+            subtitle = "unknown relation"
+        else:
+            subtitle = f"{info.kind.value if info.produced else 'external'} · {_count(len(info.columns), 'column')}"
+        box = self.boxes[key] = _Box(key, "relation", name, subtitle, self.root + urls.relation_page(name), focus)
+        return box
 
-    def column(self, column: Column, focus_relation: bool = False) -> tuple[Hashable, Hashable]:
-        box = self.relation(column[0], focus_relation)
+    def column(self, column: Column) -> tuple[Hashable, Hashable]:
+        box = self.boxes.get(("relation", column[0])) or self.relation(column[0])
         if column not in box.rows:
             box.rows[column] = _Row(column, column[1], self.root + urls.column_url(*column), urls.column_anchor(column[1]))
         return box.key, column
@@ -206,19 +212,21 @@ class Sketch:
                   link.certainty, link.label, label=link.label if highlighted else "", highlighted=highlighted)
 
 
-def draw(sketch: Sketch, drawing_id: str, title: str) -> Drawing:
+def draw(sketch: Sketch) -> Drawing:
     """Lay the sketch out and give every box and row a short local id (``b3``, ``b3.7``)."""
     ids: dict[Hashable, str] = {}
     row_ids: dict[tuple[Hashable, Hashable], str] = {}
     boxes_in: list[Box] = []
     order = sorted(sketch.boxes.values(), key=lambda b: (not b.focus, b.kind != "relation", str(b.key)))
     sized = {}
+    row_orders = {box.key: _row_order(sketch.catalog, box) for box in order}
     for number, box in enumerate(order):
         ids[box.key] = f"b{number}"
         label = _clip(box.label)
-        width = max(MIN_BOX_WIDTH, (max(len(label), len(box.subtitle), *(len(_clip(r.label)) + 3 for r in box.rows.values())) + 3) * CHAR_WIDTH)
+        longest_row = max((len(r.label) for r in box.rows.values()), default=0)
+        width = max(MIN_BOX_WIDTH, (max(len(label), len(box.subtitle), min(longest_row, MAX_LABEL_CHARS) + 3) + 3) * CHAR_WIDTH)
         rows = {}
-        for index, row_key in enumerate(_row_order(sketch.catalog, box)):
+        for index, row_key in enumerate(row_orders[box.key]):
             row_ids[(box.key, row_key)] = f"b{number}.{index}"
             rows[row_ids[(box.key, row_key)]] = HEADER_HEIGHT + ROW_HEIGHT * index + ROW_HEIGHT // 2
         height = HEADER_HEIGHT + ROW_HEIGHT * len(rows) + (4 if rows else 0)
@@ -242,7 +250,7 @@ def draw(sketch: Sketch, drawing_id: str, title: str) -> Drawing:
         drawn_rows = [
             DrawnRow(row_ids[(box.key, key)], _clip(row.label), row.label, row.href, rows[row_ids[(box.key, key)]],
                      row.anchor, row.step)
-            for key, row in ((k, box.rows[k]) for k in _row_order(sketch.catalog, box))
+            for key, row in ((k, box.rows[k]) for k in row_orders[box.key])
         ]
         boxes_out.append(DrawnBox(box_id, box.kind, _clip(box.label), box.label, box.subtitle, box.href, x, y, width,
                                   height, box.focus, drawn_rows, box.step))
@@ -256,7 +264,7 @@ def draw(sketch: Sketch, drawing_id: str, title: str) -> Drawing:
     focus = next((ids[b.key] for b in order if b.focus), None)
     styles = tuple(sorted({e.style for e in sketch.edges} | {"certainty:" + e.certainty.value for e in sketch.edges if e.certainty}
                           | ({"highlighted"} if any(e.highlighted for e in sketch.edges) else set())))
-    return Drawing(drawing_id, title, boxes_out, edges_out, placed.width, placed.height, focus, styles)
+    return Drawing(sketch.id, sketch.title, boxes_out, edges_out, placed.width, placed.height, focus, styles)
 
 
 def _row_order(catalog: Catalog, box: _Box) -> list[Hashable]:
@@ -318,8 +326,12 @@ def reach(start: Iterable[Hashable], neighbours: Callable[[Hashable], Iterable[H
 
 
 def relation_view(catalog: Catalog, name: str, depth: int, root: str) -> Drawing:
+    return draw(relation_sketch(catalog, name, depth, root))
+
+
+def relation_sketch(catalog: Catalog, name: str, depth: int, root: str) -> Sketch:
     """Relations up to ``depth`` hops upstream and downstream of ``name``, edges styled from their columns."""
-    sketch = Sketch(catalog, root)
+    sketch = Sketch(catalog, root, f"rel{depth}", f"Relation lineage of {name}, {_count(depth, 'hop')} up and down")
     sketch.relation(name, focus=True)
     for direction, neighbours in (("upstream", catalog.upstream), ("downstream", catalog.downstream)):
         found = reach([name], lambda n, nb=neighbours: nb.get(n, ()), depth, RELATION_HOP_LIMIT, RELATION_LIMIT // 2)
@@ -335,7 +347,7 @@ def relation_view(catalog: Catalog, name: str, depth: int, root: str) -> Drawing
         for target in catalog.downstream.get(source, ()):
             if target in drawn:
                 _relation_edge(sketch, catalog, source, target)
-    return draw(sketch, f"rel{depth}", f"Relation lineage of {name}, {depth} hop{'s' if depth > 1 else ''} up and down")
+    return sketch
 
 
 def _relation_edge(sketch: Sketch, catalog: Catalog, source: str, target: str, highlighted: bool = False) -> None:
@@ -352,8 +364,12 @@ def _relation_edge(sketch: Sketch, catalog: Catalog, source: str, target: str, h
 
 
 def column_view(catalog: Catalog, name: str, depth: int, root: str) -> Drawing:
+    return draw(column_sketch(catalog, name, depth, root))
+
+
+def column_sketch(catalog: Catalog, name: str, depth: int, root: str) -> Sketch:
     """The relation's columns with the columns up to ``depth`` hops upstream and downstream of them."""
-    sketch = Sketch(catalog, root)
+    sketch = Sketch(catalog, root, f"col{depth}", f"Column lineage of {name}, {_count(depth, 'hop')} up and down")
     own = catalog.columns(name)
     sketch.relation(name, focus=True)
     for column in own[:OWN_COLUMN_LIMIT]:
@@ -372,13 +388,15 @@ def column_view(catalog: Catalog, name: str, depth: int, root: str) -> Drawing:
                                root + urls.column_url(*parent))
             ends = ((note.key, None), sketch.column(parent))
             sketch.edge(*(ends if direction == "upstream" else ends[::-1]), "more", None, f"{count} more {direction} columns not drawn")
-    sketch.column_links(link for column in sorted(reached) for link in catalog.column_out.get(column, ()) if link.target in reached)
-    return draw(sketch, f"col{depth}", f"Column lineage of {name}, {depth} hop{'s' if depth > 1 else ''} up and down")
+    # edges among the reached columns, found from their sources: a join key can feed thousands of columns,
+    # but a column is computed from a handful
+    sketch.column_links(link for column in sorted(reached) for link in catalog.column_in.get(column, ()) if link.source in reached)
+    return sketch
 
 
 def model_view(catalog: Catalog, model: MLModelDef, root: str) -> Drawing:
     """An ML model, its feature and target columns, and what they are computed from."""
-    sketch = Sketch(catalog, root)
+    sketch = Sketch(catalog, root, "model", f"Lineage of ML model {model.name}")
     model_box = sketch.boxes.setdefault(("model", model.id), _Box(("model", model.id), "model", model.name,
                                                                    model.estimator or "ML model", None, focus=True))
     inputs = [(c, "feature") for c in model.features] + ([(model.target, "target")] if model.target else [])
@@ -394,14 +412,14 @@ def model_view(catalog: Catalog, model: MLModelDef, root: str) -> Drawing:
     for hop, (parent, count) in sorted(found.hidden.items()):
         note = sketch.note(("more", hop), f"+{count} more columns", f"upstream, hop {hop}", root + urls.column_url(*parent))
         sketch.edge((note.key, None), sketch.column(parent), "more", None, f"{count} more upstream columns not drawn")
-    return draw(sketch, "model", f"Lineage of ML model {model.name}")
+    return draw(sketch)
 
 
 def dag_view(catalog: Catalog, dag_id: str, tasks: list[TaskDef], root: str) -> Drawing | None:
     """The tasks of one DAG and their dependencies (None when too many to draw)."""
     if len(tasks) > DAG_TASK_LIMIT:
         return None
-    sketch = Sketch(catalog, root)
+    sketch = Sketch(catalog, root, "dag", f"Tasks of DAG {dag_id}")
     ids = {task.id for task in tasks}
     for task in tasks:
         attributes = dict(task.attributes)
@@ -412,14 +430,14 @@ def dag_view(catalog: Catalog, dag_id: str, tasks: list[TaskDef], root: str) -> 
         for upstream in task.upstream:
             if upstream in ids:
                 sketch.edge((("task", upstream), None), (("task", task.id), None), "depends_on", None, "runs before")
-    return draw(sketch, "dag", f"Tasks of DAG {dag_id}")
+    return draw(sketch)
 
 
 def finding_view(catalog: Catalog, finding: FindingView, root: str, drawing_id: str) -> Drawing | None:
     """The finding's lineage path, its steps numbered and every step's edge highlighted."""
     if not finding.path:
         return None
-    sketch = Sketch(catalog, root)
+    sketch = Sketch(catalog, root, drawing_id, f"Lineage path of finding {finding.rule}: {finding.message}")
     points = []
     for step, element in enumerate(finding.path, start=1):
         if isinstance(element, ColumnRef):
@@ -432,7 +450,7 @@ def finding_view(catalog: Catalog, finding: FindingView, root: str, drawing_id: 
         points.append(point)
     for a, b in zip(points, points[1:]):
         _path_edge(sketch, catalog, a, b)
-    return draw(sketch, drawing_id, f"Lineage path of finding {finding.rule}: {finding.message}")
+    return draw(sketch)
 
 
 def _path_edge(sketch: Sketch, catalog: Catalog, a: tuple, b: tuple) -> None:
