@@ -50,7 +50,7 @@ def _view(finding: object) -> FindingView:
     level = _text(getattr(finding, "level", None)) or "warning"
     suppression = getattr(finding, "suppression", None)
     key = str(getattr(finding, "key", "") or "")
-    rule = getattr(finding, "rule")
+    rule = finding.rule  # type: ignore[attr-defined]
     return FindingView(
         rule=str(getattr(rule, "id", rule)),
         level=level,

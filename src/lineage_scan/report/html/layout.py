@@ -211,13 +211,11 @@ def _order(
         neighbours = down if forward else up
         for i in indices:
             reference = {n: p for p, n in enumerate(layers[i - 1 if forward else i + 1])}
-            current = {n: p for p, n in enumerate(layers[i])}
-
-            def barycentre(node: str) -> float:
-                ports = [(reference[other] + other_frac) for other, _own, other_frac in neighbours[node] if other in reference]
-                return sum(ports) / len(ports) if ports else float(current[node])
-
-            layers[i] = sorted(layers[i], key=lambda n: (barycentre(n), current[n]))
+            barycentres = {}
+            for position, node in enumerate(layers[i]):
+                ports = [reference[other] + fraction for other, _own, fraction in neighbours[node] if other in reference]
+                barycentres[node] = (sum(ports) / len(ports) if ports else float(position), position)
+            layers[i] = sorted(layers[i], key=barycentres.__getitem__)
         found = crossings(layers)
         if found < best_crossings:
             best, best_crossings = [list(layer) for layer in layers], found

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from lineage_scan.model import Certainty, ColumnRef, MLModelDef, TaskDef
 from lineage_scan.report.html import urls
@@ -448,7 +449,7 @@ def finding_view(catalog: Catalog, finding: FindingView, root: str, drawing_id: 
             box.step = step
             point = (box.key, None)
         points.append(point)
-    for a, b in zip(points, points[1:]):
+    for a, b in pairwise(points):
         _path_edge(sketch, catalog, a, b)
     return draw(sketch)
 
