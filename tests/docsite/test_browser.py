@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,13 +37,28 @@ def _missing_browser() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")
-def browser():
+def require_browser() -> None:
+    """Skip when the browser is missing, except in CI (`CI=true`), where that is a failure."""
     missing = _missing_browser()
     if missing:
         if os.environ.get("CI") == "true":
             pytest.fail(f"browser tests must run in CI, but {missing}")
         pytest.skip(missing)
+
+
+def test_a_missing_browser_skips_locally_and_fails_in_ci(monkeypatch) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", Path("/nonexistent/chromium"))
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="apt-get install -y chromium"):
+        require_browser()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="must run in CI"):
+        require_browser()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
