@@ -19,13 +19,16 @@ from lineage_scan.diff import diff_scans
 from lineage_scan.gitrev import GitError, revision_tree
 from lineage_scan.model import ColumnRef
 from lineage_scan.report.diff import diff_json, render_diff_markdown
+from lineage_scan.report.html import iter_site
 from lineage_scan.report.json import render_json
 from lineage_scan.report.text import render_text
 from lineage_scan.report.trace import render_trace_json, render_trace_text, trace_column, trace_relation
 
 RENDERERS = {"text": render_text, "json": render_json}
-FORMATS = sorted([*RENDERERS, "openlineage"])
+FORMATS = sorted([*RENDERERS, "html", "openlineage"])
 PROGRESS_MIN_FILES = 50
+SITE_MARKER = ".lineage-scan-site"
+"""Lists the files of the site written to a directory, so the next run can remove stale ones."""
 
 
 class MissingExtra(click.ClickException):
@@ -51,15 +54,25 @@ def main() -> None:
     """Static column-level lineage and ML-pipeline checks for data repositories."""
 
 
+def _scan_options(command):
+    """The options saying what to scan and how, shared by the commands that scan."""
+    for option in reversed((
+        click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path)),
+        click.option("--dialect", help="SQL dialect (snowflake, bigquery, postgres, redshift, databricks, spark, duckdb, tsql, ...). Overrides the config."),
+        click.option("--schema", "schema_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="YAML/JSON file mapping tables to their columns, used to expand stars."),
+        click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="Config file (default: lineage-scan.yml at PATH)."),
+    )):
+        command = option(command)
+    return command
+
+
 @main.command("scan")
-@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--dialect", help="SQL dialect (snowflake, bigquery, postgres, redshift, databricks, spark, duckdb, tsql, ...). Overrides the config.")
-@click.option("--schema", "schema_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="YAML/JSON file mapping tables to their columns, used to expand stars.")
-@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Config file (default: lineage-scan.yml at PATH).")
+@_scan_options
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here instead of stdout.")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Write the report here instead of stdout (a directory for html).")
 @click.option("--openlineage-event-time", metavar="TIME",
               help="eventTime of the OpenLineage events (ISO 8601 with a zone; default: the config's, else the epoch).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
@@ -70,13 +83,20 @@ def scan_command(
     """Scan the repository at PATH and report its lineage."""
     if openlineage_event_time and output_format != "openlineage":
         raise click.UsageError("--openlineage-event-time needs --format openlineage")
+    if output_format == "html" and output is None:
+        raise click.UsageError("--format html writes a site: give its directory with -o DIR")
+    if output_format != "html" and output is not None and output.is_dir():
+        raise click.UsageError(f"-o {output} is a directory; --format {output_format} writes a file")
     try:
         config = load_config(path, config_file).with_overrides(dialect=dialect)
         render = _openlineage_renderer(path, config, openlineage_event_time) if output_format == "openlineage" \
-            else RENDERERS[output_format]
+            else RENDERERS.get(output_format)
         result = _run_scan(path, config, schema_file, quiet)
     except ConfigError as error:
         raise click.UsageError(str(error)) from error
+    if output_format == "html":
+        _write_site(result, output)
+        return
     report = render(result)
     if output is None:
         click.echo(report, nl=False)
@@ -102,12 +122,7 @@ def _openlineage_renderer(path: Path, config: Config, event_time: str | None) ->
 
 
 @main.command("mcp")
-@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--dialect", help="SQL dialect. Overrides the config.")
-@click.option("--schema", "schema_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="YAML/JSON file mapping tables to their columns, used to expand stars.")
-@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Config file (default: lineage-scan.yml at PATH).")
+@_scan_options
 def mcp_command(path: Path, dialect: str | None, schema_file: Path | None, config_file: Path | None) -> None:
     """Serve the lineage of the repository at PATH to coding assistants (MCP over stdio)."""
     try:
@@ -118,6 +133,49 @@ def mcp_command(path: Path, dialect: str | None, schema_file: Path | None, confi
         serve(path, load_config(path, config_file).with_overrides(dialect=dialect), schema_file)
     except ConfigError as error:
         raise click.UsageError(str(error)) from error
+
+
+@main.command("site")
+@_scan_options
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory to write the site to (created if needed).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def site_command(path: Path, dialect: str | None, schema_file: Path | None, config_file: Path | None,
+                 output: Path, quiet: bool) -> None:
+    """Scan the repository at PATH and write its static HTML docs site to DIR."""
+    _write_site(_scan_or_usage_error(path, dialect, schema_file, config_file, quiet), output)
+
+
+def _scan_or_usage_error(path: Path, dialect: str | None, schema_file: Path | None, config_file: Path | None,
+                         quiet: bool) -> ScanResult:
+    try:
+        config = load_config(path, config_file).with_overrides(dialect=dialect)
+        return _run_scan(path, config, schema_file, quiet)
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from error
+
+
+def _write_site(result: ScanResult, directory: Path) -> None:
+    """Write the site, removing files a previous site written there had and this one has not."""
+    if directory.exists() and not directory.is_dir():
+        raise click.UsageError(f"-o {directory} is a file; the site needs a directory")
+    directory.mkdir(parents=True, exist_ok=True)
+    marker = directory / SITE_MARKER
+    previous = marker.read_text(encoding="utf-8").splitlines() if marker.is_file() else []
+    written = []
+    for relative, text in iter_site(result):
+        target = directory / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(text.encode("utf-8"))
+        written.append(relative)
+    base = directory.resolve()
+    for stale in sorted(set(previous) - set(written)):
+        target = (directory / stale).resolve()
+        if target.is_relative_to(base) and target.is_file():
+            target.unlink()
+    marker.write_text("".join(f"{relative}\n" for relative in sorted(written)), encoding="utf-8")
+    click.echo(render_text(result), nl=False)
+    click.echo(f"wrote {len(written)} files to {directory}", err=True)
 
 
 def _run_scan(path: Path, config, schema_file: Path | None, quiet: bool) -> ScanResult:
