@@ -15,7 +15,9 @@ from lineage_scan import __version__
 from lineage_scan.api import ScanResult, scan
 from lineage_scan.config import ConfigError, load_config
 from lineage_scan.report.json import render_json
+from lineage_scan.report.rules import render_rule, render_rule_list
 from lineage_scan.report.text import render_text
+from lineage_scan.rules import FAIL_ON, failing, find_rule
 
 RENDERERS = {"text": render_text, "json": render_json}
 PROGRESS_MIN_FILES = 50
@@ -37,11 +39,13 @@ def main() -> None:
 @click.option("--format", "output_format", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here instead of stdout.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
+              help="Exit with 1 when an unsuppressed finding has this level or a more severe one.")
 def scan_command(
     path: Path, dialect: str | None, schema_file: Path | None, config_file: Path | None,
-    output_format: str, output: Path | None, quiet: bool,
+    output_format: str, output: Path | None, quiet: bool, fail_on: str,
 ) -> None:
-    """Scan the repository at PATH and report its lineage."""
+    """Scan the repository at PATH, report its lineage and the rules' findings."""
     try:
         config = load_config(path, config_file).with_overrides(dialect=dialect)
         result = _run_scan(path, config, schema_file, quiet)
@@ -50,12 +54,29 @@ def scan_command(
     report = RENDERERS[output_format](result)
     if output is None:
         click.echo(report, nl=False)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(report, encoding="utf-8")
+        if output_format != "text":
+            click.echo(render_text(result), nl=False)
+        click.echo(f"wrote {output}", err=True)
+    failed = failing(result.findings, fail_on)
+    if failed:
+        click.echo(f"{len(failed)} finding(s) at or above --fail-on {fail_on}", err=True)
+        sys.exit(1)
+
+
+@main.command("rules")
+@click.argument("rule", required=False)
+def rules_command(rule: str | None) -> None:
+    """List the rules, or print the documentation of RULE (an id such as LS101, or a slug)."""
+    if rule is None:
+        click.echo(render_rule_list(), nl=False)
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(report, encoding="utf-8")
-    if output_format != "text":
-        click.echo(render_text(result), nl=False)
-    click.echo(f"wrote {output}", err=True)
+    found = find_rule(rule)
+    if found is None:
+        raise click.UsageError(f"no rule {rule!r}; `lineage-scan rules` lists them")
+    click.echo(render_rule(found), nl=False)
 
 
 def _run_scan(path: Path, config, schema_file: Path | None, quiet: bool) -> ScanResult:
