@@ -85,7 +85,7 @@ class TargetLeakage(Rule):
                 shared = [c for c in reached if c in label_itself and c not in keys]
             if shared:
                 source = min(shared, key=lambda c: (depth(label_rows, c) + depth(reached, c), str(c)))
-                yield self._finding(model, target, feature, source, label_rows, reached)
+                yield self._finding(model, target, feature, source, label_rows, reached, source in label_itself)
 
     def _keys(self, model: MLModelDef, walks: list[Walk]) -> set[ColumnRef]:
         """Declared keys and prediction time, every join column on the way, and what they come from."""
@@ -98,13 +98,15 @@ class TargetLeakage(Rule):
         return set(walk(self.graph, keys, ROW_KINDS))
 
     def _finding(
-        self, model: MLModelDef, target: ColumnRef, feature: ColumnRef, source: ColumnRef, label: Walk, reached: Walk
+        self, model: MLModelDef, target: ColumnRef, feature: ColumnRef, source: ColumnRef, label: Walk, reached: Walk,
+        is_target: bool,
     ) -> Finding:
         label_steps = steps_from(label, source)  # source -> ... -> target
         feature_steps = steps_from(reached, source)  # source -> ... -> feature
-        if source == target:
-            shared = PathStep(f"{target} is the target of model '{model.name}'", definition_location(self.graph, target), target)
-            message = (f"feature {feature} of model '{model.name}' is computed from the model's target {target}: "
+        if is_target:
+            alias = "" if source == target else f" ({target} under another name)"
+            shared = PathStep(f"{source} is the target of model '{model.name}'{alias}", definition_location(self.graph, source), source)
+            message = (f"feature {feature} of model '{model.name}' is computed from the model's target {source}{alias}: "
                        "the feature gives the label away")
         else:
             shared = PathStep(f"{source}: the target and the feature are both computed from it",

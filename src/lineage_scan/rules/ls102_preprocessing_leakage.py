@@ -90,15 +90,16 @@ class PreprocessingLeakage(Rule):
         seen: Counter[tuple[str, ...]] = Counter()
         issues = chain(flow.fitted_before_split(), flow.oversampled_before_split(), flow.test_rows_in_training(),
                        flow.evaluated_on_training_data())
-        for kind, step, message, related, path in issues:
-            parts = (step.location.path if step.location else "?", kind, _short(step.estimator) or step.op.value)
+        for kind, step, estimator, message, related, path in issues:
+            parts = (step.location.path if step.location else "?", kind, _short(estimator) or step.op.value)
             seen[parts] += 1
             if seen[parts] > 1:  # the same estimator class leaking twice in one file
                 parts = (*parts[:-1], f"{parts[-1]}#{seen[parts]}")
             yield self.finding(parts, message, step.location, related, path)
 
 
-Issue = tuple[str, DataStep, str, list[RelatedLocation], list[PathStep]]
+Issue = tuple[str, DataStep, str | None, str, list[RelatedLocation], list[PathStep]]
+"""(kind of leak, the step to change, the estimator concerned, message, related locations, path)."""
 
 
 @dataclass
@@ -167,7 +168,7 @@ class _Flow:
             if use is not step:
                 path.append(PathStep(f"its {use.op.value} is applied to the data", use.location))
             path.append(PathStep(f"{_value(split.inputs[0]) if split.inputs else 'the data'} is split", split.location))
-            yield "fit-before-split", step, message, [RelatedLocation("the data is split here", split.location)], path
+            yield "fit-before-split", step, step.estimator, message, [RelatedLocation("the data is split here", split.location)], path
 
     def _use_on_split_data(self, fit: DataStep) -> DataStep | None:
         """The step through which a fitted transformer's state reaches data that is split, if any."""
@@ -195,7 +196,7 @@ class _Flow:
             message = (f"{_short(step.estimator)} oversamples {_value(step.inputs[0])} before it is split (line "
                        f"{_line(split)}): copies and synthetic neighbours of the same rows land in both train and test")
             path = [PathStep("rows are oversampled", step.location), PathStep("then split", split.location)]
-            yield "oversample-before-split", step, message, [RelatedLocation("the data is split here", split.location)], path
+            yield "oversample-before-split", step, step.estimator, message, [RelatedLocation("the data is split here", split.location)], path
 
     def test_rows_in_training(self) -> Iterator[Issue]:
         for step in self.steps:
@@ -215,7 +216,7 @@ class _Flow:
                 continue
             related = [RelatedLocation("evaluated here", evaluation.location)] if evaluation is not None else []
             path = [PathStep("fitted here", step.location), *([PathStep("evaluated here", evaluation.location)] if evaluation else [])]
-            yield "test-rows-in-training", step, message, related, path
+            yield "test-rows-in-training", step, step.estimator, message, related, path
 
     def _refitted_on_train(self, fit: DataStep) -> bool:
         return any(
@@ -273,7 +274,7 @@ class _Flow:
                        f"({_value(fit.inputs[0])}): the score says nothing about unseen data")
             related = [RelatedLocation("fitted here", fit.location)]
             path = [PathStep("fitted here", fit.location), PathStep("evaluated on the same rows here", first.location)]
-            yield "evaluated-on-training-data", first, message, related, path
+            yield "evaluated-on-training-data", first, fit.estimator, message, related, path
 
 
 def _short(estimator: str | None) -> str:

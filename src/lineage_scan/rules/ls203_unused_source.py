@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lineage_scan.model import Finding, RelatedLocation, RelationKind, Severity
+from lineage_scan.model import Finding, RelatedLocation, RelationKind, Severity, WriteMode
 from lineage_scan.rules.rule import SOURCE_MODES, Rule, disabled
 
 
@@ -45,7 +45,9 @@ class UnusedSource(Rule):
     def check(self) -> Iterator[Finding]:
         for name in self.graph.relations():
             info = self.graph.relation(name)
-            definitions = [d for d in self.graph.definitions(name) if d.location is not None]
+            definitions = sorted(  # the DDL (or source declaration) first: the place to look at
+                (d for d in self.graph.definitions(name) if d.location is not None), key=lambda d: d.mode != WriteMode.DECLARE
+            )
             if not definitions or disabled(info.attributes):
                 continue
             is_source = info.kind == RelationKind.SOURCE or all(d.mode in SOURCE_MODES for d in definitions)

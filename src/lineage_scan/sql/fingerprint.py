@@ -2,7 +2,7 @@
 
 Normalised away (all on sqlglot's AST, never on text): formatting, comments and keyword case;
 table aliases (each source is named by its table, or by its CTE's position, plus an ordinal when a
-scope reads the same table twice); CTE names; the output column names of the outermost SELECT and
+scope reads the same table twice) and qualifiers of columns in single-source scopes; CTE names; the output column names of the outermost SELECT and
 the order of its columns; positional `GROUP BY 1` / `ORDER BY 1`; and the operand order of
 commutative operations (`AND`, `OR`, `=`, `<>`, `+`, `*`). Anything else, down to a literal,
 changes the fingerprint.
@@ -60,9 +60,12 @@ class _Canon:
             seen[base] += 1
             canonical[alias] = base if seen[base] == 1 else f"{base}#{seen[base]}"
             self.renamed[id(node)] = canonical[alias]
+        only = next(iter(canonical.values())) if len(canonical) == 1 else None
         for column in scope.columns:
             if column.table in canonical:
                 self.renamed[id(column)] = canonical[column.table]
+            elif not column.table and only is not None:  # `id` and `s.id` mean the same with one source
+                self.renamed[id(column)] = only
 
     def text(self) -> str:
         query = self.query
