@@ -389,8 +389,8 @@ def _definition_order(definition: RelationDef) -> tuple:
 
 
 def _edge_order(edge: tuple[ColumnRef, EdgeKind, Certainty, Location | None]) -> tuple:
-    column, kind, certainty, location = edge
-    return (str(column), kind.value, certainty.rank, _location_order(location))
+    """There is one edge per (source, target, kind), so the other end and the kind order them fully."""
+    return (edge[0].table or "", edge[0].column, edge[1].value)
 
 
 def _fact_order(fact: ValueFact) -> tuple:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 from itertools import combinations
 
 from lineage_scan.model import STAR, ColumnRef, EdgeKind, Finding, RelatedLocation, Severity
@@ -56,7 +57,9 @@ class ConflictingColumnDefinition(Rule):
     options = {"models": True}
 
     def check(self) -> Iterator[Finding]:
-        self._walks: dict[ColumnRef, Walk] = {}
+        self._upstream = cache(lambda column: walk(self.graph, [column], VALUE_KINDS))
+        self._roots = cache(self._roots_of)
+        self._is_key = cache(self._key)
         reported: set[str] = set()
         for (first, second), why in sorted(self._pairs().items()):
             common = sorted(set(self.graph.columns_of(first)) & set(self.graph.columns_of(second)) - {STAR})
@@ -86,12 +89,7 @@ class ConflictingColumnDefinition(Rule):
                     pairs.setdefault(pair, f"both feed model '{model.name}'")
         return pairs
 
-    def _upstream(self, column: ColumnRef) -> Walk:
-        if column not in self._walks:
-            self._walks[column] = walk(self.graph, [column], VALUE_KINDS)
-        return self._walks[column]
-
-    def _roots(self, column: ColumnRef) -> set[ColumnRef]:
+    def _roots_of(self, column: ColumnRef) -> set[ColumnRef]:
         reached = self._upstream(column)
         return {c for c in reached if not any(k in VALUE_KINDS for _, k, _, _ in self.graph.edges_into(c))}
 
@@ -106,13 +104,13 @@ class ConflictingColumnDefinition(Rule):
             return True
         return not any(d.mode not in SOURCE_MODES for d in self.graph.definitions(column.table or ""))
 
-    def _is_key(self, column: ColumnRef) -> bool:
+    def _key(self, column: ColumnRef) -> bool:
         return any(kind == EdgeKind.JOIN for _, kind, _, _ in self.graph.edges_out_of(column))
 
     def _compare(self, first: ColumnRef, second: ColumnRef, why: str) -> Finding | None:
         if self._is_key(first) or self._is_key(second):
             return None
-        up_first, up_second = self._upstream(first), self._upstream(second)
+        up_first, up_second = self._upstream(first), self._upstream(second)  # type: Walk, Walk
         if second in up_first or first in up_second:
             return None
         roots_first, roots_second = self._roots(first), self._roots(second)
