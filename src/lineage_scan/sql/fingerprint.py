@@ -5,7 +5,7 @@ table aliases (each source is named by its table, or by its CTE's position, plus
 scope reads the same table twice) and qualifiers of columns in single-source scopes; CTE names; the output column names of the outermost SELECT and
 the order of its columns; positional `GROUP BY 1` / `ORDER BY 1`; and the operand order of
 commutative operations (`AND`, `OR`, `=`, `<>`, `+`, `*`). Anything else, down to a literal,
-changes the fingerprint.
+changes the fingerprint; so does restructuring (a join moved into a CTE, a subquery inlined).
 
 The query is not copied or regenerated as SQL: one walk serialises its canonical form.
 """
