@@ -44,9 +44,11 @@ BASE = "CREATE VIEW v AS SELECT c.id, SUM(o.amount) AS total FROM shop.customers
     "same",
     [
         # formatting, comments, keyword case, aliases, AS, output names and order, operand order
-        "create view w as\n  select sum(x.amount) as revenue, y.id -- total first\n"
-        "  from shop.customers as y join shop.orders as x on y.id = x.cid\n"
-        "  where x.amount > 0 and x.ok group by y.id",
+        (
+            "create view w as\n  select sum(x.amount) as revenue, y.id -- total first\n"
+            "  from shop.customers as y join shop.orders as x on y.id = x.cid\n"
+            "  where x.amount > 0 and x.ok group by y.id"
+        ),
         # positional GROUP BY
         "CREATE VIEW w AS SELECT c.id, SUM(o.amount) AS total FROM shop.customers c JOIN shop.orders o ON o.cid = c.id WHERE o.ok AND o.amount > 0 GROUP BY 1",
     ],

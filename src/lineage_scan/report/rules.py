@@ -30,6 +30,6 @@ def render_rule(rule: type[Rule]) -> str:
 def _default(value: object) -> str:
     if isinstance(value, bool):
         return str(value).lower()
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return "[" + ", ".join(value) + "]"
     return repr(value) if isinstance(value, str) else str(value)

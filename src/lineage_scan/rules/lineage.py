@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 
 from lineage_scan.graph import LineageGraph
 from lineage_scan.model import STAR, Certainty, ColumnRef, EdgeKind, Location, PathStep
@@ -102,7 +103,7 @@ def steps_from(reached: Walk, column: ColumnRef) -> list[PathStep]:
     """
     nodes = chain(reached, column)  # column, ..., start: already in dataflow order
     steps = []
-    for (source, hop), (target, _) in zip(nodes, nodes[1:], strict=False):
+    for (source, hop), (target, _) in pairwise(nodes):
         assert hop is not None
         steps.append(PathStep(f"{target} is computed from {source} ({hop.kind.value})", hop.location, target))
     return steps

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
 
 from lineage_scan.model import ColumnRef, EdgeKind, Finding, MLModelDef, PathStep, RelatedLocation, Severity
-from lineage_scan.rules.lineage import NAME_KINDS, ROW_KINDS, VALUE_KINDS, Walk, definition_location, depth, steps_from, walk
+from lineage_scan.rules.lineage import (
+    NAME_KINDS,
+    ROW_KINDS,
+    VALUE_KINDS,
+    Walk,
+    definition_location,
+    depth,
+    steps_from,
+    walk,
+)
 from lineage_scan.rules.rule import Rule
 
 
@@ -62,7 +72,7 @@ class TargetLeakage(Rule):
     level = Severity.ERROR
     precision = "high"
     tags = ("ml", "leakage", "correctness")
-    options = {"indirect": False}
+    options: ClassVar[Mapping[str, Any]] = {"indirect": False}
 
     def check(self) -> Iterator[Finding]:
         for model in self.graph.ml_models():

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from fnmatch import fnmatchcase
+from typing import Any, ClassVar
 
 from lineage_scan.model import ColumnRef, EdgeKind, Finding, MLModelDef, PathStep, RelatedLocation, Severity
 from lineage_scan.rules.lineage import ROW_KINDS, VALUE_KINDS, Hop, Walk, steps_from, walk
@@ -67,7 +68,10 @@ class TemporalLeakage(Rule):
     level = Severity.WARNING
     precision = "medium"
     tags = ("ml", "leakage", "time")
-    options = {"after_outcome": [], "time_columns": r"(^|_)(at|ts|time|timestamp|date|datetime|dt|day)$"}
+    options: ClassVar[Mapping[str, Any]] = {
+        "after_outcome": (),
+        "time_columns": r"(^|_)(at|ts|time|timestamp|date|datetime|dt|day)$",
+    }
 
     def check(self) -> Iterator[Finding]:
         self._time_name = re.compile(self.settings["time_columns"], re.IGNORECASE)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
 
 from lineage_scan.model import Finding, RelatedLocation, RelationKind, Severity
 from lineage_scan.rules.rule import SOURCE_MODES, Rule, disabled
@@ -48,7 +49,7 @@ class OrphanTable(Rule):
     level = Severity.WARNING
     precision = "high"
     tags = ("hygiene", "maintainability")
-    options = {"kinds": ["table", "view", "seed", "snapshot"]}
+    options: ClassVar[Mapping[str, Any]] = {"kinds": ("table", "view", "seed", "snapshot")}
 
     def check(self) -> Iterator[Finding]:
         kinds = {RelationKind(k) for k in self.settings["kinds"] if k in RelationKind._value2member_map_}

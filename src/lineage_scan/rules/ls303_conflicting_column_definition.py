@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cache
 from itertools import combinations
+from typing import Any, ClassVar
 
 from lineage_scan.model import STAR, ColumnRef, EdgeKind, Finding, RelatedLocation, Severity
-from lineage_scan.rules.lineage import NAME_KINDS, VALUE_KINDS, Walk, definition_location, walk
+from lineage_scan.rules.lineage import NAME_KINDS, VALUE_KINDS, definition_location, walk
 from lineage_scan.rules.rule import SOURCE_MODES, Rule
 
 MAX_ROOTS_SHOWN = 3
@@ -54,7 +55,7 @@ class ConflictingColumnDefinition(Rule):
     level = Severity.WARNING
     precision = "medium"
     tags = ("consistency", "semantics")
-    options = {"models": True}
+    options: ClassVar[Mapping[str, Any]] = {"models": True}
 
     def check(self) -> Iterator[Finding]:
         self._upstream = cache(lambda column: walk(self.graph, [column], VALUE_KINDS))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
 
 from lineage_scan.model import ColumnRef, Finding, Location, PathStep, RelatedLocation, Severity, ValueFact, ValueOp
-from lineage_scan.rules.lineage import ROW_KINDS, Walk, steps_from, walk
+from lineage_scan.rules.lineage import ROW_KINDS, Walk, walk
 from lineage_scan.rules.rule import Rule
 
 
@@ -53,7 +54,7 @@ class NullAsZero(Rule):
     level = Severity.WARNING
     precision = "medium"
     tags = ("data-quality", "ml", "semantics")
-    options = {"features": True}
+    options: ClassVar[Mapping[str, Any]] = {"features": True}
 
     def check(self) -> Iterator[Finding]:
         facts = self.graph.value_facts()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from functools import cached_property
 from typing import Any, ClassVar
@@ -30,7 +30,7 @@ class RuleContext:
     """What a rule may read: the graph and the repository's declarations about the outside world."""
 
     graph: LineageGraph
-    external: ExternalRelations = ExternalRelations()
+    external: ExternalRelations = field(default_factory=ExternalRelations)
 
     def produced_outside(self, relation: str) -> bool:
         """Declared (`external.producers`) as written by something outside the repository."""
