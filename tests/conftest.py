@@ -4,9 +4,6 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE_REPO = REPO_ROOT / "fixtures" / "example_repo"
-
 
 @pytest.fixture
 def make_repo(tmp_path: Path):

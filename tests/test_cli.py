@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
-from conftest import EXAMPLE_REPO
+from repo_paths import EXAMPLE_REPO
 
 from lineage_scan.cli import main
 
@@ -13,8 +13,9 @@ from lineage_scan.cli import main
 def test_scan_prints_a_summary() -> None:
     result = CliRunner().invoke(main, ["scan", str(EXAMPLE_REPO), "--fail-on", "none"])
     assert result.exit_code == 0, result.output
-    assert "statements  20 (1 failed, 95.0% analysed)" in result.output
-    assert "identity 45" in result.output
+    assert "statements  37 (1 failed, 97.3% analysed)" in result.output
+    assert "identity 121" in result.output
+    assert "dbt         16 models/snapshots: 100.0% rendered, 100.0% parsed" in result.output
     assert "warehouse/broken/bad_syntax.sql:9:4: error: cannot parse statement" in result.output
 
 
@@ -24,8 +25,8 @@ def test_json_to_file_with_summary_on_stdout(tmp_path) -> None:
     assert result.exit_code == 0, result.output
     document = json.loads(out.read_text())
     assert document["schema_version"] == "1.0"
-    assert {n["type"] for n in document["nodes"]} == {"relation", "column", "ml_model"}
-    assert "relations   18" in result.output
+    assert {n["type"] for n in document["nodes"]} == {"relation", "column", "task", "ml_model"}
+    assert "relations   36" in result.output
 
 
 def test_dialect_and_schema_options(make_repo, tmp_path) -> None:
@@ -46,7 +47,7 @@ def test_usage_errors_exit_2(make_repo) -> None:
 
 
 def test_fail_on_sets_the_exit_code() -> None:
-    # the example repository has one error (LS101), six warnings, a note and a suppressed warning
+    # the example repository has one error (LS101), eleven warnings, a note and a suppressed warning
     runner = CliRunner()
     assert runner.invoke(main, ["scan", str(EXAMPLE_REPO)]).exit_code == 1  # default: error
     assert runner.invoke(main, ["scan", str(EXAMPLE_REPO), "--fail-on", "warning"]).exit_code == 1
@@ -69,9 +70,9 @@ def test_fail_on_ignores_suppressed_findings_and_lower_levels(make_repo) -> None
 
 def test_text_report_groups_findings_by_rule_with_locations() -> None:
     output = CliRunner().invoke(main, ["scan", str(EXAMPLE_REPO), "--fail-on", "none"]).output
-    assert "  findings    9 (1 error, 6 warnings, 1 note; 1 suppressed)" in output
+    assert "  findings    14 (1 error, 11 warnings, 1 note; 1 suppressed)" in output
     leak = output.index("    LS101 target-leakage\n      warehouse/features/churn_features.sql:34:5: error: feature")
-    orphans = output.index("    LS201 orphan-table\n      warehouse/marts/legacy_revenue_v1.sql:3:25: warning:")
+    orphans = output.index("    LS201 orphan-table\n      dbt/models/marts/fct_payments.sql:10:5: warning:")
     assert leak < orphans
     assert "        suppressed at warehouse/marts/monthly_revenue.sql:3:1: read by the finance dashboard" in output
     assert "        -> warehouse/features/churn_labels.sql:8:14: ml.churn_labels.churned is computed from" in output
@@ -81,19 +82,19 @@ def test_json_findings() -> None:
     result = CliRunner().invoke(main, ["scan", str(EXAMPLE_REPO), "--format", "json", "--fail-on", "none"])
     document = json.loads(result.output)
     findings = {f["key"]: f for f in document["findings"]}
-    assert len(findings) == 9
+    assert len(findings) == 14
     leak = findings["LS101|ml.training_set.label|ml.training_set.days_since_cancel"]
     assert (leak["rule"], leak["name"], leak["level"], leak["suppressed"]) == ("LS101", "target-leakage", "error", False)
     assert leak["location"]["path"] == "warehouse/features/churn_features.sql"
     assert [step["column"] for step in leak["path"]][2] == "column:marts.customer_subscriptions.cancelled_date"
     assert leak["related"][1] == {
         "message": "model 'churn' is defined here",
-        "location": {"path": "lineage-scan.yml", "start_line": 7, "start_col": 1, "end_line": 7, "end_col": 1},
+        "location": {"path": "lineage-scan.yml", "start_line": 11, "start_col": 1, "end_line": 11, "end_col": 1},
     }
     orphan = findings["LS201|marts.monthly_revenue"]
     assert orphan["suppressed"] is True
     assert orphan["suppression"]["reason"] == "read by the finance dashboard in Looker, outside this repository"
-    assert document["summary"]["findings"] == {"error": 1, "warning": 6, "note": 1, "suppressed": 1}
+    assert document["summary"]["findings"] == {"error": 1, "warning": 11, "note": 1, "suppressed": 1}
 
 
 def test_rules_command_lists_and_documents_rules() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import re
 
-from conftest import EXAMPLE_REPO, REPO_ROOT
+from repo_paths import EXAMPLE_REPO, REPO_ROOT
 
 from lineage_scan import scan
 from lineage_scan.report.json import render_json
@@ -64,7 +64,7 @@ def test_leakage_finding_explains_itself() -> None:
     ]
     assert [(r.location.path, r.location.start_line) for r in leak.related] == [
         ("warehouse/features/churn_labels.sql", 8),
-        ("lineage-scan.yml", 7),
+        ("lineage-scan.yml", 11),
     ]
 
 
@@ -88,3 +88,20 @@ def test_json_snapshot() -> None:
     if os.environ.get("LINEAGE_SCAN_UPDATE_SNAPSHOTS"):
         SNAPSHOT.write_text(rendered, encoding="utf-8")
     assert rendered == SNAPSHOT.read_text(encoding="utf-8")
+
+
+def test_dbt_project_ml_exposure_owners_and_coverage() -> None:
+    from lineage_scan.model import ColumnRef
+    from lineage_scan.report.summary import summarise
+
+    result = scan(EXAMPLE_REPO)
+    [model] = [m for m in result.graph.ml_models() if m.id.startswith("dbt:")]  # the other one is in lineage-scan.yml
+    assert model.target == ColumnRef("ml_features.churn_training_set", "churned")
+    assert len(model.features) == 12 and ColumnRef("ml_features.churn_training_set", "customer_id") not in model.features
+    features = result.graph.relation("ml_features.churn_features")
+    assert features.owners == ("@acme/ml-platform", "analytics-engineering@example.com", "ml-platform@example.com")
+    assert result.graph.relation("core.fct_payments").kind.value == "table"
+    assert result.graph.relation("int.int_ticket_stats").kind.value == "ephemeral"
+    assert not result.graph.has_relation("core.legacy_arpu")
+    dbt = summarise(result)["dbt"]
+    assert (dbt["models"], dbt["rendered"], dbt["parsed"]) == (16, 16, 16)

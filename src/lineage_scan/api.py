@@ -7,7 +7,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 from sqlglot.dialects.dialect import Dialect
 
 from lineage_scan.build import build_graph, unsettled
@@ -19,6 +18,7 @@ from lineage_scan.model import ColumnEdge, Diagnostic, Finding, Fragment
 from lineage_scan.parsers import PARSERS, PROJECT_PARSERS
 from lineage_scan.parsers.context import ParseContext
 from lineage_scan.rules import check_config, run_rules
+from lineage_scan.safe_yaml import load_yaml
 from lineage_scan.sql.names import Names
 from lineage_scan.sql.schema import SchemaRegistry, registry_from_mapping
 from lineage_scan.sql.script import analyse_script
@@ -136,8 +136,8 @@ def load_schema_file(path: Path) -> Mapping[str, object]:
     """A YAML or JSON file mapping tables to columns (`{table: {column: type}}` or lists)."""
     try:
         text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (OSError, ValueError, yaml.YAMLError) as error:
+        data = json.loads(text) if path.suffix == ".json" else load_yaml(text)
+    except (OSError, ValueError) as error:
         raise ConfigError(f"cannot read schema file {path}: {error}") from error
     if not isinstance(data, Mapping):
         raise ConfigError(f"schema file {path}: expected a mapping of tables to columns")

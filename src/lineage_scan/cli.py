@@ -7,20 +7,44 @@ the scan itself could not run. Problems in individual scanned files are diagnost
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from lineage_scan import __version__
 from lineage_scan.api import ScanResult, scan
-from lineage_scan.config import ConfigError, load_config
+from lineage_scan.config import Config, ConfigError, load_config
+from lineage_scan.diff import diff_scans
+from lineage_scan.gitrev import GitError, revision_tree
+from lineage_scan.model import ColumnRef
+from lineage_scan.report.diff import diff_json, render_diff_markdown
 from lineage_scan.report.json import render_json
 from lineage_scan.report.rules import render_rule, render_rule_list
 from lineage_scan.report.text import render_text
+from lineage_scan.report.trace import render_trace_json, render_trace_text, trace_column, trace_relation
 from lineage_scan.rules import FAIL_ON, failing, find_rule
 
 RENDERERS = {"text": render_text, "json": render_json}
+FORMATS = sorted([*RENDERERS, "openlineage"])
 PROGRESS_MIN_FILES = 50
+
+
+class MissingExtra(click.ClickException):
+    """An optional feature whose extra is not installed (exit code 2)."""
+
+    exit_code = 2
+
+    def __init__(self, feature: str, extra: str, error: ModuleNotFoundError) -> None:
+        super().__init__(f"{feature} needs the '{extra}' extra ({error.name} is not installed): "
+                         f"pip install 'lineage-scan[{extra}]'")
+
+
+def _require(extra: str, error: ModuleNotFoundError, feature: str) -> MissingExtra:
+    """The error to raise when an optional import failed because ``extra`` is missing."""
+    if (error.name or "").split(".")[0] != extra:
+        raise error
+    return MissingExtra(feature, extra, error)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -36,22 +60,28 @@ def main() -> None:
               help="YAML/JSON file mapping tables to their columns, used to expand stars.")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Config file (default: lineage-scan.yml at PATH).")
-@click.option("--format", "output_format", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True)
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here instead of stdout.")
+@click.option("--openlineage-event-time", metavar="TIME",
+              help="eventTime of the OpenLineage events (ISO 8601 with a zone; default: the config's, else the epoch).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
               help="Exit with 1 when an unsuppressed finding has this level or a more severe one.")
 def scan_command(
     path: Path, dialect: str | None, schema_file: Path | None, config_file: Path | None,
-    output_format: str, output: Path | None, quiet: bool, fail_on: str,
+    output_format: str, output: Path | None, openlineage_event_time: str | None, quiet: bool, fail_on: str,
 ) -> None:
     """Scan the repository at PATH, report its lineage and the rules' findings."""
+    if openlineage_event_time and output_format != "openlineage":
+        raise click.UsageError("--openlineage-event-time needs --format openlineage")
     try:
         config = load_config(path, config_file).with_overrides(dialect=dialect)
+        render = _openlineage_renderer(path, config, openlineage_event_time) if output_format == "openlineage" \
+            else RENDERERS[output_format]
         result = _run_scan(path, config, schema_file, quiet)
     except ConfigError as error:
         raise click.UsageError(str(error)) from error
-    report = RENDERERS[output_format](result)
+    report = render(result)
     if output is None:
         click.echo(report, nl=False)
     else:
@@ -79,6 +109,38 @@ def rules_command(rule: str | None) -> None:
     click.echo(render_rule(found), nl=False)
 
 
+def _openlineage_renderer(path: Path, config: Config, event_time: str | None) -> Callable[[ScanResult], str]:
+    """The OpenLineage renderer with its settings checked before the scan (ConfigError, MissingExtra)."""
+    try:
+        from lineage_scan.report.openlineage import render_openlineage, settings_from_config
+    except ModuleNotFoundError as error:
+        raise _require("openlineage", error, "--format openlineage") from error
+    settings = settings_from_config(config, path.resolve().name, event_time)
+    if settings.namespace_is_default:
+        click.echo(f"note: datasets use the placeholder namespace {settings.namespace!r}; set openlineage.namespace "
+                   "in lineage-scan.yml to your warehouse's (e.g. snowflake://<org>-<account>)", err=True)
+    return lambda result: render_openlineage(result, settings)
+
+
+@main.command("mcp")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--dialect", help="SQL dialect. Overrides the config.")
+@click.option("--schema", "schema_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="YAML/JSON file mapping tables to their columns, used to expand stars.")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Config file (default: lineage-scan.yml at PATH).")
+def mcp_command(path: Path, dialect: str | None, schema_file: Path | None, config_file: Path | None) -> None:
+    """Serve the lineage of the repository at PATH to coding assistants (MCP over stdio)."""
+    try:
+        from lineage_scan.mcp_server import serve
+    except ModuleNotFoundError as error:
+        raise _require("mcp", error, "lineage-scan mcp") from error
+    try:
+        serve(path, load_config(path, config_file).with_overrides(dialect=dialect), schema_file)
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from error
+
+
 def _run_scan(path: Path, config, schema_file: Path | None, quiet: bool) -> ScanResult:
     if quiet or not sys.stderr.isatty():
         return scan(path, config, schema=schema_file)
@@ -89,6 +151,66 @@ def _run_scan(path: Path, config, schema_file: Path | None, quiet: bool) -> Scan
                 bar.update(done - bar.pos)
 
         return scan(path, config, schema=schema_file, progress=progress)
+
+
+@main.command("diff")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
+@click.option("--base", required=True, help="Base revision (branch, tag or commit), read from git objects.")
+@click.option("--head", default=None, help="Head revision; default: the working tree as it is.")
+@click.option("--dialect", help="SQL dialect (overrides the config).")
+@click.option("--format", "output_format", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
+def diff_command(path: Path, base: str, head: str | None, dialect: str | None, output_format: str, output: Path | None) -> None:
+    """Lineage changes between two revisions of PATH: changed columns, blast radius, new findings."""
+    try:
+        with revision_tree(path, base) as base_root:
+            base_result = scan(base_root, load_config(base_root).with_overrides(dialect=dialect))
+        if head is None:
+            head_result = scan(path, load_config(path).with_overrides(dialect=dialect))
+        else:
+            with revision_tree(path, head) as head_root:
+                head_result = scan(head_root, load_config(head_root).with_overrides(dialect=dialect))
+    except (GitError, ConfigError) as error:
+        raise click.UsageError(str(error)) from error
+    changes = diff_scans(base_result, head_result)
+    head_label = head or "working tree"
+    render = render_diff_markdown if output_format == "markdown" else diff_json
+    _emit(render(changes, base, head_label), output)
+
+
+@main.command("trace")
+@click.argument("target")
+@click.option("--path", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".", show_default=True,
+              help="Repository to scan.")
+@click.option("--upstream/--downstream", default=True, help="Direction (default: upstream, what feeds TARGET).")
+@click.option("--depth", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--direct-only", is_flag=True, help="Follow only direct edges (no join/filter/... edges).")
+@click.option("--dialect", help="SQL dialect (overrides the config).")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def trace_command(target: str, path: Path, upstream: bool, depth: int, direct_only: bool, dialect: str | None,
+                  output_format: str) -> None:
+    """What feeds TARGET (RELATION or RELATION.COLUMN), or with --downstream what it feeds."""
+    try:
+        graph = scan(path, load_config(path).with_overrides(dialect=dialect)).graph
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from error
+    relation, _, column = target.rpartition(".")
+    if graph.has_relation(target):
+        tree = trace_relation(graph, target, upstream, depth)
+    elif relation and graph.has_relation(relation) and column in graph.columns_of(relation):
+        tree = trace_column(graph, ColumnRef(relation, column), upstream, depth, direct_only)
+    else:
+        raise click.UsageError(f"no relation or column named {target!r} in {path}")
+    click.echo(render_trace_text(tree) if output_format == "text" else render_trace_json(tree, upstream), nl=False)
+
+
+def _emit(report: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(report, nl=False)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(report, encoding="utf-8")
+    click.echo(f"wrote {output}", err=True)
 
 
 if __name__ == "__main__":

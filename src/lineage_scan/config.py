@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from lineage_scan.safe_yaml import YAMLRejected, load_yaml
+
 CONFIG_FILE = "lineage-scan.yml"
 DEFAULT_EXCLUDES = (".git", ".venv", "venv", "node_modules", "__pycache__", "target", "dbt_packages", ".lineage-scan-cache")
 
@@ -48,9 +50,9 @@ def load_config(root: Path, path: Path | None = None) -> Config:
             raise ConfigError(f"config file not found: {path}")
         return Config()
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{file.name}: invalid YAML: {error}") from error
+        data = load_yaml(file.read_text(encoding="utf-8")) or {}
+    except (YAMLRejected, UnicodeDecodeError) as error:
+        raise ConfigError(f"{file.name}: {error}") from error
     if not isinstance(data, dict):
         raise ConfigError(f"{file.name}: expected a mapping at the top level")
     config = config_from_mapping(data, file.name)
@@ -65,15 +67,22 @@ def _relative_to(file: Path, root: Path) -> str | None:
 
 
 def _yaml_lines(file: Path) -> dict[str, int]:
-    """Dotted path -> line of every mapping entry and sequence item (composed, never constructed)."""
+    """Dotted path -> line of every mapping entry and sequence item (composed, never constructed).
+
+    Runs after `load_yaml` accepted the file; an aliased node is walked once, under its first path.
+    """
     try:
         node = yaml.compose(file.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except (yaml.YAMLError, UnicodeDecodeError):
+    except (yaml.YAMLError, UnicodeDecodeError, RecursionError):
         return {}
     lines: dict[str, int] = {}
+    seen: set[int] = set()
     stack: list[tuple[str, yaml.Node]] = [("", node)] if node is not None else []
     while stack:
         prefix, current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
         if isinstance(current, yaml.MappingNode):
             children = [(str(key.value), key, value) for key, value in current.value if isinstance(key, yaml.ScalarNode)]
         elif isinstance(current, yaml.SequenceNode):

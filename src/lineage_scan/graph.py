@@ -69,6 +69,9 @@ class RelationInfo:
     locations: tuple[Location, ...]
     produced: bool
     """True when some file in the repository writes or declares it."""
+    defined_columns: tuple[str, ...] | None = None
+    """The columns its definition produces (DDL, a schema file, a query with known outputs); None
+    when unknown. ``columns`` also lists columns only seen read downstream."""
     description: str | None = None
     owners: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
@@ -205,6 +208,7 @@ class LineageGraph:
             declared=data["declared"],
             locations=tuple(sorted(data["locations"])),
             produced=data["produced"],
+            defined_columns=data.get("defined_columns"),
             description=data.get("description"),
             owners=data.get("owners", ()),
             tags=data.get("tags", ()),
@@ -257,12 +261,13 @@ class LineageGraph:
         return tuple(self.nx.nodes[relation_node(relation)]["columns"]) if self.has_relation(relation) else ()
 
     def set_columns(self, relation: str, columns: tuple[str, ...]) -> None:
-        """Declare a relation's column order (declared columns first, then any others seen)."""
+        """Record the columns a relation's definition produces (listed first, then any others seen)."""
         self.add_relation(relation)
         for column in columns:
             self.add_column(relation, column)
         data = self.nx.nodes[relation_node(relation)]
         data["columns"] = list(dict.fromkeys([*columns, *data["columns"]]))
+        data["defined_columns"] = tuple(columns)
 
     def edges_into(self, column: ColumnRef) -> list[tuple[ColumnRef, EdgeKind, Certainty, Location | None]]:
         """The column edges ending at ``column``: (source, kind, certainty, location), sorted."""
@@ -305,6 +310,14 @@ class LineageGraph:
             if u[0] == "column" and v[0] == "column":
                 yield ColumnRef(u[1], u[2]), ColumnRef(v[1], v[2]), data
 
+    def column_edges_into(self, relation: str, column: str) -> Iterator[tuple[ColumnRef, ColumnRef, dict]]:
+        """The column edges whose target is ``relation.column``."""
+        node = column_node(relation, column)
+        if node in self.nx:
+            for u, _, data in self.nx.in_edges(node, data=True):
+                if u[0] == "column":
+                    yield ColumnRef(u[1], u[2]), ColumnRef(relation, column), data
+
     def relation_edges(self) -> Iterator[tuple[str, str, dict]]:
         for u, v, key, data in self.nx.edges(keys=True, data=True):
             if key == RELATION_DEPENDENCY:
@@ -324,6 +337,26 @@ class LineageGraph:
     def downstream(self, column: ColumnRef, direct_only: bool = False, max_depth: int | None = None) -> list[ColumnRef]:
         """Every column computed from the given column (transitively), sorted."""
         return self._walk(column, forward=True, direct_only=direct_only, max_depth=max_depth)
+
+    def inputs(self, column: ColumnRef) -> list[tuple[ColumnRef, EdgeKind]]:
+        """The column's immediate sources with the kind of each edge, sorted."""
+        node = column_node(column.table or "?", column.column)
+        if node not in self.nx:
+            return []
+        return sorted(
+            ((ColumnRef(u[1], u[2]), data["kind"]) for u, _, data in self.nx.in_edges(node, data=True) if u[0] == "column"),
+            key=lambda pair: (pair[0], pair[1].value),
+        )
+
+    def outputs(self, column: ColumnRef) -> list[tuple[ColumnRef, EdgeKind]]:
+        """The columns computed directly from this one, with the kind of each edge, sorted."""
+        node = column_node(column.table or "?", column.column)
+        if node not in self.nx:
+            return []
+        return sorted(
+            ((ColumnRef(v[1], v[2]), data["kind"]) for _, v, data in self.nx.out_edges(node, data=True) if v[0] == "column"),
+            key=lambda pair: (pair[0], pair[1].value),
+        )
 
     def _walk(self, column: ColumnRef, forward: bool, direct_only: bool, max_depth: int | None) -> list[ColumnRef]:
         start = column_node(column.table or "?", column.column)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from lineage_scan.model import Fragment
 from lineage_scan.parsers.context import ParseContext
+from lineage_scan.parsers.dbt import parse_dbt_project
 from lineage_scan.parsers.sql import parse_sql_file
 
 Parser = Callable[[Path, str, ParseContext], Fragment]
@@ -22,4 +23,6 @@ PARSERS: dict[str, Parser] = {
     "sql": parse_sql_file,
 }
 
-PROJECT_PARSERS: dict[str, ProjectParser] = {}
+PROJECT_PARSERS: dict[str, ProjectParser] = {
+    "dbt": parse_dbt_project,
+}

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from lineage_scan.model import STAR, Certainty, EdgeKind, Severity
+from lineage_scan.graph import LineageGraph
+from lineage_scan.model import STAR, Certainty, EdgeKind, Fragment, Severity
+from lineage_scan.parsers.dbt.nodes import TASK_KINDS
+from lineage_scan.parsers.dbt.parse import RENDER_FAILED
+
+TEMPLATED_TASK_KINDS = frozenset({TASK_KINDS["model"], TASK_KINDS["snapshot"]})
 
 if TYPE_CHECKING:
     from lineage_scan.api import ScanResult
@@ -41,7 +46,7 @@ def summarise(result: ScanResult) -> dict:
         "files": {
             "discovered": len(result.files),
             "by_kind": dict(sorted(files_by_kind.items())),
-            "analysed": len(result.fragments),
+            "analysed": len({f.path for f in result.fragments}),
             "with_errors": len(failed_files),
         },
         "statements": {"total": statements, "failed": statements_failed, "analysed_pct": _pct(statements - statements_failed, statements)},
@@ -62,6 +67,42 @@ def summarise(result: ScanResult) -> dict:
             **{level.value: sum(1 for f in result.findings if f.level == level and not f.suppressed) for level in Severity},
             "suppressed": sum(1 for f in result.findings if f.suppressed),
         },
+        "dbt": _dbt_coverage(result.fragments, graph),
+    }
+
+
+def _dbt_coverage(fragments: list[Fragment], graph: LineageGraph) -> dict:
+    """SQL dbt models/snapshots rendered and parsed, and how many of their columns are resolved.
+
+    A column is resolved when every direct edge into it is `resolved` (a literal has none).
+    """
+    models = rendered = parsed = columns = resolved = 0
+    for fragment in fragments:
+        for task in fragment.tasks:
+            if task.kind not in TEMPLATED_TASK_KINDS or dict(task.attributes).get("language") != "sql":
+                continue
+            models += 1
+            if any(d.code == RENDER_FAILED and d.severity == Severity.ERROR for d in fragment.diagnostics):
+                continue
+            rendered += 1
+            parsed += fragment.statements > 0 and fragment.statements_failed == 0
+            for relation in task.writes:
+                for column in graph.columns_of(relation) or (STAR,):
+                    columns += 1
+                    resolved += column != STAR and all(
+                        data["certainty"] == Certainty.RESOLVED
+                        for source, target, data in graph.column_edges_into(relation, column)
+                        if data["kind"].is_direct
+                    )
+    return {
+        "models": models,
+        "rendered": rendered,
+        "parsed": parsed,
+        "rendered_pct": _pct(rendered, models),
+        "parsed_pct": _pct(parsed, models),
+        "columns": columns,
+        "columns_resolved": resolved,
+        "columns_resolved_pct": _pct(resolved, columns),
     }
 
 

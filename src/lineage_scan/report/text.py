@@ -19,7 +19,7 @@ def render_text(result: ScanResult) -> str:
     kinds = ", ".join(f"{kind} {count}" for kind, count in files["by_kind"].items()) or "none"
     lines = [
         f"lineage-scan: {result.root.name or result.root}",
-        f"  files       {files['discovered']} discovered ({kinds}); {files['analysed']} analysed, {files['with_errors']} with errors",
+        f"  files       {files['discovered']} discovered ({kinds}); {files['analysed']} analysed (incl. YAML/CSV read by project parsers), {files['with_errors']} with errors",
         f"  statements  {statements['total']} ({statements['failed']} failed, {statements['analysed_pct']}% analysed)",
         f"  relations   {s['relations']}",
         f"  columns     {s['columns']}",
@@ -29,6 +29,12 @@ def render_text(result: ScanResult) -> str:
         f"  coverage    {coverage['direct_edges_resolved_pct']}% of direct edges resolved; "
         f"{coverage['stars_expanded_pct']}% of stars expanded ({coverage['stars_unresolved_after_build']} left unresolved)",
     ]
+    dbt = s["dbt"]
+    if dbt["models"]:
+        lines.append(
+            f"  dbt         {dbt['models']} models/snapshots: {dbt['rendered_pct']}% rendered, {dbt['parsed_pct']}% parsed; "
+            f"{dbt['columns_resolved']} of {dbt['columns']} columns resolved ({dbt['columns_resolved_pct']}%)"
+        )
     lines.extend(_findings(result, s["findings"]))
     if result.diagnostics:
         lines.append(f"  diagnostics {len(result.diagnostics)}")

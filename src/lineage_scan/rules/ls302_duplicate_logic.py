@@ -8,6 +8,9 @@ from collections.abc import Iterator
 from lineage_scan.model import Finding, RelatedLocation, RelationDef, RelationKind, Severity
 from lineage_scan.rules.rule import Rule
 
+COMPARED = (RelationKind.TABLE, RelationKind.VIEW, RelationKind.EPHEMERAL)
+"""Persistent relations (ephemeral dbt models too); not bare queries, temporary tables, snapshots."""
+
 
 class DuplicateLogic(Rule):
     """Duplicate logic: two relations computed by the same query.
@@ -53,7 +56,7 @@ class DuplicateLogic(Rule):
         for name in self.graph.relations():
             for definition in self.graph.definitions(name):
                 if (definition.logic and definition.mode.defines and definition.location is not None
-                        and definition.kind in (RelationKind.TABLE, RelationKind.VIEW)):
+                        and definition.kind in COMPARED):
                     groups[definition.logic].setdefault(name, definition)
         for by_name in groups.values():
             if len(by_name) < 2:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
-from sqlglot.errors import ErrorLevel, ParseError, TokenError
+from sqlglot.errors import ErrorLevel, OptimizeError, ParseError, TokenError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.tokens import Token, TokenType
 
@@ -162,6 +162,11 @@ def analyse_script(
             message = "cannot parse statement: nested too deeply"
             result.diagnostics.append(_diagnostic(locator, (raw.start, raw.start), message, Severity.ERROR, "LS901"))
             continue
+        except Exception as error:  # noqa: BLE001 - sqlglot can fail in other ways on odd input
+            result.statements_failed += 1
+            message = f"cannot parse statement: the SQL parser failed ({type(error).__name__}: {error})"
+            result.diagnostics.append(_diagnostic(locator, (raw.start, raw.start), message, Severity.ERROR, "LS901"))
+            continue
         for statement in parsed:
             if statement is None:
                 continue
@@ -176,11 +181,15 @@ def _analyse_statement(
     try:
         statement = normalize_identifiers(statement, dialect=analyser.names.dialect)
         lineage = analyser.analyse(statement, line)
-    except (QueryError, RecursionError) as error:
+    except (QueryError, OptimizeError, RecursionError) as error:
         result.statements_failed += 1
-        result.diagnostics.append(
-            _diagnostic(locator, (raw.start, raw.end), f"statement not analysed: {error}", Severity.WARNING, "LS902")
-        )
+        message = f"statement not analysed: {error or type(error).__name__}"
+        result.diagnostics.append(_diagnostic(locator, (raw.start, raw.end), message, Severity.WARNING, "LS902"))
+        return
+    except Exception as error:  # noqa: BLE001 - a bug of ours must cost one statement, not the scan
+        result.statements_failed += 1
+        message = f"statement not analysed: internal error ({type(error).__name__}: {error}); please report it"
+        result.diagnostics.append(_diagnostic(locator, (raw.start, raw.end), message, Severity.WARNING, "LS902"))
         return
     result.relations.extend(lineage.relations)
     result.reads.extend(lineage.reads)

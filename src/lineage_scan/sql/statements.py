@@ -322,7 +322,8 @@ class StatementAnalyser:
                 result.facts.extend(self._facts(target, column, leaf))
         columns = target.columns if target.positional and target.columns else tuple(c for c, _ in mapped)
         known = None if STAR in columns else columns
-        defines = mode.defines and target.kind in (RelationKind.TABLE, RelationKind.VIEW)
+        # A bare SELECT defines its placeholder relation (parsers such as dbt's name it after the model).
+        defines = mode.defines and target.kind in (RelationKind.TABLE, RelationKind.VIEW, RelationKind.QUERY)
         logic = logic_fingerprint(query, self.names) if defines else None
         result.relations.append(RelationDef(target.name, target.kind, self.locate(target.span), known, mode=mode, logic=logic))
         self._record_reads(engine.reads(query), target.name, result)
