@@ -270,26 +270,23 @@ class LineageGraph:
         data["defined_columns"] = tuple(columns)
 
     def edges_into(self, column: ColumnRef) -> list[tuple[ColumnRef, EdgeKind, Certainty, Location | None]]:
-        """The column edges ending at ``column``: (source, kind, certainty, location), sorted."""
+        """The column edges ending at ``column``: (source, kind, certainty, location).
+
+        In the graph's insertion order, which the build makes deterministic (edges are added sorted).
+        """
         node = column_node(column.table or "?", column.column)
         if node not in self.nx:
             return []
-        return sorted(
-            ((ColumnRef(u[1], u[2]), d["kind"], d["certainty"], d["location"])
-             for u, _, d in self.nx.in_edges(node, data=True) if u[0] == "column"),
-            key=_edge_order,
-        )
+        return [(ColumnRef(u[1], u[2]), d["kind"], d["certainty"], d["location"])
+                for u, _, d in self.nx.in_edges(node, data=True) if u[0] == "column"]
 
     def edges_out_of(self, column: ColumnRef) -> list[tuple[ColumnRef, EdgeKind, Certainty, Location | None]]:
-        """The column edges starting at ``column``: (target, kind, certainty, location), sorted."""
+        """The column edges starting at ``column``: (target, kind, certainty, location), in insertion order."""
         node = column_node(column.table or "?", column.column)
         if node not in self.nx:
             return []
-        return sorted(
-            ((ColumnRef(v[1], v[2]), d["kind"], d["certainty"], d["location"])
-             for _, v, d in self.nx.out_edges(node, data=True) if v[0] == "column"),
-            key=_edge_order,
-        )
+        return [(ColumnRef(v[1], v[2]), d["kind"], d["certainty"], d["location"])
+                for _, v, d in self.nx.out_edges(node, data=True) if v[0] == "column"]
 
     def readers(self, relation: str) -> list[str]:
         """Tasks (by id) that read ``relation``."""
@@ -420,10 +417,6 @@ def _location_order(location: Location | None) -> tuple:
 def _definition_order(definition: RelationDef) -> tuple:
     return (_location_order(definition.location), definition.mode.value, definition.kind.value)
 
-
-def _edge_order(edge: tuple[ColumnRef, EdgeKind, Certainty, Location | None]) -> tuple:
-    """There is one edge per (source, target, kind), so the other end and the kind order them fully."""
-    return (edge[0].table or "", edge[0].column, edge[1].value)
 
 
 def _fact_order(fact: ValueFact) -> tuple:

@@ -73,14 +73,12 @@ class ConflictingColumnDefinition(Rule):
     def _pairs(self) -> dict[tuple[str, str], str]:
         """Pairs of relations used together, with how (the first reason found)."""
         pairs: dict[tuple[str, str], str] = {}
-        for relation in self.graph.relations():
-            joined = {
-                source.table
-                for column in self.graph.columns_of(relation)
-                for source, kind, _, _ in self.graph.edges_into(ColumnRef(relation, column))
-                if kind == EdgeKind.JOIN and source.table and source.table != relation
-            }
-            for pair in combinations(sorted(joined), 2):
+        joined: dict[str, set[str]] = {}
+        for source, target, data in self.graph.column_edges():
+            if data["kind"] == EdgeKind.JOIN and source.table and target.table and source.table != target.table:
+                joined.setdefault(target.table, set()).add(source.table)
+        for relation, tables in sorted(joined.items()):
+            for pair in combinations(sorted(tables), 2):
                 pairs.setdefault(pair, f"are joined in {relation}")
         if self.settings["models"]:
             for model in self.graph.ml_models():

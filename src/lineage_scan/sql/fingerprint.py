@@ -24,10 +24,13 @@ from lineage_scan.sql.names import Names
 COMMUTATIVE = (exp.And, exp.Or, exp.EQ, exp.NEQ, exp.Add, exp.Mul)
 
 
-def logic_fingerprint(query: exp.Query, names: Names) -> str | None:
-    """A short hex digest of ``query``'s normalised logic, or None when it cannot be normalised."""
+def logic_fingerprint(query: exp.Query, names: Names, root: Scope | None = None) -> str | None:
+    """A short hex digest of ``query``'s normalised logic, or None when it cannot be normalised.
+
+    ``root`` is the query's scope when the caller already built it.
+    """
     try:
-        root = build_scope(query)
+        root = root or build_scope(query)
         if root is None:
             return None
         text = _Canon(query, root, names).text()

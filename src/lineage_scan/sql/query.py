@@ -81,6 +81,10 @@ class QueryLineage:
         self._register(root)
         return self._scope_outputs(root)
 
+    def scope(self, query: exp.Expr) -> Scope | None:
+        """The scope `outputs` built for ``query`` (None before `outputs` ran on it)."""
+        return self._scope_of.get(id(query))
+
     def reads(self, query: exp.Expr) -> list[exp.Table]:
         """Every base table the query reads (not CTE names), in source order."""
         root = build_scope(query)

@@ -324,7 +324,7 @@ class StatementAnalyser:
         known = None if STAR in columns else columns
         # A bare SELECT defines its placeholder relation (parsers such as dbt's name it after the model).
         defines = mode.defines and target.kind in (RelationKind.TABLE, RelationKind.VIEW, RelationKind.QUERY)
-        logic = logic_fingerprint(query, self.names) if defines else None
+        logic = logic_fingerprint(query, self.names, engine.scope(query)) if defines else None
         result.relations.append(RelationDef(target.name, target.kind, self.locate(target.span), known, mode=mode, logic=logic))
         self._record_reads(engine.reads(query), target.name, result)
         if register and target.kind != RelationKind.QUERY:
