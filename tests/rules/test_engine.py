@@ -113,6 +113,16 @@ def test_suppressions_in_jinja_and_block_comments_with_several_rules(make_repo) 
     assert by_key["LS201|marts.b"].suppressed and by_key["LS201|marts.b"].suppression.reason is None
 
 
+def test_block_comment_before_code_on_the_same_line(make_repo) -> None:
+    root = make_repo({
+        "c.sql": "SELECT 1;\n/* lineage-scan: ignore[LS201] kept for audits */ CREATE TABLE marts.c AS SELECT id FROM raw.t;\n"
+                 "CREATE TABLE marts.d AS SELECT id FROM raw.t;\n",
+    })
+    by_key = {f.key: f for f in _orphans(scan(root))}
+    assert by_key["LS201|marts.c"].suppression.reason == "kept for audits"
+    assert not by_key["LS201|marts.d"].suppressed  # the directive is for its own line, not the next
+
+
 def test_suppression_of_an_unknown_rule_is_a_diagnostic(make_repo) -> None:
     root = make_repo({"a.sql": "-- lineage-scan: ignore[LS2O1] typo in the id\n" + ORPHAN})
     result = scan(root)

@@ -22,7 +22,9 @@ from pathlib import Path
 
 from lineage_scan.model import Diagnostic, Finding, Location, Severity, Suppression
 
-DIRECTIVE = re.compile(r"(?:--|#|//|/\*|\{#)[^\n]*?lineage-scan:\s*ignore\[(?P<rules>[^\]]*)\](?P<reason>[^\n]*)")
+DIRECTIVE = re.compile(
+    r"(?:--|#|//|/\*|\{#)[^\n]*?lineage-scan:\s*ignore\[(?P<rules>[^\]]*)\](?P<reason>[^\n]*?)(?:\*/|#\}|$)"
+)
 COMMENT_ONLY = re.compile(r"^\s*\"?\s*(?:--|#|//|/\*|\{#)")
 REASON_JUNK = re.compile(r"(?:\*/|#}|-->|\\n|[\",])+\s*$")
 UNKNOWN_RULE = "LS909"
@@ -101,7 +103,8 @@ class Suppressor:
                     rules.add(rule)
             if not rules:
                 continue
-            own_line = line[: match.start()].strip().strip('"').strip() == ""
+            # on its own line: nothing but the comment (a notebook's JSON quoting aside) on the line
+            own_line = not line[: match.start()].strip().strip('"').strip() and not _code_after(line[match.end():])
             applies_to = _next_code_line(lines, index) if own_line else number
             directives.append(Directive(frozenset(rules), _reason(match["reason"]), location, own_line, applies_to))
         return directives
@@ -116,6 +119,11 @@ def _next_code_line(lines: list[str], index: int) -> int:
         if not COMMENT_ONLY.match(line):
             return later + 1
     return 0
+
+
+def _code_after(text: str) -> bool:
+    """Whether code follows a block comment on its line (`/* ... */ CREATE ...`)."""
+    return bool(REASON_JUNK.sub("", text).strip())
 
 
 def _reason(text: str) -> str | None:
