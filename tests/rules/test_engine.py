@@ -46,6 +46,8 @@ def test_path_excludes_drop_findings_globally_and_per_rule(make_repo) -> None:
         ({"LS103": {"after_outcome": "raw.refunds"}}, "after_outcome must be a list of strings"),
         ({"LS201": False, "orphan-table": True}, "configured twice"),
         ({"exclude": "legacy/**"}, "'rules.exclude' must be a list of strings"),
+        ({"LS103": {"time_columns": "(_at"}}, "time_columns: not a regular expression"),
+        ({"LS201": {"kinds": ["table", "tabel"]}}, "unknown relation kind"),
     ],
 )
 def test_invalid_rule_settings_are_config_errors(make_repo, rules, message) -> None:

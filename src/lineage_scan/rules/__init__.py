@@ -119,6 +119,9 @@ def _check_options(rule: type[Rule], options: dict[str, Any], what: str) -> None
             ok = isinstance(value, type(default)) and not isinstance(value, bool)
         if not ok:
             raise ConfigError(f"{what}.{name} must be {_type_name(default)}")
+        problem = rule.option_problem(name, value)
+        if problem:
+            raise ConfigError(f"{what}.{name}: {problem}")
 
 
 def _type_name(default: Any) -> str:

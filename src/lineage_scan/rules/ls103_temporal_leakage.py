@@ -73,6 +73,15 @@ class TemporalLeakage(Rule):
         "time_columns": r"(^|_)(at|ts|time|timestamp|date|datetime|dt|day)$",
     }
 
+    @classmethod
+    def option_problem(cls, name: str, value: Any) -> str | None:
+        if name == "time_columns":
+            try:
+                re.compile(value)
+            except re.error as error:
+                return f"not a regular expression ({error})"
+        return None
+
     def check(self) -> Iterator[Finding]:
         self._time_name = re.compile(self.settings["time_columns"], re.IGNORECASE)
         for model in self.graph.ml_models():

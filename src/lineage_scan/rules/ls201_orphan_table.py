@@ -51,8 +51,13 @@ class OrphanTable(Rule):
     tags = ("hygiene", "maintainability")
     options: ClassVar[Mapping[str, Any]] = {"kinds": ("table", "view", "seed", "snapshot")}
 
+    @classmethod
+    def option_problem(cls, name: str, value: Any) -> str | None:
+        unknown = sorted(set(value) - {k.value for k in RelationKind}) if name == "kinds" else []
+        return f"unknown relation kind(s) {', '.join(unknown)}" if unknown else None
+
     def check(self) -> Iterator[Finding]:
-        kinds = {RelationKind(k) for k in self.settings["kinds"] if k in RelationKind._value2member_map_}
+        kinds = {RelationKind(k) for k in self.settings["kinds"]}
         for name in self.graph.relations():
             info = self.graph.relation(name)
             computed = [d for d in self.graph.definitions(name) if d.mode not in SOURCE_MODES and d.location is not None]

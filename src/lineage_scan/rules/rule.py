@@ -91,6 +91,11 @@ class Rule:
     def check(self) -> Iterator[Finding]:
         raise NotImplementedError
 
+    @classmethod
+    def option_problem(cls, name: str, value: Any) -> str | None:
+        """What is wrong with an option's value beyond its type (None: nothing); rules override it."""
+        return None
+
     def finding(
         self,
         parts: tuple[str, ...] | list[str],
