@@ -107,3 +107,13 @@ def steps_from(reached: Walk, column: ColumnRef) -> list[PathStep]:
         assert hop is not None
         steps.append(PathStep(f"{target} is computed from {source} ({hop.kind.value})", hop.location, target))
     return steps
+
+
+def steps_to(reached: Walk, column: ColumnRef) -> list[PathStep]:
+    """Path steps from a downstream walk's start to ``column``, in dataflow order (the start excluded)."""
+    steps = []
+    current, hop = column, reached[column]
+    while hop is not None:
+        steps.append(PathStep(f"{current} is computed from {hop.via} ({hop.kind.value})", hop.location, current))
+        current, hop = hop.via, reached[hop.via]
+    return steps[::-1]

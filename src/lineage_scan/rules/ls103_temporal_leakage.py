@@ -8,7 +8,7 @@ from fnmatch import fnmatchcase
 from typing import Any, ClassVar
 
 from lineage_scan.model import ColumnRef, EdgeKind, Finding, MLModelDef, PathStep, RelatedLocation, Severity
-from lineage_scan.rules.lineage import ROW_KINDS, VALUE_KINDS, Hop, Walk, steps_from, walk
+from lineage_scan.rules.lineage import ROW_KINDS, VALUE_KINDS, Hop, Walk, depth, steps_from, walk
 from lineage_scan.rules.rule import Rule
 
 BOUNDS = frozenset({EdgeKind.FILTER, EdgeKind.JOIN})
@@ -93,7 +93,7 @@ class TemporalLeakage(Rule):
         outcome = {c.table for c in label if c.table and c.table != target.table}
         for feature in model.features:
             reached = walk(self.graph, [feature], VALUE_KINDS)
-            for column, hop in sorted(reached.items(), key=lambda item: (item[1].depth if item[1] else 0, str(item[0]))):
+            for column, hop in sorted(reached.items(), key=lambda item: (depth(reached, item[0]), str(item[0]))):
                 if hop is None or hop.kind != EdgeKind.AGGREGATE:
                     continue
                 event_table = self._event_table(column, outcome)

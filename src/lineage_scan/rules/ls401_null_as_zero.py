@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 from lineage_scan.model import ColumnRef, Finding, Location, PathStep, RelatedLocation, Severity, ValueFact, ValueOp
-from lineage_scan.rules.lineage import ROW_KINDS, Walk, walk
+from lineage_scan.rules.lineage import ROW_KINDS, Walk, depth, steps_to, walk
 from lineage_scan.rules.rule import Rule
 
 
@@ -91,7 +91,7 @@ class NullAsZero(Rule):
         if reached is None:
             return None
         column, rate_location, rated = reached
-        steps = [PathStep(s.message, s.location, s.column) for s in _forward_steps(downstream, column)]
+        steps = steps_to(downstream, column)
         if rated is not None:
             message = f"{head} and {rated} divides or averages it: missing values count as real zeros"
             path = [fill_step, *steps, PathStep(f"{rated} divides or averages {column}", rate_location, rated)]
@@ -106,7 +106,7 @@ class NullAsZero(Rule):
         self, downstream: Walk, rates: dict[tuple[ColumnRef, ColumnRef], Location | None], features: dict[ColumnRef, str]
     ) -> tuple[ColumnRef, Location | None, ColumnRef | None] | None:
         """The nearest column that is divided/averaged (with where and into what) or, failing that, a feature."""
-        by_depth = sorted(downstream, key=lambda c: (downstream[c].depth if downstream[c] else 0, str(c)))
+        by_depth = sorted(downstream, key=lambda c: (depth(downstream, c), str(c)))
         for column in by_depth:
             for rated, _, _, _ in self.graph.edges_out_of(column):
                 if (column, rated) in rates:
@@ -117,13 +117,3 @@ class NullAsZero(Rule):
                     return column, None, None
         return None
 
-
-def _forward_steps(downstream: Walk, column: ColumnRef) -> list[PathStep]:
-    """Steps from a downstream walk's start to ``column``, in dataflow order (the start excluded)."""
-    nodes = []
-    current: ColumnRef | None = column
-    while current is not None and downstream[current] is not None:
-        hop = downstream[current]
-        nodes.append(PathStep(f"{current} is computed from {hop.via} ({hop.kind.value})", hop.location, current))
-        current = hop.via
-    return nodes[::-1]
