@@ -302,6 +302,12 @@ class LineageGraph:
             return []
         return sorted(u[1] for u, _, key in self.nx.in_edges(node, keys=True) if key == TASK_WRITE)
 
+    def column_edges_of(self, kind: EdgeKind) -> Iterator[tuple[ColumnRef, ColumnRef]]:
+        """(source, target) of every column edge of one kind (edges are keyed by their kind)."""
+        for u, v, key in self.nx.edges(keys=True):
+            if key == kind.value and u[0] == "column" and v[0] == "column":
+                yield ColumnRef(u[1], u[2]), ColumnRef(v[1], v[2])
+
     def column_edges(self) -> Iterator[tuple[ColumnRef, ColumnRef, dict]]:
         for u, v, data in self.nx.edges(data=True):
             if u[0] == "column" and v[0] == "column":

@@ -60,7 +60,7 @@ class ConflictingColumnDefinition(Rule):
     def check(self) -> Iterator[Finding]:
         self._upstream = cache(lambda column: walk(self.graph, [column], VALUE_KINDS))
         self._roots = cache(self._roots_of)
-        self._is_key = cache(self._key)
+        self._join_columns: set[ColumnRef] = set()
         reported: set[str] = set()
         for (first, second), why in sorted(self._pairs().items()):
             common = sorted(set(self.graph.columns_of(first)) & set(self.graph.columns_of(second)) - {STAR})
@@ -74,8 +74,9 @@ class ConflictingColumnDefinition(Rule):
         """Pairs of relations used together, with how (the first reason found)."""
         pairs: dict[tuple[str, str], str] = {}
         joined: dict[str, set[str]] = {}
-        for source, target, data in self.graph.column_edges():
-            if data["kind"] == EdgeKind.JOIN and source.table and target.table and source.table != target.table:
+        for source, target in self.graph.column_edges_of(EdgeKind.JOIN):
+            self._join_columns.add(source)
+            if source.table and target.table and source.table != target.table:
                 joined.setdefault(target.table, set()).add(source.table)
         for relation, tables in sorted(joined.items()):
             for pair in combinations(sorted(tables), 2):
@@ -103,11 +104,8 @@ class ConflictingColumnDefinition(Rule):
             return True
         return not any(d.mode not in SOURCE_MODES for d in self.graph.definitions(column.table or ""))
 
-    def _key(self, column: ColumnRef) -> bool:
-        return any(kind == EdgeKind.JOIN for _, kind, _, _ in self.graph.edges_out_of(column))
-
     def _compare(self, first: ColumnRef, second: ColumnRef, why: str) -> Finding | None:
-        if self._is_key(first) or self._is_key(second):
+        if first in self._join_columns or second in self._join_columns:  # join keys are meant to be alike
             return None
         up_first, up_second = self._upstream(first), self._upstream(second)  # type: Walk, Walk
         if second in up_first or first in up_second:
