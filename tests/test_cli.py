@@ -13,8 +13,8 @@ from lineage_scan.cli import main
 def test_scan_prints_a_summary() -> None:
     result = CliRunner().invoke(main, ["scan", str(EXAMPLE_REPO), "--fail-on", "none"])
     assert result.exit_code == 0, result.output
-    assert "statements  37 (1 failed, 97.3% analysed)" in result.output
-    assert "identity 121" in result.output
+    assert "statements  39 (1 failed, 97.4% analysed)" in result.output
+    assert "identity 124" in result.output
     assert "dbt         16 models/snapshots: 100.0% rendered, 100.0% parsed" in result.output
     assert "warehouse/broken/bad_syntax.sql:9:4: error: cannot parse statement" in result.output
 
@@ -26,7 +26,7 @@ def test_json_to_file_with_summary_on_stdout(tmp_path) -> None:
     document = json.loads(out.read_text())
     assert document["schema_version"] == "1.0"
     assert {n["type"] for n in document["nodes"]} == {"relation", "column", "task", "ml_model"}
-    assert "relations   36" in result.output
+    assert "relations   40" in result.output
 
 
 def test_dialect_and_schema_options(make_repo, tmp_path) -> None:
@@ -47,7 +47,7 @@ def test_usage_errors_exit_2(make_repo) -> None:
 
 
 def test_fail_on_sets_the_exit_code() -> None:
-    # the example repository has one error (LS101), eleven warnings, a note and a suppressed warning
+    # the example repository has one error (LS101), twelve warnings, a note and a suppressed warning
     runner = CliRunner()
     assert runner.invoke(main, ["scan", str(EXAMPLE_REPO)]).exit_code == 1  # default: error
     assert runner.invoke(main, ["scan", str(EXAMPLE_REPO), "--fail-on", "warning"]).exit_code == 1
@@ -70,9 +70,9 @@ def test_fail_on_ignores_suppressed_findings_and_lower_levels(make_repo) -> None
 
 def test_text_report_groups_findings_by_rule_with_locations() -> None:
     output = CliRunner().invoke(main, ["scan", str(EXAMPLE_REPO), "--fail-on", "none"]).output
-    assert "  findings    14 (1 error, 11 warnings, 1 note; 1 suppressed)" in output
+    assert "  findings    15 (1 error, 12 warnings, 1 note; 1 suppressed)" in output
     leak = output.index("    LS101 target-leakage\n      warehouse/features/churn_features.sql:34:5: error: feature")
-    orphans = output.index("    LS201 orphan-table\n      dbt/models/marts/fct_payments.sql:10:5: warning:")
+    orphans = output.index("    LS201 orphan-table\n      airflow/dags/warehouse_nightly.py:61:")
     assert leak < orphans
     assert "        suppressed at warehouse/marts/monthly_revenue.sql:3:1: read by the finance dashboard" in output
     assert "        -> warehouse/features/churn_labels.sql:8:14: ml.churn_labels.churned is computed from" in output
@@ -82,7 +82,7 @@ def test_json_findings() -> None:
     result = CliRunner().invoke(main, ["scan", str(EXAMPLE_REPO), "--format", "json", "--fail-on", "none"])
     document = json.loads(result.output)
     findings = {f["key"]: f for f in document["findings"]}
-    assert len(findings) == 14
+    assert len(findings) == 15
     leak = findings["LS101|ml.training_set.label|ml.training_set.days_since_cancel"]
     assert (leak["rule"], leak["name"], leak["level"], leak["suppressed"]) == ("LS101", "target-leakage", "error", False)
     assert leak["location"]["path"] == "warehouse/features/churn_features.sql"
@@ -94,7 +94,7 @@ def test_json_findings() -> None:
     orphan = findings["LS201|marts.monthly_revenue"]
     assert orphan["suppressed"] is True
     assert orphan["suppression"]["reason"] == "read by the finance dashboard in Looker, outside this repository"
-    assert document["summary"]["findings"] == {"error": 1, "warning": 11, "note": 1, "suppressed": 1}
+    assert document["summary"]["findings"] == {"error": 1, "warning": 12, "note": 1, "suppressed": 1}
 
 
 def test_rules_command_lists_and_documents_rules() -> None:

@@ -111,9 +111,10 @@ def scan(
     graph = build_graph(fragments, declared)
     configured = add_configured_models(graph, config, names)
     rules = run_rules(graph, config, root)
-    diagnostics = sorted([
+    # A .sql file run by a DAG is analysed by both parsers: the same diagnostic is one fact, kept once.
+    diagnostics = sorted({
         *found.diagnostics, *unsettled([d for f in fragments for d in f.diagnostics], graph), *configured, *rules.diagnostics,
-    ])
+    })
     return ScanResult(root, config, found.files, graph, fragments, diagnostics, rules.findings)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -60,8 +61,12 @@ VALIDATOR = Draft202012Validator(SCHEMA, format_checker=FORMATS)
 
 
 @pytest.fixture(scope="module")
-def example() -> tuple:
-    result = scan(EXAMPLE_REPO)
+def example(tmp_path_factory) -> tuple:
+    """The example repo's plain SQL warehouse on its own (no DAG runs its scripts), one job per script."""
+    root = tmp_path_factory.mktemp("warehouse_only")
+    shutil.copytree(EXAMPLE_REPO / "warehouse", root / "warehouse")
+    shutil.copy(EXAMPLE_REPO / "lineage-scan.yml", root / "lineage-scan.yml")
+    result = scan(root)
     settings = settings_from_config(result.config, "example_repo")
     return result, settings, [json.loads(line) for line in render_openlineage(result, settings).splitlines()]
 
@@ -190,7 +195,7 @@ def test_unparsed_statements_are_reported_as_extraction_errors(example) -> None:
 
 def test_output_is_deterministic_and_run_ids_follow_job_and_event_time(example) -> None:
     result, settings, events = example
-    assert render_openlineage(result, settings) == render_openlineage(scan(EXAMPLE_REPO), settings)
+    assert render_openlineage(result, settings) == render_openlineage(scan(result.root), settings)
     name = "warehouse/features/training_set.sql"
     assert by_job(events)[name]["run"]["runId"] == str(uuid.uuid5(RUN_ID_NAMESPACE, f"example_repo/{name}@1970-01-01T00:00:00Z"))
     later = settings_from_config(result.config, "example_repo", "2024-05-01T12:00:00Z")
@@ -290,7 +295,9 @@ def test_cli_writes_json_lines_and_notes_the_placeholder_namespace(tmp_path) -> 
                                     "--openlineage-event-time", "2024-05-01T00:00:00Z", "--fail-on", "none"])
     assert run.exit_code == 0, run.output
     events = [json.loads(line) for line in out.read_text().splitlines()]
-    assert len([e for e in events if e["job"]["name"].startswith("warehouse/")]) == 18
+    # 18 warehouse scripts; the 9 that the `warehouse_nightly` DAG runs are that DAG's tasks' jobs
+    assert len([e for e in events if e["job"]["name"].startswith("warehouse/")]) == 9
+    assert len([e for e in events if e["job"]["name"].startswith("warehouse_nightly.")]) == 11
     assert all(e["eventTime"] == "2024-05-01T00:00:00Z" for e in events)
     assert "placeholder namespace 'snowflake://unknown'" in run.output
     bad = CliRunner().invoke(main, ["scan", str(EXAMPLE_REPO), "--format", "openlineage", "--openlineage-event-time", "noon"])
@@ -299,12 +306,17 @@ def test_cli_writes_json_lines_and_notes_the_placeholder_namespace(tmp_path) -> 
 
 def test_every_column_edge_of_the_sql_scripts_is_exported_exactly_once(example) -> None:
     result, _, events = example
-    scripts = {p.relative_to(EXAMPLE_REPO).as_posix() for p in EXAMPLE_REPO.glob("warehouse/**/*.sql")}
+    scripts = {p.relative_to(result.root).as_posix() for p in result.root.glob("warehouse/**/*.sql")}
+    script_edges = {
+        (s.table, s.column, t.table, t.column)
+        for s, t, d in result.graph.column_edges() if d["location"] and d["location"].path in scripts
+    }
     exported = sorted(
         (i["name"], i["field"], o["name"], column, t["type"], t["subtype"])
-        for e in events if e["job"]["name"] in scripts for o in e["outputs"]
+        for e in events for o in e["outputs"]
         for column, f in o["facets"].get("columnLineage", {}).get("fields", {}).items()
         for i in f["inputFields"] for t in i["transformations"]
+        if (i["name"], i["field"], o["name"], column) in script_edges
     )
     subtypes = {"identity": "IDENTITY", "rename": "IDENTITY", "transform": "TRANSFORMATION", "aggregate": "AGGREGATION"}
     expected = sorted(

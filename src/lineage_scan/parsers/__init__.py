@@ -11,16 +11,28 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lineage_scan.model import Fragment
+from lineage_scan.parsers.airflow import is_dag_file, parse_dag_source
 from lineage_scan.parsers.context import ParseContext
 from lineage_scan.parsers.dbt import parse_dbt_project
-from lineage_scan.parsers.sql import parse_sql_file
+from lineage_scan.parsers.sql import parse_sql_file, read_text
 
 Parser = Callable[[Path, str, ParseContext], Fragment]
 ProjectParser = Callable[[Path, str, ParseContext], list[Fragment]]
 """(scanned root, project folder relative to it, context) -> fragments."""
 
+
+def parse_python_file(path: Path, rel: str, context: ParseContext) -> Fragment:
+    """`.py` files: an Airflow DAG file goes to the Airflow parser; other Python is not analysed yet."""
+    fragment = Fragment(path=rel, parser="python")
+    text = read_text(path, rel, context, fragment)
+    if text is None or not is_dag_file(text):
+        return fragment
+    return parse_dag_source(text, path, rel, context)
+
+
 PARSERS: dict[str, Parser] = {
     "sql": parse_sql_file,
+    "python": parse_python_file,
 }
 
 PROJECT_PARSERS: dict[str, ProjectParser] = {

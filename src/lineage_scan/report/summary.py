@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from lineage_scan.graph import LineageGraph
 from lineage_scan.model import STAR, Certainty, EdgeKind, Fragment, Severity
+from lineage_scan.parsers.airflow import PARSER as AIRFLOW_PARSER
+from lineage_scan.parsers.airflow.fragment import TASK_KIND as AIRFLOW_TASK
 from lineage_scan.parsers.dbt.nodes import TASK_KINDS
 from lineage_scan.parsers.dbt.parse import RENDER_FAILED
 
@@ -68,6 +70,7 @@ def summarise(result: ScanResult) -> dict:
             "suppressed": sum(1 for f in result.findings if f.suppressed),
         },
         "dbt": _dbt_coverage(result.fragments, graph),
+        "airflow": _airflow(result),
     }
 
 
@@ -103,6 +106,16 @@ def _dbt_coverage(fragments: list[Fragment], graph: LineageGraph) -> dict:
         "columns": columns,
         "columns_resolved": resolved,
         "columns_resolved_pct": _pct(resolved, columns),
+    }
+
+
+def _airflow(result: ScanResult) -> dict:
+    """DAGs and tasks found, and how many things the Airflow parser could not resolve (its diagnostics)."""
+    tasks = [t for t in result.graph.tasks() if t.kind == AIRFLOW_TASK]
+    return {
+        "dags": len({dict(t.attributes).get("dag_id") for t in tasks}),
+        "tasks": len(tasks),
+        "unresolved": sum(1 for d in result.diagnostics if d.parser == AIRFLOW_PARSER),
     }
 
 

@@ -35,6 +35,10 @@ def render_text(result: ScanResult) -> str:
             f"  dbt         {dbt['models']} models/snapshots: {dbt['rendered_pct']}% rendered, {dbt['parsed_pct']}% parsed; "
             f"{dbt['columns_resolved']} of {dbt['columns']} columns resolved ({dbt['columns_resolved_pct']}%)"
         )
+    airflow = s["airflow"]
+    if airflow["dags"] or airflow["unresolved"]:
+        lines.insert(3, f"  airflow     {airflow['dags']} DAGs, {airflow['tasks']} tasks; "
+                        f"{airflow['unresolved']} unresolved (see diagnostics)")
     lines.extend(_findings(result, s["findings"]))
     if result.diagnostics:
         lines.append(f"  diagnostics {len(result.diagnostics)}")
