@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 
 import pytest
@@ -17,12 +16,16 @@ from lineage_scan.model import (
     ColumnMeta,
     ColumnRef,
     EdgeKind,
+    Finding,
     Location,
     MLModelDef,
+    PathStep,
+    RelatedLocation,
     RelationKind,
     RelationMeta,
     TaskDef,
 )
+from lineage_scan.model import Severity as Level
 
 
 @dataclass
@@ -36,24 +39,6 @@ class FakeResult:
     files: list = field(default_factory=list)
     fragments: list = field(default_factory=list)
     diagnostics: list = field(default_factory=list)
-
-
-class Level(str, Enum):
-    ERROR = "error"
-    WARNING = "warning"
-
-
-@dataclass(frozen=True)
-class StandInFinding:
-    """The attribute names of the rules engine's Finding (rule, message, location, related, path, key, level)."""
-
-    rule: str
-    message: str
-    location: Location
-    level: Level
-    key: str
-    related: tuple = ()
-    path: tuple = ()
 
 
 def at(path: str, line: int) -> Location:
@@ -185,10 +170,12 @@ def test_impact_lists_code_sites_models_owners_and_tasks(shop) -> None:
 
 def test_findings_are_filtered_by_rule_severity_and_path(shop) -> None:
     shop.findings = [
-        StandInFinding("LS101", "feature reaches the label", at("features/f.sql", 4), Level.ERROR, "LS101|a|b",
-                       related=(at("labels.sql", 2),), path=(ColumnRef("labels", "y"), ColumnRef("features", "x"))),
-        StandInFinding("LS201", "orphan table", at("marts/old.sql", 1), Level.WARNING, "LS201|old"),
-        StandInFinding("LS201", "orphan table", at("features/tmp.sql", 1), Level.WARNING, "LS201|tmp"),
+        Finding("LS101", "LS101|a|b", Level.ERROR, "feature reaches the label", at("features/f.sql", 4),
+                related=(RelatedLocation("the label", at("labels.sql", 2)),),
+                path=(PathStep("label", at("labels.sql", 2), ColumnRef("labels", "y")),
+                      PathStep("feature", at("features/f.sql", 4), ColumnRef("features", "x")))),
+        Finding("LS201", "LS201|old", Level.WARNING, "orphan table", at("marts/old.sql", 1)),
+        Finding("LS201", "LS201|tmp", Level.WARNING, "orphan table", at("features/tmp.sql", 1)),
     ]
     everything = explore.findings(shop)
     assert everything["total"] == 3

@@ -10,13 +10,14 @@ from pathlib import Path
 from sqlglot.dialects.dialect import Dialect
 
 from lineage_scan.build import build_graph, unsettled
+from lineage_scan.build.configured import add_configured_models
 from lineage_scan.config import Config, ConfigError, config_from_mapping, load_config
 from lineage_scan.discover import SourceFile, discover
 from lineage_scan.graph import LineageGraph
-from lineage_scan.model import ColumnEdge, Diagnostic, Fragment
+from lineage_scan.model import ColumnEdge, Diagnostic, Finding, Fragment
 from lineage_scan.parsers import PARSERS, PROJECT_PARSERS
 from lineage_scan.parsers.context import ParseContext
-from lineage_scan.rules import run_rules
+from lineage_scan.rules import check_config, run_rules
 from lineage_scan.safe_yaml import load_yaml
 from lineage_scan.sql.names import Names
 from lineage_scan.sql.schema import SchemaRegistry, registry_from_mapping
@@ -50,7 +51,8 @@ def dedupe_edges(edges: list[ColumnEdge]) -> list[ColumnEdge]:
 
 @dataclass
 class ScanResult:
-    """What a scan found: the lineage graph, the fragments it was built from, and diagnostics."""
+    """What a scan found: the lineage graph, the fragments it was built from, diagnostics and the
+    rules' findings (suppressed ones included, marked)."""
 
     root: Path
     config: Config
@@ -58,7 +60,7 @@ class ScanResult:
     graph: LineageGraph
     fragments: list[Fragment]
     diagnostics: list[Diagnostic]
-    findings: list = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
 
 
 def scan(
@@ -85,6 +87,7 @@ def scan(
         dialect = Dialect.get_or_raise(config.dialect)
     except ValueError as error:
         raise ConfigError(f"unknown dialect {config.dialect!r}") from error
+    check_config(config)
     names = Names(dialect)
     declared = _declared_schema(root, config, schema, names)
     context = ParseContext(
@@ -106,9 +109,13 @@ def scan(
             progress(done, len(todo), source.path)
         fragments.append(PARSERS[source.kind](root / source.path, source.path, context))
     graph = build_graph(fragments, declared)
+    configured = add_configured_models(graph, config, names)
+    rules = run_rules(graph, config, root)
     # A .sql file run by a DAG is analysed by both parsers: the same diagnostic is one fact, kept once.
-    diagnostics = sorted({*found.diagnostics, *unsettled([d for f in fragments for d in f.diagnostics], graph)})
-    return ScanResult(root, config, found.files, graph, fragments, diagnostics, run_rules(graph, config))
+    diagnostics = sorted({
+        *found.diagnostics, *unsettled([d for f in fragments for d in f.diagnostics], graph), *configured, *rules.diagnostics,
+    })
+    return ScanResult(root, config, found.files, graph, fragments, diagnostics, rules.findings)
 
 
 def _declared_schema(

@@ -21,8 +21,10 @@ from lineage_scan.model import ColumnRef
 from lineage_scan.report.diff import diff_json, render_diff_markdown
 from lineage_scan.report.html import iter_site
 from lineage_scan.report.json import render_json
+from lineage_scan.report.rules import render_rule, render_rule_list
 from lineage_scan.report.text import render_text
 from lineage_scan.report.trace import render_trace_json, render_trace_text, trace_column, trace_relation
+from lineage_scan.rules import FAIL_ON, failing, find_rule
 
 RENDERERS = {"text": render_text, "json": render_json}
 FORMATS = sorted([*RENDERERS, "html", "openlineage"])
@@ -76,11 +78,13 @@ def _scan_options(command):
 @click.option("--openlineage-event-time", metavar="TIME",
               help="eventTime of the OpenLineage events (ISO 8601 with a zone; default: the config's, else the epoch).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
+              help="Exit with 1 when an unsuppressed finding has this level or a more severe one.")
 def scan_command(
     path: Path, dialect: str | None, schema_file: Path | None, config_file: Path | None,
-    output_format: str, output: Path | None, openlineage_event_time: str | None, quiet: bool,
+    output_format: str, output: Path | None, openlineage_event_time: str | None, quiet: bool, fail_on: str,
 ) -> None:
-    """Scan the repository at PATH and report its lineage."""
+    """Scan the repository at PATH, report its lineage and the rules' findings."""
     if openlineage_event_time and output_format != "openlineage":
         raise click.UsageError("--openlineage-event-time needs --format openlineage")
     if output_format == "html" and output is None:
@@ -96,16 +100,32 @@ def scan_command(
         raise click.UsageError(str(error)) from error
     if output_format == "html":
         _write_site(result, output)
+    elif output is None:
+        click.echo(render(result), nl=False)
+    else:
+        report = render(result)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(report, encoding="utf-8")
+        if output_format != "text":
+            click.echo(render_text(result), nl=False)
+        click.echo(f"wrote {output}", err=True)
+    failed = failing(result.findings, fail_on)
+    if failed:
+        click.echo(f"{len(failed)} finding(s) at or above --fail-on {fail_on}", err=True)
+        sys.exit(1)
+
+
+@main.command("rules")
+@click.argument("rule", required=False)
+def rules_command(rule: str | None) -> None:
+    """List the rules, or print the documentation of RULE (an id such as LS101, or a slug)."""
+    if rule is None:
+        click.echo(render_rule_list(), nl=False)
         return
-    report = render(result)
-    if output is None:
-        click.echo(report, nl=False)
-        return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(report, encoding="utf-8")
-    if output_format != "text":
-        click.echo(render_text(result), nl=False)
-    click.echo(f"wrote {output}", err=True)
+    found = find_rule(rule)
+    if found is None:
+        raise click.UsageError(f"no rule {rule!r}; `lineage-scan rules` lists them")
+    click.echo(render_rule(found), nl=False)
 
 
 def _openlineage_renderer(path: Path, config: Config, event_time: str | None) -> Callable[[ScanResult], str]:

@@ -409,7 +409,8 @@ def findings(result: ScanResult, rule: str | None = None, severity: str | None =
 
 def finding_json(finding: Any) -> dict:
     """A finding as a small dict, read by attribute name (`rule`, `message`, `location`, `related`,
-    `path`, `key`, and `level` or `severity`) so any Finding type with those fields works."""
+    `path`, `key`, and `level` or `severity`) so any Finding type with those fields works. A related
+    location shows as its location, a path step as its column (else its location)."""
     rule = getattr(finding, "rule", None)
     rule_id = getattr(rule, "id", rule)
     level = getattr(finding, "level", None) or getattr(finding, "severity", None)
@@ -419,8 +420,8 @@ def finding_json(finding: Any) -> dict:
         "level": _plain(level),
         "message": getattr(finding, "message", None),
         "location": _plain(getattr(finding, "location", None)),
-        "related": capped(_plain(r) for r in getattr(finding, "related", None) or ()),
-        "path": capped(_plain(p) for p in getattr(finding, "path", None) or ()),
+        "related": capped(_plain(getattr(r, "location", r)) for r in getattr(finding, "related", None) or ()),
+        "path": capped(_plain(getattr(p, "column", None) or getattr(p, "location", p)) for p in getattr(finding, "path", None) or ()),
         "key": getattr(finding, "key", None),
     }, keep=("rule", "level", "message"))
 

@@ -6,7 +6,8 @@ Column-to-column edges are keyed by their kind (one edge per source, target and 
 relation-to-relation edges (``"reads"``) record that a relation is computed from another even where
 no column edge says so (an INSERT ... VALUES, an unexpandable star). Tasks read (``"read"``) and
 write (``"write"``) relations and depend on other tasks (``"depends_on"``); ML models take columns
-as ``"feature"`` or ``"target"``.
+as ``"feature"`` or ``"target"``. Each relation keeps the definitions that write it, and the graph
+keeps the value facts (null-to-zero, rates) and Python ML data steps the rules read.
 """
 
 from __future__ import annotations
@@ -23,12 +24,15 @@ from lineage_scan.model import (
     ColumnEdge,
     ColumnMeta,
     ColumnRef,
+    DataStep,
     EdgeKind,
     Location,
     MLModelDef,
+    RelationDef,
     RelationKind,
     RelationMeta,
     TaskDef,
+    ValueFact,
 )
 
 RelationNode = tuple[str, str]
@@ -80,6 +84,8 @@ class LineageGraph:
 
     def __init__(self) -> None:
         self.nx = nx.MultiDiGraph()
+        self._value_facts: set[ValueFact] = set()
+        self._data_steps: dict[str, DataStep] = {}
 
     # ----------------------------------------------------------------- building
     def add_relation(
@@ -100,6 +106,19 @@ class LineageGraph:
         data["declared"] = data["declared"] or declared
         if location is not None and location not in data["locations"]:
             data["locations"].append(location)
+
+    def add_definition(self, definition: RelationDef) -> None:
+        """Record a statement (or model) that writes a relation; the relation must exist."""
+        data = self.nx.nodes[relation_node(definition.name)]
+        definitions = data.setdefault("definitions", [])
+        if definition not in definitions:
+            definitions.append(definition)
+
+    def add_value_fact(self, fact: ValueFact) -> None:
+        self._value_facts.add(fact)
+
+    def add_data_step(self, step: DataStep) -> None:
+        self._data_steps[step.id] = step
 
     def add_column(self, relation: str, column: str) -> None:
         node = column_node(relation, column)
@@ -160,7 +179,8 @@ class LineageGraph:
     def add_ml_model(self, model: MLModelDef) -> None:
         node = model_node(model.id)
         self.nx.add_node(node, name=model.name, location=model.location, estimator=model.estimator,
-                         attributes=model.attributes, features=model.features, target=model.target)
+                         attributes=model.attributes, features=model.features, target=model.target,
+                         prediction_time=model.prediction_time, keys=model.keys)
         for feature in model.features:
             self.add_column(feature.table or "?", feature.column)
             self.nx.add_edge(column_node(feature.table or "?", feature.column), node, key=FEATURE)
@@ -219,8 +239,20 @@ class LineageGraph:
             if node[0] == "model":
                 data = self.nx.nodes[node]
                 models.append(MLModelDef(node[1], data["name"], data["location"], data["features"], data["target"],
-                                         data["estimator"], data["attributes"]))
+                                         data["estimator"], data["attributes"], data["prediction_time"], data["keys"]))
         return sorted(models)
+
+    def definitions(self, relation: str) -> tuple[RelationDef, ...]:
+        """The statements and models that write ``relation``, sorted (by name, kind, location...)."""
+        if not self.has_relation(relation):
+            return ()
+        return tuple(sorted(self.nx.nodes[relation_node(relation)].get("definitions", ()), key=_definition_order))
+
+    def value_facts(self) -> list[ValueFact]:
+        return sorted(self._value_facts, key=_fact_order)
+
+    def data_steps(self) -> list[DataStep]:
+        return [self._data_steps[key] for key in sorted(self._data_steps)]
 
     def has_relation(self, name: str) -> bool:
         return relation_node(name) in self.nx
@@ -236,6 +268,45 @@ class LineageGraph:
         data = self.nx.nodes[relation_node(relation)]
         data["columns"] = list(dict.fromkeys([*columns, *data["columns"]]))
         data["defined_columns"] = tuple(columns)
+
+    def edges_into(self, column: ColumnRef) -> list[tuple[ColumnRef, EdgeKind, Certainty, Location | None]]:
+        """The column edges ending at ``column``: (source, kind, certainty, location).
+
+        In the graph's insertion order, which the build makes deterministic (edges are added sorted).
+        """
+        node = column_node(column.table or "?", column.column)
+        if node not in self.nx:
+            return []
+        return [(ColumnRef(u[1], u[2]), d["kind"], d["certainty"], d["location"])
+                for u, _, d in self.nx.in_edges(node, data=True) if u[0] == "column"]
+
+    def edges_out_of(self, column: ColumnRef) -> list[tuple[ColumnRef, EdgeKind, Certainty, Location | None]]:
+        """The column edges starting at ``column``: (target, kind, certainty, location), in insertion order."""
+        node = column_node(column.table or "?", column.column)
+        if node not in self.nx:
+            return []
+        return [(ColumnRef(v[1], v[2]), d["kind"], d["certainty"], d["location"])
+                for _, v, d in self.nx.out_edges(node, data=True) if v[0] == "column"]
+
+    def readers(self, relation: str) -> list[str]:
+        """Tasks (by id) that read ``relation``."""
+        node = relation_node(relation)
+        if node not in self.nx:
+            return []
+        return sorted(v[1] for _, v, key in self.nx.out_edges(node, keys=True) if key == TASK_READ)
+
+    def writers(self, relation: str) -> list[str]:
+        """Tasks (by id) that write ``relation``."""
+        node = relation_node(relation)
+        if node not in self.nx:
+            return []
+        return sorted(u[1] for u, _, key in self.nx.in_edges(node, keys=True) if key == TASK_WRITE)
+
+    def column_edges_of(self, kind: EdgeKind) -> Iterator[tuple[ColumnRef, ColumnRef]]:
+        """(source, target) of every column edge of one kind (edges are keyed by their kind)."""
+        for u, v, key in self.nx.edges(keys=True):
+            if key == kind.value and u[0] == "column" and v[0] == "column":
+                yield ColumnRef(u[1], u[2]), ColumnRef(v[1], v[2])
 
     def column_edges(self) -> Iterator[tuple[ColumnRef, ColumnRef, dict]]:
         for u, v, data in self.nx.edges(data=True):
@@ -343,3 +414,16 @@ class LineageGraph:
             return not direct_only or self.nx.edges[u, v, key]["kind"] in DIRECT_KINDS
 
         return nx.subgraph_view(self.nx, filter_node=lambda n: n[0] == "column", filter_edge=keep_edge)
+
+
+def _location_order(location: Location | None) -> tuple:
+    return (0, location.path, location.start_line, location.start_col, location.end_line, location.end_col) if location else (1,)
+
+
+def _definition_order(definition: RelationDef) -> tuple:
+    return (_location_order(definition.location), definition.mode.value, definition.kind.value)
+
+
+
+def _fact_order(fact: ValueFact) -> tuple:
+    return (fact.op.value, str(fact.source), str(fact.target), _location_order(fact.location), _location_order(fact.rate))

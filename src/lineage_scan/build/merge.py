@@ -43,6 +43,7 @@ def build_graph(fragments: list[Fragment], declared: SchemaRegistry | None = Non
     for fragment in fragments:
         for relation in fragment.relations:
             graph.add_relation(relation.name, relation.kind, relation.location, produced=True, declared=relation.declared)
+            graph.add_definition(relation)
         for use in fragment.reads:
             graph.add_dependency(rename.get(use.source, use.source), use.target, use.location)
         for meta in fragment.metadata:
@@ -58,7 +59,13 @@ def build_graph(fragments: list[Fragment], declared: SchemaRegistry | None = Non
                 model,
                 features=tuple(_renamed_column(c, rename) for c in model.features),
                 target=_renamed_column(model.target, rename) if model.target else None,
+                prediction_time=_renamed_column(model.prediction_time, rename) if model.prediction_time else None,
+                keys=tuple(_renamed_column(c, rename) for c in model.keys),
             ))
+        for fact in fragment.value_facts:
+            graph.add_value_fact(replace(fact, source=_renamed_column(fact.source, rename)))
+        for step in fragment.data_steps:
+            graph.add_data_step(step)
     for edge in sorted(edges, key=ColumnEdge.sort_key):
         graph.add_edge(edge)
     for name, cols in sorted(columns.items()):

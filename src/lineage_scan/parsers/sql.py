@@ -27,6 +27,7 @@ def parse_sql_file(path: Path, rel: str, context: ParseContext) -> Fragment:
     fragment.relations = script.relations
     fragment.reads = script.reads
     fragment.edges = script.edges
+    fragment.value_facts = script.value_facts
     fragment.diagnostics.extend(script.diagnostics)
     fragment.statements = script.statements
     fragment.statements_failed = script.statements_failed

@@ -65,6 +65,10 @@ def summarise(result: ScanResult) -> dict:
             "stars_expanded_pct": _pct(max(parsed_stars - unresolved_stars, 0), parsed_stars),
         },
         "diagnostics": dict(sorted(Counter(d.severity.value for d in result.diagnostics).items())),
+        "findings": {
+            **{level.value: sum(1 for f in result.findings if f.level == level and not f.suppressed) for level in Severity},
+            "suppressed": sum(1 for f in result.findings if f.suppressed),
+        },
         "dbt": _dbt_coverage(result.fragments, graph),
         "airflow": _airflow(result),
     }

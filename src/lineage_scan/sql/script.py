@@ -25,6 +25,7 @@ from lineage_scan.model import (
     RelationDef,
     RelationUse,
     Severity,
+    ValueFact,
 )
 from lineage_scan.sql.names import Names
 from lineage_scan.sql.query import QueryError
@@ -66,6 +67,7 @@ class ScriptLineage:
     reads: list[RelationUse] = field(default_factory=list)
     edges: list[ColumnEdge] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    value_facts: list[ValueFact] = field(default_factory=list)
     statements: int = 0
     statements_failed: int = 0
 
@@ -192,6 +194,7 @@ def _analyse_statement(
     result.relations.extend(lineage.relations)
     result.reads.extend(lineage.reads)
     result.edges.extend(sorted(lineage.edges, key=ColumnEdge.sort_key))
+    result.value_facts.extend(sorted(set(lineage.facts)))
     for note in lineage.notes:
         location = locator.span(note.span or (raw.start, raw.end))
         assert location is not None

@@ -39,6 +39,7 @@ from lineage_scan.model import (
     RelationMeta,
     RelationUse,
     Severity,
+    ValueFact,
 )
 from lineage_scan.owners import load_codeowners
 from lineage_scan.parsers.context import ParseContext
@@ -81,10 +82,12 @@ class Compiled:
     reads: list[RelationUse] = field(default_factory=list)
     relations: list[RelationDef] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    value_facts: list[ValueFact] = field(default_factory=list)
     statements: int = 0
     statements_failed: int = 0
     rendered: bool = True
     location: Location | None = None
+    logic: str | None = None
 
 
 class ProjectParser:
@@ -373,11 +376,16 @@ class ProjectParser:
                 certainty = certainty.weakest(Certainty.INFERRED)
             compiled.edges.append(replace(edge, certainty=certainty, location=line_map.location(edge.location, node.path)))
         compiled.reads.extend(replace(r, location=line_map.location(r.location, node.path)) for r in script.reads)
+        compiled.value_facts.extend(
+            replace(f, location=line_map.location(f.location, node.path), rate=line_map.location(f.rate, node.path))
+            for f in script.value_facts
+        )
         for relation in script.relations:
             relation = replace(relation, location=line_map.location(relation.location, node.path))
             if relation.name == target and first and compiled.columns is None:
                 compiled.columns = relation.columns
                 compiled.location = relation.location
+                compiled.logic = relation.logic
             compiled.relations.append(relation)
         compiled.diagnostics.extend(replace(d, location=line_map.location(d.location, node.path) or d.location)
                                     for d in script.diagnostics)
@@ -418,9 +426,10 @@ class ProjectParser:
         if columns is None and props_columns and (contract or not compiled.rendered):
             columns = props_columns
         relations = [r for r in compiled.relations if r.name != node.key]
-        relations.append(RelationDef(node.key, node.relation_kind, location, columns, declared=bool(contract)))
+        relations.append(RelationDef(node.key, node.relation_kind, location, columns, declared=bool(contract), logic=compiled.logic))
         fragment.relations.extend(relations)
         fragment.edges.extend(compiled.edges)
+        fragment.value_facts.extend(compiled.value_facts)
         fragment.reads.extend(r for r in compiled.reads if r.source != node.key or node.materialized == "incremental")
         fragment.diagnostics.extend(compiled.diagnostics)
         fragment.statements += compiled.statements
