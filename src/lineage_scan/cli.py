@@ -6,6 +6,7 @@ the scan itself could not run. Problems in individual scanned files are diagnost
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -21,13 +22,14 @@ from lineage_scan.model import ColumnRef
 from lineage_scan.report.diff import diff_json, render_diff_markdown
 from lineage_scan.report.html import iter_site
 from lineage_scan.report.json import render_json
+from lineage_scan.report.sarif import baseline_keys, render_sarif
 from lineage_scan.report.rules import render_rule, render_rule_list
 from lineage_scan.report.text import render_text
 from lineage_scan.report.trace import render_trace_json, render_trace_text, trace_column, trace_relation
 from lineage_scan.rules import FAIL_ON, failing, find_rule
 
 RENDERERS = {"text": render_text, "json": render_json}
-FORMATS = sorted([*RENDERERS, "html", "openlineage"])
+FORMATS = sorted([*RENDERERS, "html", "openlineage", "sarif"])
 PROGRESS_MIN_FILES = 50
 SITE_MARKER = ".lineage-scan-site"
 """Lists the files of the site written to a directory, so the next run can remove stale ones."""
@@ -80,9 +82,21 @@ def _scan_options(command):
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True,
               help="Exit with 1 when an unsuppressed finding has this level or a more severe one.")
+@click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="An earlier SARIF or JSON report: only findings whose key is not in it are reported and counted.")
+@click.option("--sarif-category", metavar="ID",
+              help="SARIF automationDetails.id, so several scans of one repository coexist in code scanning.")
+@click.option("--sarif", "sarif_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write SARIF to this file (one scan, several outputs).")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the JSON graph document to this file.")
+@click.option("--site", "site_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Also write the HTML docs site to this directory.")
 def scan_command(
     path: Path, dialect: str | None, schema_file: Path | None, config_file: Path | None,
     output_format: str, output: Path | None, openlineage_event_time: str | None, quiet: bool, fail_on: str,
+    baseline: Path | None, sarif_category: str | None, sarif_file: Path | None, json_file: Path | None,
+    site_dir: Path | None,
 ) -> None:
     """Scan the repository at PATH, report its lineage and the rules' findings."""
     if openlineage_event_time and output_format != "openlineage":
@@ -91,24 +105,36 @@ def scan_command(
         raise click.UsageError("--format html writes a site: give its directory with -o DIR")
     if output_format != "html" and output is not None and output.is_dir():
         raise click.UsageError(f"-o {output} is a directory; --format {output_format} writes a file")
+    if sarif_category and output_format != "sarif" and not sarif_file:
+        raise click.UsageError("--sarif-category needs --format sarif or --sarif FILE")
+    known = _baseline_keys(baseline) if baseline else set()
     try:
         config = load_config(path, config_file).with_overrides(dialect=dialect)
-        render = _openlineage_renderer(path, config, openlineage_event_time) if output_format == "openlineage" \
-            else RENDERERS.get(output_format)
+        if output_format == "openlineage":
+            render = _openlineage_renderer(path, config, openlineage_event_time)
+        elif output_format == "sarif":
+            render = functools.partial(render_sarif, category=sarif_category)
+        else:
+            render = RENDERERS.get(output_format)
         result = _run_scan(path, config, schema_file, quiet)
     except ConfigError as error:
         raise click.UsageError(str(error)) from error
+    if known:
+        result.findings = [f for f in result.findings if f.key not in known]
     if output_format == "html":
         _write_site(result, output)
     elif output is None:
         click.echo(render(result), nl=False)
     else:
-        report = render(result)
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(report, encoding="utf-8")
+        _write_file(output, render(result))
         if output_format != "text":
             click.echo(render_text(result), nl=False)
-        click.echo(f"wrote {output}", err=True)
+    for target, renderer in ((sarif_file, functools.partial(render_sarif, category=sarif_category)),
+                             (json_file, render_json)):
+        if target is not None:
+            _write_file(target, renderer(result))
+    if site_dir is not None:
+        _write_site(result, site_dir, summary=False)
     failed = failing(result.findings, fail_on)
     if failed:
         click.echo(f"{len(failed)} finding(s) at or above --fail-on {fail_on}", err=True)
@@ -126,6 +152,13 @@ def rules_command(rule: str | None) -> None:
     if found is None:
         raise click.UsageError(f"no rule {rule!r}; `lineage-scan rules` lists them")
     click.echo(render_rule(found), nl=False)
+
+
+def _baseline_keys(path: Path) -> set[str]:
+    try:
+        return baseline_keys(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise click.UsageError(f"--baseline {path}: {error}") from error
 
 
 def _openlineage_renderer(path: Path, config: Config, event_time: str | None) -> Callable[[ScanResult], str]:
@@ -175,7 +208,7 @@ def _scan_or_usage_error(path: Path, dialect: str | None, schema_file: Path | No
         raise click.UsageError(str(error)) from error
 
 
-def _write_site(result: ScanResult, directory: Path) -> None:
+def _write_site(result: ScanResult, directory: Path, summary: bool = True) -> None:
     """Write the site, removing files a previous site written there had and this one has not."""
     if directory.exists() and not directory.is_dir():
         raise click.UsageError(f"-o {directory} is a file; the site needs a directory")
@@ -194,7 +227,8 @@ def _write_site(result: ScanResult, directory: Path) -> None:
         if target.is_relative_to(base) and target.is_file():
             target.unlink()
     marker.write_text("".join(f"{relative}\n" for relative in sorted(written)), encoding="utf-8")
-    click.echo(render_text(result), nl=False)
+    if summary:
+        click.echo(render_text(result), nl=False)
     click.echo(f"wrote {len(written)} files to {directory}", err=True)
 
 
@@ -264,10 +298,14 @@ def trace_command(target: str, path: Path, upstream: bool, depth: int, direct_on
 def _emit(report: str, output: Path | None) -> None:
     if output is None:
         click.echo(report, nl=False)
-        return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(report, encoding="utf-8")
-    click.echo(f"wrote {output}", err=True)
+    else:
+        _write_file(output, report)
+
+
+def _write_file(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {path}", err=True)
 
 
 if __name__ == "__main__":
