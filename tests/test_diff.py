@@ -103,3 +103,50 @@ def test_dropping_a_column_reaches_downstream(repo: Path) -> None:
 def test_unknown_revision_is_a_usage_error(repo: Path) -> None:
     result = CliRunner().invoke(main, ["diff", str(repo), "--base", "no-such-rev"])
     assert result.exit_code == 2
+
+
+LEAK_BASE = {
+    "lineage-scan.yml": (
+        "dialect: postgres\n"
+        "ml:\n  models:\n    - name: churn\n      relation: ml.train\n      features: '*'\n"
+        "      target: churned\n      keys: [customer_id]\n"
+    ),
+    "raw.sql": "CREATE TABLE raw.subs (customer_id INT, plan TEXT, cancelled_at DATE, started_at DATE);\n",
+    "train.sql": (
+        "CREATE TABLE ml.train AS\n"
+        "SELECT customer_id, plan, cancelled_at IS NOT NULL AS churned\n"
+        "FROM raw.subs;\n"
+    ),
+}
+LEAKY_TRAIN = (
+    "CREATE TABLE ml.train AS\n"
+    "SELECT customer_id, plan, CURRENT_DATE - cancelled_at AS days_since_cancel,\n"
+    "       cancelled_at IS NOT NULL AS churned\n"
+    "FROM raw.subs;\n"
+)
+
+
+def test_diff_reports_a_new_leakage_path_and_its_fix(tmp_path: Path) -> None:
+    root = tmp_path / "leak"
+    root.mkdir()
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "config", "user.email", "t@example.invalid")
+    _git(root, "config", "user.name", "t")
+    for rel, text in LEAK_BASE.items():
+        (root / rel).write_text(text)
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "clean")
+    (root / "train.sql").write_text(LEAKY_TRAIN)
+    _git(root, "commit", "-q", "-am", "add days_since_cancel")
+    introduced = CliRunner().invoke(main, ["diff", str(root), "--base", "HEAD~1", "--head", "HEAD", "--format", "json"])
+    document = json.loads(introduced.output)
+    assert document["columns"]["added"] == ["ml.train.days_since_cancel"]
+    # days_since_cancel and churned both come from raw.subs.cancelled_at
+    assert [f["key"] for f in document["findings"]["new"]] == ["LS101|ml.train.churned|ml.train.days_since_cancel"]
+    assert document["findings"]["fixed"] == []
+    assert document["blast_radius"]["ml_models"] == ["churn"]
+    markdown = CliRunner().invoke(main, ["diff", str(root), "--base", "HEAD~1", "--head", "HEAD"]).output
+    assert "| new findings | 1 |" in markdown and "**LS101**" in markdown and "**ML models affected** (1)" in markdown
+    fixed = CliRunner().invoke(main, ["diff", str(root), "--base", "HEAD", "--head", "HEAD~1", "--format", "json"])
+    assert [f["key"] for f in json.loads(fixed.output)["findings"]["fixed"]] == [
+        "LS101|ml.train.churned|ml.train.days_since_cancel"]

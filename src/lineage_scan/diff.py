@@ -156,7 +156,7 @@ def _blast_radius(old: LineageGraph, new: LineageGraph, diff: LineageDiff) -> Bl
     for column in removed:
         affected.update(old.downstream(column))
     roots = set(diff.derivation_changed) | {n for _, n in diff.columns_renamed} | set(removed)
-    touched = affected | roots
+    touched = affected | roots | set(diff.columns_added)  # a new column may be a new feature
     models = sorted({
         m.name for graph in (old, new) for m in graph.ml_models()
         if any(c in touched for c in (*m.features, *([m.target] if m.target else [])))
