@@ -168,7 +168,7 @@ def model_facts(catalog: Catalog, sources: SourceFiles, model: MLModelDef) -> Mo
                 seen.add(parent)
                 stack.append(parent)
     on_model = {ColumnRef(*c) for c in inputs}
-    findings = tuple(f for f in catalog.findings if any(step in on_model for step in f.path))
+    findings = tuple(f for f in catalog.findings if any(column in on_model for _, column in f.column_steps))
     return ModelFacts(
         model,
         tuple(_plain_column(c) for c in model.features),

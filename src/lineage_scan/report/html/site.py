@@ -19,7 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from lineage_scan import __version__
-from lineage_scan.model import ColumnRef, Diagnostic, Location
+from lineage_scan.model import Diagnostic, Location
 from lineage_scan.report.html import urls
 from lineage_scan.report.html.catalog import Catalog
 from lineage_scan.report.html.docs import blocks
@@ -128,7 +128,8 @@ class _Site:
         )
         self.env.globals["source_available"] = frozenset(self._source_paths())
         self.rules = rule_docs()
-        self.rule_names = {rule.id: rule.name for rule in self.rules}
+        self.rule_names = {rule.id: rule.slug for rule in self.rules}
+        self.rule_doc = {rule.id: rule for rule in self.rules}
         self.finding_pages = self._finding_pages()
         self.finding_urls = {f.anchor: f"{page.url}#{f.anchor}" for page in (p for pages in self.finding_pages.values() for p in pages) for f in page.items}
         non_dag = [t for t in self.catalog.tasks if t.id not in self.catalog.dag_of]
@@ -144,7 +145,7 @@ class _Site:
         items += [("Tasks", "tasks.html")] if self.task_pages else []
         items += [("Owners", "owners.html")] if c.owners else []
         items += [("Findings", "findings.html")]
-        items += [("Rules", "rules.html")] if self.rules else []
+        items += [("Rules", "rules.html")]
         items += [("Diagnostics", "diagnostics.html"), ("Search", "search.html")]
         return items
 
@@ -244,7 +245,8 @@ class _Site:
         for model in c.models:
             facts = model_facts(c, self.sources, model)
             drawing = model_view(c, model, "../")
-            highlights = tuple(Highlight(f"{f.rule}: {f.message}", _path_ids(drawing, f)) for f in facts.findings if f.path)
+            highlights = tuple(Highlight(f"{f.rule}: {f.message}", _path_ids(drawing, f)) for f in facts.findings
+                               if f.column_steps)
             figure = Figure("model", "Lineage", drawing, self.svg(drawing), highlights=highlights)
             yield self.page(urls.model_page(model.id), "model.html.j2", model.name, m=facts, fig=figure,
                       finding_urls=self.finding_urls)
@@ -276,8 +278,7 @@ class _Site:
         c = self.catalog
         rule_urls = {rule: pages[0].url for rule, pages in self.finding_pages.items()}
         yield self.page("findings.html", "findings.html.j2", "Findings",
-                  counts=rule_counts(c.findings, self.rule_names, rule_urls), ran=bool(self.rules) or bool(c.findings),
-                  rules=self.rules)
+                  counts=rule_counts(c.findings, self.rule_names, rule_urls))
         for rule, pages in self.finding_pages.items():
             for page in pages:
                 figures = {}
@@ -286,13 +287,11 @@ class _Site:
                     if drawing is not None:
                         figures[finding.anchor] = Figure(f"f{number}", "Path", drawing, self.svg(drawing))
                 yield self.page(page.url, "findings_rule.html.j2", f"Findings {rule}", rule=rule,
-                          name=self.rule_names.get(rule, ""), listing=page, figures=figures,
-                          has_rules=bool(self.rules))
+                          doc=self.rule_doc.get(rule), listing=page, figures=figures)
 
     def _rules(self) -> Iterator[tuple[str, str]]:
-        if self.rules:
-            yield self.page("rules.html", "rules.html.j2", "Rules",
-                      rules=[(rule, blocks(rule.doc)) for rule in self.rules])
+        yield self.page("rules.html", "rules.html.j2", "Rules",
+                        rules=[(rule, [(heading, blocks(body)) for heading, body in rule.sections]) for rule in self.rules])
 
     def _diagnostics(self) -> Iterator[tuple[str, str]]:
         for page in paginate("diagnostics.html", list(self.result.diagnostics), DIAGNOSTICS_PER_PAGE):
@@ -304,7 +303,8 @@ class _Site:
         locations = [loc for info in c.relations.values() for loc in info.locations]
         locations += [t.location for t in c.tasks] + [m.location for m in c.models]
         locations += [d.location for d in self.result.diagnostics]
-        locations += [loc for f in c.findings for loc in (f.location, *f.related)]
+        locations += [loc for f in c.findings
+                      for loc in (f.location, *(r.location for r in f.related), *(s.location for s in f.path))]
         paths = {loc.path for loc in locations if loc is not None}
         return sorted(path for path in paths if self.sources.lines(path) is not None)
 
@@ -342,11 +342,8 @@ _BREAK_AFTER = re.compile(r"(?<=[./:_])(?=.)")
 
 def _path_ids(drawing: Drawing, finding: FindingView) -> str:
     """Local ids of the drawing's boxes and rows that are steps of the finding's path."""
-    columns = {(step.table or "?", step.column) for step in finding.path if isinstance(step, ColumnRef)}
-    relations = {step for step in finding.path if isinstance(step, str)}
+    columns = {(column.table or "?", column.column) for _, column in finding.column_steps}
     ids = []
     for box in drawing.boxes:
-        if box.kind == "relation" and box.title in relations:
-            ids.append(box.id)
         ids.extend(row.id for row in box.rows if (box.title, row.title) in columns)
     return " ".join(ids)
