@@ -33,9 +33,36 @@ class FindingView:
     key names (a relation, or a relation's column), without repeats."""
 
     @property
+    def steps(self) -> tuple[StepView, ...]:
+        return tuple(_step_view(step) for step in self.path)
+
+    @property
     def column_steps(self) -> tuple[tuple[int, ColumnRef], ...]:
         """The columns of the path's steps that are columns, with the steps' 1-based numbers in the whole path."""
         return tuple((number, step.column) for number, step in enumerate(self.path, start=1) if step.column is not None)
+
+
+@dataclass(frozen=True)
+class StepView:
+    """A path step as listed: its column (if any), and its message without the column's name in front."""
+
+    column: ColumnRef | None
+    label: str
+    """``relation.column`` of the column, or ""."""
+    text: str
+    location: Location | None
+
+
+def _step_view(step: PathStep) -> StepView:
+    if step.column is None:
+        return StepView(None, "", step.message, step.location)
+    label = f"{step.column.table or '?'}.{step.column.column}"
+    text = step.message
+    for lead in (label + ": ", label + " "):
+        if text.startswith(lead) and text[len(lead):].strip():
+            text = text[len(lead):]
+            break
+    return StepView(step.column, label, text, step.location)
 
 
 def finding_views(findings: Iterable[Finding], relations: Iterable[str]) -> list[FindingView]:

@@ -213,7 +213,9 @@ def in_run_order(tasks: list[TaskDef]) -> list[TaskDef]:
     return ordered
 
 
-def task_rows(catalog: Catalog, tasks: list[TaskDef]) -> list[TaskRow]:
+def task_rows(catalog: Catalog, tasks: list[TaskDef], dag_id: str | None = None) -> list[TaskRow]:
+    """Table rows of ``tasks``; on the page of DAG ``dag_id``, its own tasks are named by their task names
+    and their kind is their operator."""
     by_id = {task.id: task for task in catalog.tasks}
     downstream: dict[str, list[str]] = {}
     for task in catalog.tasks:
@@ -222,10 +224,11 @@ def task_rows(catalog: Catalog, tasks: list[TaskDef]) -> list[TaskRow]:
     rows = []
     for task in tasks:
         operator = dict(task.attributes).get("operator")
+        label = operator if dag_id is not None and operator else f"{task.kind}" + (f" · {operator}" if operator else "")
         rows.append(TaskRow(
-            task, urls.task_anchor(task.id), f"{task.kind}" + (f" · {operator}" if operator else ""),
-            tuple(_task_link(catalog, by_id, u) for u in task.upstream),
-            tuple(_task_link(catalog, by_id, d) for d in sorted(downstream.get(task.id, ()))),
+            task, urls.task_anchor(task.id), label,
+            tuple(_task_link(catalog, by_id, u, dag_id) for u in task.upstream),
+            tuple(_task_link(catalog, by_id, d, dag_id) for d in sorted(downstream.get(task.id, ()))),
             tuple(LinkItem(r, urls.relation_page(r)) for r in task.reads),
             tuple(LinkItem(w, urls.relation_page(w)) for w in task.writes),
             task.location,
@@ -233,8 +236,10 @@ def task_rows(catalog: Catalog, tasks: list[TaskDef]) -> list[TaskRow]:
     return rows
 
 
-def _task_link(catalog: Catalog, by_id: dict[str, TaskDef], task_id: str) -> LinkItem:
+def _task_link(catalog: Catalog, by_id: dict[str, TaskDef], task_id: str, dag_id: str | None) -> LinkItem:
     task = by_id.get(task_id)
+    if task is not None and dag_id is not None and catalog.dag_of.get(task_id) == dag_id:
+        return LinkItem(task.name, f"{urls.dag_page(dag_id)}#{urls.task_anchor(task_id)}")
     return task_item(catalog, task) if task is not None else LinkItem(task_id, "", "not found in the repository")
 
 

@@ -171,11 +171,11 @@ class _Site:
     def _overview(self) -> Iterator[tuple[str, str]]:
         c = self.catalog
         summary = summarise(self.result)
-        schemas = Counter(name.rpartition(".")[0] or "(no schema)" for name in c.relation_names)
+        schemas = Counter(schema_of(name) for name in c.relation_names)
         relation_page_of = self._relation_list_pages()
         schema_links = []
         for schema, count in sorted(schemas.items()):
-            first = next(n for n in c.relation_names if (n.rpartition(".")[0] or "(no schema)") == schema)
+            first = next(n for n in c.relation_names if schema_of(n) == schema)
             schema_links.append((schema, count, f"{relation_page_of[first]}#{urls.anchor('r', first)}"))
         diagnostics_by_code = Counter((d.code, d.severity.value) for d in self.result.diagnostics)
         most_read = sorted(c.relation_names, key=lambda n: (-len(c.downstream.get(n, ())), n))[:10]
@@ -258,8 +258,11 @@ class _Site:
         for dag_id, tasks in sorted(c.dags.items()):
             drawing = dag_view(c, dag_id, tasks, "../")
             figure = Figure("dag", "Task dependencies", drawing, self.svg(drawing)) if drawing else None
+            files = {task.location.path if task.location else None for task in tasks}
+            dag_file = files.pop() if len(files) == 1 else None  # one file: named once, rows give lines
             yield self.page(urls.dag_page(dag_id), "dag.html.j2", f"DAG {dag_id}", dag_id=dag_id, fig=figure,
-                            rows=task_rows(c, in_run_order(tasks)))
+                            rows=task_rows(c, in_run_order(tasks), dag_id), dag_file=dag_file,
+                            dag_file_location=Location(dag_file, 1, 1, 1, 1) if dag_file else None)
         for page in self.task_pages:
             yield self.page(page.url, "tasks.html.j2", "Tasks", listing=page, rows=task_rows(c, page.items))
 
@@ -330,6 +333,14 @@ class _Site:
             yield self.page(urls.source_page(path), "source.html.j2", path, source_path=path, defines=here,
                       diagnostics=diagnostics, lines=marked_lines(self.sources.lines(path) or [], [d[2] for d in here]),
                       problem_lines={d.location.start_line for d in diagnostics})
+
+
+def schema_of(name: str) -> str:
+    """The schema part of a relation name; for a dataset URI (`s3://bucket/key`), its scheme and host."""
+    if "://" in name:
+        scheme, _, rest = name.partition("://")
+        return f"{scheme}://{rest.split('/', 1)[0]}"
+    return name.rpartition(".")[0] or "(no schema)"
 
 
 def breakable(name: str) -> Markup:
