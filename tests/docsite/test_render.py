@@ -30,11 +30,28 @@ from site_fixtures import (
 from lineage_scan.api import ScanResult
 from lineage_scan.config import Config
 from lineage_scan.graph import LineageGraph
-from lineage_scan.model import Certainty, ColumnEdge, ColumnRef, EdgeKind, Location, RelationKind, Severity
+from lineage_scan.model import (
+    Certainty,
+    ColumnEdge,
+    ColumnRef,
+    EdgeKind,
+    Finding,
+    Location,
+    PathStep,
+    RelationKind,
+    Severity,
+)
 from lineage_scan.report.html import findings as site_findings
 from lineage_scan.report.html import render_site, urls
 from lineage_scan.report.html.catalog import Catalog
-from lineage_scan.report.html.views import OWN_COLUMN_LIMIT, RELATION_HOP_LIMIT, column_view, relation_view
+from lineage_scan.report.html.docs import inline
+from lineage_scan.report.html.views import (
+    OWN_COLUMN_LIMIT,
+    RELATION_HOP_LIMIT,
+    column_view,
+    finding_view,
+    relation_view,
+)
 from lineage_scan.rules import RULES, Rule
 
 WAREHOUSE_RELATIONS = {
@@ -202,18 +219,32 @@ def test_findings_page_lists_and_draws_the_leakage_path(site) -> None:
     assert (steps[4][0], steps[5][0]) in highlighted  # copied into the training set
 
 
-def test_a_step_that_revisits_a_column_is_numbered_twice(site) -> None:
+def test_a_path_through_one_column_is_listed_not_drawn(site) -> None:
     # LS401 on failed_payment_ratio: step 1 is the COALESCE (NULL becomes 0), step 2 the division by
-    # NULLIF(r.payment_count, 0) in the same expression, line 30: one column, two steps, no edge.
+    # NULLIF(r.payment_count, 0) in the same expression, line 30: one column, two steps, nothing to draw.
     doc = page(site, "findings/ls401.html")
     article = doc.by_id(urls.finding_anchor("LS401|ml.churn_features.failed_payment_ratio"))
-    assert [li.find_all("a", class_="step-col")[0].all_text() for li in _path_items(article)] == [
+    items = _path_items(article)
+    assert [li.find_all("a", class_="step-col")[0].all_text() for li in items] == [
         "ml.churn_features.failed_payment_ratio"] * 2
-    svg = article.find_all("svg")[0]
-    rows = [t for t in svg.find_all("text") if "step" in t.classes()]
-    assert [r.attrs["data-step"] for r in rows] == ["1 2"]
-    assert sorted(t.all_text() for t in svg.find_all("text", class_="stepno")) == ["1", "2"]
-    assert not [p for p in svg.find_all("path") if "hl" in p.classes()]
+    assert "divides or averages the filled value" in items[1].all_text()
+    assert article.find_all("svg") == []
+
+
+def test_a_step_that_revisits_a_column_is_numbered_twice() -> None:
+    graph = LineageGraph()
+    for name in ("t", "u"):
+        graph.add_relation(name, RelationKind.TABLE, None, produced=True)
+    graph.add_edge(ColumnEdge(ColumnRef("t", "r"), ColumnRef("u", "r"), EdgeKind.IDENTITY, Certainty.RESOLVED))
+    here = Location("x.sql", 1, 1, 1, 5)
+    finding = Finding("LS401", "LS401|t.r", Severity.WARNING, "r", here, path=(
+        PathStep("NULL becomes 0 in t.r", here, ColumnRef("t", "r")), PathStep("t.r divides it", here, ColumnRef("t", "r")),
+        PathStep("a Python call", None), PathStep("u.r is copied from t.r", here, ColumnRef("u", "r"))))
+    catalog = Catalog(ScanResult(Path("."), Config(), [], graph, [], [], findings=[finding]))
+    drawing = finding_view(catalog, catalog.findings[0], "", "f0")
+    steps = {f"{box.title}.{row.title}": row.steps for box in drawing.boxes for row in box.rows}
+    assert steps == {"t.r": (1, 2), "u.r": (4,)}  # numbered as listed; the step without a column is not drawn
+    assert [(e.source, e.target, e.highlighted) for e in drawing.edges] == [("b0.0", "b1.0", True)]
 
 
 def test_suppressed_findings_say_by_what(site) -> None:
@@ -248,12 +279,16 @@ def test_model_pages(site) -> None:
     doc = page(site, urls.model_page(CHURN_MODEL))
     facts = doc.find_all("dl", class_="facts")[0]
     fields = {div.find_all("dt")[0].all_text(): div.find_all("dd")[0] for div in facts.find_all("div")}
-    assert fields["Target"].all_text() == f"{TRAINING}.label"
+    assert fields["Trained on"].all_text() == TRAINING  # relation: ml.training_set; its columns by name below
+    assert fields["Target"].all_text() == "label"
+    assert fields["Target"].find_all("a")[0].attrs["href"] == f"../{urls.column_url(TRAINING, 'label')}"
     # features: "*" in lineage-scan.yml, so every column but the target, its date and the key
-    assert [a.all_text() for a in fields["Features"].find_all("a")] == [f"{TRAINING}.{c}" for c in (
+    assert [a.all_text() for a in fields["Features"].find_all("a")] == [
         "tenure_days", "plan_code", "mrr_usd", "lifetime_revenue_usd", "days_since_last_payment", "failed_payment_ratio",
-        "ticket_count_90d", "avg_csat_90d", "days_since_cancel")]
+        "ticket_count_90d", "avg_csat_90d", "days_since_cancel"]
     assert "lineage-scan.yml:11" in fields["Defined in"].all_text()
+    assert fields["Keys"].all_text() == "customer_id"  # keys: [customer_id]
+    assert fields["Prediction time"].all_text() == "label_date"  # prediction_time: label_date
     sources = {a.all_text() for a in fields["Upstream sources"].find_all("a")}
     # the landing tables the features and label come from, and the table customer_revenue joins for
     # first-touch campaigns (its join keys decide which rows of lifetime_revenue_usd there are)
@@ -262,10 +297,12 @@ def test_model_pages(site) -> None:
     fields = {div.find_all("dt")[0].all_text(): div.find_all("dd")[0]
               for div in exposure.find_all("dl", class_="facts")[0].find_all("div")}
     assert fields["Estimator"].all_text() == "xgboost.XGBClassifier"  # meta.estimator
-    assert fields["Target"].all_text() == "ml_features.churn_training_set.churned"  # meta.target
+    assert fields["Trained on"].all_text() == "ml_features.churn_training_set"  # depends_on
+    assert fields["Target"].all_text() == "churned"  # meta.target
     # f.* of churn_features, without customer_id and label_date (meta.exclude) and the target
     assert len(fields["Features"].find_all("a")) == 12
     assert "dbt/models/features/_features.yml" in fields["Defined in"].all_text()
+    assert "Keys" not in fields and "Prediction time" not in fields  # the exposure declares neither
 
 
 def test_dag_page(site) -> None:
@@ -292,9 +329,18 @@ def test_rules_page_documents_every_rule(site) -> None:
         text = article.all_text()
         assert rule.slug in text and rule.level.value in text and rule.precision in text
         assert [h.all_text() for h in article.find_all("h3")] == list(rule.sections())
+    preprocessing = doc.by_id(urls.anchor("rule", "LS102"))  # its list items start with **bold** names
+    assert "preprocessing before the split" in [s.all_text() for s in preprocessing.find_all("strong")]
+    assert "**" not in preprocessing.all_text()
     leakage = doc.by_id(urls.anchor("rule", "LS101"))
     assert "CREATE TABLE ml.labels AS" in leakage.find_all("pre")[0].all_text()  # its Example section
     assert "indirect" in leakage.find_all("table", class_="kv")[0].all_text()  # its option
+
+
+def test_inline_markdown_of_rule_documentation() -> None:
+    assert inline("a **b** `c**d` e ** f") == (
+        ("a ", "text"), ("b", "strong"), (" ", "text"), ("c**d", "code"), (" e ** f", "text"))
+    assert inline("an unclosed `tick") == (("an unclosed `tick", "text"),)
 
 
 def test_rule_documentation_is_escaped(monkeypatch, result) -> None:

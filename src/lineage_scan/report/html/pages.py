@@ -148,8 +148,12 @@ def finding_item(finding: FindingView, finding_urls: dict[str, str]) -> LinkItem
 @dataclass(frozen=True)
 class ModelFacts:
     model: MLModelDef
+    trained_on: LinkItem | None
+    """The relation holding its features and target, when they are all in one."""
     features: tuple[LinkItem, ...]
     target: LinkItem | None
+    keys: tuple[LinkItem, ...]
+    prediction_time: LinkItem | None
     sources: tuple[LinkItem, ...]
     findings: tuple[FindingView, ...]
     excerpt: Excerpt | None
@@ -169,10 +173,20 @@ def model_facts(catalog: Catalog, sources: SourceFiles, model: MLModelDef) -> Mo
                 stack.append(parent)
     on_model = {ColumnRef(*c) for c in inputs}
     findings = tuple(f for f in catalog.findings if any(column in on_model for _, column in f.column_steps))
+    tables = {c.table for c in (*model.features, model.target) if c is not None}
+    trained_on = tables.pop() if len(tables) == 1 else None  # then its columns are named by column alone
+
+    def column(ref: ColumnRef) -> LinkItem:
+        item = _plain_column(ref)
+        return LinkItem(ref.column, item.url) if trained_on is not None and ref.table == trained_on else item
+
     return ModelFacts(
         model,
-        tuple(_plain_column(c) for c in model.features),
-        _plain_column(model.target) if model.target else None,
+        LinkItem(trained_on, urls.relation_page(trained_on)) if trained_on else None,
+        tuple(column(c) for c in model.features),
+        column(model.target) if model.target else None,
+        tuple(column(c) for c in model.keys),
+        column(model.prediction_time) if model.prediction_time else None,
         tuple(LinkItem(name, urls.relation_page(name)) for name in sorted(roots)),
         findings,
         sources.excerpt(model.location) if model.location else None,

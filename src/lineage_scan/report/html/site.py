@@ -245,8 +245,8 @@ class _Site:
         for model in c.models:
             facts = model_facts(c, self.sources, model)
             drawing = model_view(c, model, "../")
-            highlights = tuple(Highlight(f"{f.rule}: {f.message}", _path_ids(drawing, f)) for f in facts.findings
-                               if f.column_steps)
+            highlights = tuple(Highlight(f"{f.rule}: {f.message}", ids) for f in facts.findings
+                               if (ids := _path_ids(drawing, f)))
             figure = Figure("model", "Lineage", drawing, self.svg(drawing), highlights=highlights)
             yield self.page(urls.model_page(model.id), "model.html.j2", model.name, m=facts, fig=figure,
                       finding_urls=self.finding_urls)

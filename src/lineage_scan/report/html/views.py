@@ -439,9 +439,9 @@ def finding_view(catalog: Catalog, finding: FindingView, root: str, drawing_id: 
     """The column steps of the finding's lineage path, numbered as in the whole path, each hop highlighted.
 
     Steps that are not columns (a Python call, say) are listed on the page but not drawn; the hop
-    across one joins the columns before and after it.
+    across one joins the columns before and after it. A path through one column only is not drawn.
     """
-    if not finding.column_steps:
+    if len({column for _, column in finding.column_steps}) < 2:
         return None
     sketch = Sketch(catalog, root, drawing_id, f"Lineage path of finding {finding.rule}: {finding.message}")
     points = []
