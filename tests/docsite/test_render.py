@@ -7,7 +7,6 @@ repository's SQL, dbt YAML, DAG files and lineage-scan.yml by hand.
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
