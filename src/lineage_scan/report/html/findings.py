@@ -102,7 +102,6 @@ class RuleDoc:
     id: str
     slug: str
     title: str
-    summary: str
     level: str
     precision: str
     tags: tuple[str, ...]
@@ -115,7 +114,7 @@ class RuleDoc:
 def rule_docs() -> list[RuleDoc]:
     """The rules of the rules engine, by id."""
     return sorted((
-        RuleDoc(rule.id, rule.slug, rule.title(), rule.summary(), rule.level.value, rule.precision, tuple(rule.tags),
+        RuleDoc(rule.id, rule.slug, rule.title(), rule.level.value, rule.precision, tuple(rule.tags),
                 tuple((name, option_text(value)) for name, value in rule.options.items()),
                 tuple(rule.sections().items()))
         for rule in RULES

@@ -307,7 +307,8 @@ class _Site:
         locations += [t.location for t in c.tasks] + [m.location for m in c.models]
         locations += [d.location for d in self.result.diagnostics]
         locations += [loc for f in c.findings
-                      for loc in (f.location, *(r.location for r in f.related), *(s.location for s in f.path))]
+                      for loc in (f.location, *(r.location for r in f.related), *(s.location for s in f.path),
+                                  f.suppression.location if f.suppression else None)]
         paths = {loc.path for loc in locations if loc is not None}
         return sorted(path for path in paths if self.sources.lines(path) is not None)
 
