@@ -1,91 +1,55 @@
-"""Scan results for the site tests, with what parsers and rules still being written would add.
+"""What the site tests read: the example repository and what is worked out by hand from its files,
+and a synthetic repository whose names and documentation are written to break a page.
 
-The example repository is plain SQL, so its scan has no owners, tests, Airflow tasks, ML models or
-findings yet (dbt/Airflow/Python parsers and the rules engine arrive separately). `enriched_example`
-adds a little of each by hand — documentation and ownership of `ml.churn_features` as dbt YAML would
-give it, a four-task Airflow DAG, a churn classifier trained on `ml.training_set`, and a target-leakage
-finding shaped like the rules engine's `Finding` — so every page of the site has something to show.
+The example repository has warehouse SQL, a dbt project (owners, tests, exposures), Airflow DAGs and
+an ML model declared in its `lineage-scan.yml`; its findings are listed, with the reasoning, in
+tests/fixtures/example_repo_findings.txt.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from lineage_scan import scan
 from lineage_scan.api import ScanResult
-from lineage_scan.model import ColumnMeta, ColumnRef, Location, MLModelDef, RelationMeta, TaskDef
+from lineage_scan.model import (
+    ColumnMeta,
+    ColumnRef,
+    Finding,
+    Location,
+    PathStep,
+    RelatedLocation,
+    RelationMeta,
+    Severity,
+    Suppression,
+)
 
 EXAMPLE_REPO = Path(__file__).resolve().parents[2] / "fixtures" / "example_repo"
 FEATURES = "ml.churn_features"
 TRAINING = "ml.training_set"
+CHURN_MODEL = "config:churn"
+"""The churn model declared under `ml: models:` in lineage-scan.yml (trained on ml.training_set)."""
+DBT_MODEL = "core.dim_customers"
+"""dbt/models/marts/dim_customers.sql: owned (dbt_project.yml `+meta: owner`, CODEOWNERS), tested
+(_marts.yml), materialised as a table (`marts: +materialized: table`, `+schema: core`)."""
+
 LEAKAGE_PATH = (
-    ColumnRef(TRAINING, "label"),
-    ColumnRef("ml.churn_labels", "churned"),
-    ColumnRef("marts.customer_subscriptions", "cancelled_date"),
-    ColumnRef(FEATURES, "days_since_cancel"),
-    ColumnRef(TRAINING, "days_since_cancel"),
+    (ColumnRef(TRAINING, "label"), "warehouse/features/training_set.sql", 32),
+    (ColumnRef("ml.churn_labels", "churned"), "warehouse/features/churn_labels.sql", 8),
+    (ColumnRef("marts.customer_subscriptions", "cancelled_date"), "warehouse/marts/customer_subscriptions.sql", 14),
+    (ColumnRef(FEATURES, "days_since_cancel"), "warehouse/features/churn_features.sql", 34),
+    (ColumnRef(TRAINING, "days_since_cancel"), "warehouse/features/training_set.sql", 31),
 )
-"""label ← churned (INSERT column list) ← cancelled_date (CASE condition) → days_since_cancel (DATEDIFF) → feature."""
+"""The LS101 finding's path, each step with where it happens: the target `label` is `l.churned` (11th
+of the INSERT's column list, line 32), `churned` is a CASE on `cs.cancelled_date` (line 8), which
+customer_subscriptions copies (line 14); `days_since_cancel` is a DATEDIFF of it (line 34), copied into
+the training set (line 31)."""
+LEAKAGE_COLUMNS = tuple(f"{column.table}.{column.column}" for column, _, _ in LEAKAGE_PATH)
 LEAKAGE_KEY = f"LS101|{TRAINING}.label|{TRAINING}.days_since_cancel"
 
 
-@dataclass(frozen=True)
-class StandInFinding:
-    """The fields the rules engine's `Finding` has (see DESIGN.md), for tests written before it lands."""
-
-    rule: str
-    message: str
-    location: Location | None
-    related: tuple[Location, ...]
-    path: tuple[ColumnRef | str, ...]
-    key: str
-    level: str = "error"
-    suppression: str | None = None
-
-
-def leakage_finding() -> StandInFinding:
-    return StandInFinding(
-        rule="LS101",
-        message=f"feature {TRAINING}.days_since_cancel is derived from the source of the target {TRAINING}.label",
-        location=Location("warehouse/features/churn_features.sql", 34, 5, 34, 55),
-        related=(Location("warehouse/features/churn_labels.sql", 7, 9, 9, 80),),
-        path=LEAKAGE_PATH,
-        key=LEAKAGE_KEY,
-    )
-
-
-def enriched_example(root: Path = EXAMPLE_REPO) -> ScanResult:
-    result = scan(root)
-    graph = result.graph
-    graph.add_metadata(RelationMeta(
-        FEATURES,
-        description="Churn model features, one row per customer as of the nightly run.",
-        owners=("ml-platform",),
-        tags=("ml", "features"),
-        tests=("dbt_utils.recency",),
-        columns=(
-            ColumnMeta("customer_id", "The customer the features describe.", "NUMBER", ("not_null", "unique")),
-            ColumnMeta("days_since_cancel", "Days since the current subscription was cancelled.", "NUMBER", ("not_null",)),
-        ),
-        attributes=(("materialized", "table"),),
-    ))
-    steps = ("load_raw", "build_staging", "build_marts", "build_features")
-    writes = {"build_staging": ("staging.stg_customers",), "build_marts": ("marts.customer_revenue",),
-              "build_features": (FEATURES, TRAINING)}
-    for previous, step in zip((None, *steps), steps):
-        graph.add_task(TaskDef(
-            f"airflow:nightly.{step}", "airflow_task", step,
-            reads=("raw.customers",) if step == "build_staging" else (),
-            writes=writes.get(step, ()),
-            upstream=(f"airflow:nightly.{previous}",) if previous else (),
-            attributes=(("dag_id", "nightly"), ("operator", "BashOperator")),
-        ))
-    features = tuple(ColumnRef(TRAINING, c) for c in ("tenure_days", "plan_code", "mrr_usd", "days_since_cancel"))
-    graph.add_ml_model(MLModelDef("python:train.py:train", "churn_classifier", None, features,
-                                  ColumnRef(TRAINING, "label"), "GradientBoostingClassifier"))
-    result.findings = [leakage_finding()]
-    return result
+def example_result() -> ScanResult:
+    return scan(EXAMPLE_REPO)
 
 
 HOSTILE_SQL = (
@@ -99,11 +63,19 @@ HOSTILE_SQL = (
 
 
 def hostile_result(root: Path) -> ScanResult:
-    """The scan of a repository holding `HOSTILE_SQL`, with documentation written to break a page."""
+    """The scan of a repository holding `HOSTILE_SQL`, with documentation and a finding written to break a page."""
     (root / "evil.sql").write_text(HOSTILE_SQL, encoding="utf-8")
     result = scan(root)
     name = next(n for n in result.graph.relations() if n.startswith("<script>"))
     result.graph.add_metadata(RelationMeta(
         name, description="<img src=x onerror=alert(4)>", owners=("javascript:alert(5)", '"><script>alert(6)</script>'),
         tags=("</script>",), columns=(ColumnMeta('x" onmouseover="alert(2)', "</script><b>bold</b>"),)))
+    here = Location("evil.sql", 2, 1, 2, 20)
+    result.findings.append(Finding(
+        "LS201", f'LS201|{name}|"><img src=x onerror=alert(7)>', Severity.WARNING, "<img src=x onerror=alert(7)>", here,
+        related=(RelatedLocation("<b>related</b>", here),),
+        path=(PathStep("</script><b>step</b>", here, ColumnRef(name, 'x" onmouseover="alert(2)')),
+              PathStep("javascript:alert(8)", None)),
+        suppression=Suppression(here, "<b>reason</b>"),
+    ))
     return result

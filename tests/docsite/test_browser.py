@@ -16,7 +16,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from site_fixtures import FEATURES, LEAKAGE_PATH, enriched_example, hostile_result, leakage_finding
+from site_fixtures import (
+    CHURN_MODEL,
+    DBT_MODEL,
+    FEATURES,
+    LEAKAGE_COLUMNS,
+    LEAKAGE_KEY,
+    TRAINING,
+    example_result,
+    hostile_result,
+)
 
 from lineage_scan.report.html import render_site, urls
 
@@ -77,7 +86,7 @@ def write_site(files: dict[str, str], directory: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def example_site(tmp_path_factory) -> Path:
-    return write_site(render_site(enriched_example()), tmp_path_factory.mktemp("example-site"))
+    return write_site(render_site(example_result()), tmp_path_factory.mktemp("example-site"))
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +143,8 @@ def test_search_finds_a_column_and_navigates_to_it(visit, example_site) -> None:
     page.fill("#q", "churn_features days_since_cancel")
     options = page.locator("#q-results li[role=option]")
     options.first.wait_for()
-    assert [t.split("\n") for t in options.all_inner_texts()] == [["COLUMN", "ml.churn_features.days_since_cancel", "NUMBER"]]
+    # ml_features.churn_features (dbt) has no days_since_cancel: one match
+    assert [t.split("\n")[:2] for t in options.all_inner_texts()] == [["COLUMN", "ml.churn_features.days_since_cancel"]]
     visit.shot("search-dropdown", full_page=False)
     page.press("#q", "ArrowDown")
     page.press("#q", "Enter")
@@ -153,61 +163,80 @@ def test_search_page_lists_every_match(visit, example_site) -> None:
     page = visit.page
     page.wait_for_selector("#search-results li")
     labels = page.locator("#search-results .rlabel").all_inner_texts()
-    # every relation with a customer_id column (hand-read from the SQL, stars expanded from the DDL)...
-    holders = {"raw.customers", "raw.payments", "raw.subscriptions", "raw.support_tickets", "raw.marketing_touches",
-               "staging.stg_customers", "staging.stg_payments", "staging.stg_subscriptions", "staging.stg_support_tickets",
-               "staging.stg_failed_payments", "marts.customer_revenue", "marts.customer_subscriptions",
-               "ml.churn_features", "ml.churn_labels", "ml.training_set"}
-    assert set(labels[:15]) == {f"{name}.customer_id" for name in holders}
-    # ...then the one other name with words starting "customer" and "id"
-    assert labels[15:] == ["marts.customer_subscriptions.current_subscription_id"]
-    assert page.locator("#search-status").inner_text() == "16 results."
+    # relations with a customer_id column, hand-read from the SQL (stars expanded from the DDL and the
+    # dbt source YAML, INSERT column lists) and the dbt models
+    holders = {
+        "raw.crm_contacts", "raw.customers", "raw.payments", "raw.subscriptions", "raw.support_tickets",
+        "raw.marketing_touches", "staging.stg_customers", "staging.stg_payments", "staging.stg_subscriptions",
+        "staging.stg_support_tickets", "staging.stg_failed_payments", "marts.customer_revenue",
+        "marts.customer_subscriptions", "ml.churn_features", "ml.churn_labels", "ml.training_set",
+        "ml.training_set_snapshots",
+        "stg.stg_customers", "stg.stg_payments", "stg.stg_subscriptions", "stg.stg_support_tickets",
+        "int.int_payments_by_customer", "int.int_subscription_periods", "int.int_ticket_stats",
+        "core.customer_subscriptions", "core.dim_customers", "core.fct_payments", "core.ticket_priorities",
+        "ml_features.churn_features", "ml_features.churn_labels", "ml_features.churn_training_set",
+        "snapshots.subscriptions_snapshot",
+    }  # not core.mrr_by_month (count(distinct customer_id) AS customers), nor the revenue rollups
+    exact = [label for label in labels if label.endswith(".customer_id")]
+    assert {f"{name}.customer_id" for name in holders} <= set(exact)
+    assert labels[:len(exact)] == exact  # exact column matches first...
+    # ...then other names with words starting "customer" and "id"
+    assert {"marts.customer_subscriptions.current_subscription_id",
+            "core.customer_subscriptions.current_subscription_id"} <= set(labels[len(exact):])
+    assert page.locator("#search-status").inner_text() == f"{len(labels)} results."
+    for label in exact:  # every result is a column its relation's page lists
+        relation = label.removesuffix(".customer_id")
+        page_file = example_site / urls.relation_page(relation)
+        assert 'id="c-customer_id"' in page_file.read_text(encoding="utf-8"), relation
     visit.shot("search-page")
 
 
-def test_relation_page_shows_columns_owner_and_tests(visit, example_site) -> None:
-    visit.open(example_site, urls.relation_page(FEATURES))
+def test_dbt_relation_page_shows_columns_owners_and_tests(visit, example_site) -> None:
+    visit.open(example_site, urls.relation_page(DBT_MODEL))
     page = visit.page
     facts = page.locator("dl.facts").first.inner_text()
-    assert "ml-platform" in facts and "dbt_utils.recency" in facts and "MATERIALISATION\ntable" in facts
-    rows = page.locator("table.columns-table tbody tr")
-    assert rows.count() == 13
+    assert "analytics-engineering@example.com" in facts and "@acme/analytics-engineering" in facts
+    assert "dbt_utils.expression_is_true" in facts and "MATERIALISATION\ntable" in facts
+    assert page.locator("table.columns-table tbody tr").count() == 9  # the columns of its SELECT
     customer = page.locator("#c-customer_id").inner_text()
     assert "not_null" in customer and "unique" in customer
-    assert page.locator("#fig-rel svg.graph g.n").count() == 13  # 2 hops: see test_render
-    assert page.locator("pre.code mark").inner_text() == "ml.churn_features"
-    visit.shot("relation")
+    # stg_customers, country_regions, int_payments_by_customer upstream; churn_features downstream
+    assert page.locator("#fig-rel svg.graph g.n").count() > 4
+    assert page.locator("section.findings-box li").inner_text().startswith("WARNING")  # LS401, see test_render
+    visit.shot("relation-dbt")
 
 
 def test_leakage_finding_path_is_highlighted(visit, example_site) -> None:
-    finding = leakage_finding()
-    visit.open(example_site, f"findings/ls101.html#{urls.finding_anchor(finding.key)}")
+    visit.open(example_site, f"findings/ls101.html#{urls.finding_anchor(LEAKAGE_KEY)}")
     page = visit.page
-    article = page.locator(f'[id="{urls.finding_anchor(finding.key)}"]')
+    article = page.locator(f'[id="{urls.finding_anchor(LEAKAGE_KEY)}"]')
+    hops = len(LEAKAGE_COLUMNS) - 1
     highlighted = article.locator("svg.graph path.e.hl")
-    assert highlighted.count() == len(LEAKAGE_PATH) - 1
+    assert highlighted.count() == hops
     styles = highlighted.evaluate_all("els => els.map(e => [getComputedStyle(e).stroke, getComputedStyle(e).strokeWidth])")
-    assert styles == [[HIGHLIGHT, "3.2px"]] * (len(LEAKAGE_PATH) - 1)
+    assert styles == [[HIGHLIGHT, "3.2px"]] * hops
     steps = article.locator("svg.graph text.row.step")
     labels = steps.evaluate_all(
         "els => els.map(e => [+e.getAttribute('data-step'), e.closest('g.n').querySelector('.name').textContent + '.' + e.textContent])")
-    assert [label for _, label in sorted(labels)] == [f"{c.table}.{c.column}" for c in LEAKAGE_PATH]
-    assert steps.evaluate_all("els => els.map(e => getComputedStyle(e).fill)") == [HIGHLIGHT] * len(LEAKAGE_PATH)
+    assert [label for _, label in sorted(labels)] == list(LEAKAGE_COLUMNS)
+    assert steps.evaluate_all("els => els.map(e => getComputedStyle(e).fill)") == [HIGHLIGHT] * len(LEAKAGE_COLUMNS)
     assert sorted(article.locator("svg.graph text.stepno").all_text_contents()) == [str(i) for i in range(1, 6)]
+    assert article.locator("ol.path li").count() == len(LEAKAGE_COLUMNS)
     article.scroll_into_view_if_needed()
     visit.shot("finding")
 
 
 def test_model_page_highlights_the_finding_path_on_demand(visit, example_site) -> None:
-    visit.open(example_site, urls.model_page("python:train.py:train"))
+    visit.open(example_site, urls.model_page(CHURN_MODEL))
     page = visit.page
     figure = page.locator("#fig-model")
     assert figure.locator(".path").count() == 0
-    figure.locator("button[data-highlight]").click()
-    assert figure.locator("text.row.path").count() == len(LEAKAGE_PATH)
-    assert figure.locator("path.e.pathhl").count() == len(LEAKAGE_PATH) - 1
+    button = figure.locator("button[data-highlight]", has_text="LS101")
+    button.click()
+    assert figure.locator("text.row.path").count() == len(LEAKAGE_COLUMNS)
+    assert figure.locator("path.e.pathhl").count() == len(LEAKAGE_COLUMNS) - 1
     visit.shot("model")
-    figure.locator("button[data-highlight]").click()
+    button.click()
     assert figure.locator(".path, .pathhl").count() == 0
 
 
@@ -220,10 +249,10 @@ def test_keyboard_depth_pan_and_zoom(visit, example_site) -> None:
     status = figure.locator(".status")
     assert status.inner_text().startswith(FEATURES)
     page.keyboard.press("ArrowRight")
-    assert status.inner_text().startswith("ml.training_set")  # the only relation downstream
+    assert status.inner_text().startswith(TRAINING)  # the only relation downstream
     page.keyboard.press("ArrowLeft")
     page.keyboard.press("ArrowLeft")
-    assert not status.inner_text().startswith((FEATURES, "ml.training_set"))  # one of its upstream relations
+    assert not status.inner_text().startswith((FEATURES, TRAINING))  # one of its upstream relations
     page.keyboard.press(" ")
     assert figure.locator("svg.graph.selecting").count() == 1
     page.keyboard.press("Escape")
@@ -245,10 +274,10 @@ def test_keyboard_depth_pan_and_zoom(visit, example_site) -> None:
     assert panned[0] > after[0] and panned[1] > after[1]
     figure.locator("button[data-depth='3']").click()
     figure.locator("svg.graph[aria-label*='3 hops']").wait_for()
-    assert figure.locator("svg.graph g.n").count() == 14  # raw.subscriptions joins at 3 hops
+    assert figure.locator("svg.graph g.n").count() == 16  # raw.subscriptions joins at 3 hops
     assert figure.locator("button[data-depth='3']").get_attribute("aria-pressed") == "true"
     figure.locator("button[data-depth='2']").click()
-    assert figure.locator("svg.graph g.n").count() == 13
+    assert figure.locator("svg.graph g.n").count() == 15  # see test_render.test_relation_lineage_at_each_depth
 
 
 def test_column_lineage_selection_follows_edges(visit, example_site) -> None:
@@ -272,7 +301,7 @@ def test_every_page_loads_cleanly(visit, example_site) -> None:
     for path in pages:
         visit.open(example_site, path)
         assert visit.page.locator("main h1").count() == 1, path
-    visit.open(example_site, "dag/nightly.html")
+    visit.open(example_site, urls.dag_page("warehouse_nightly"))
     visit.shot("dag")
     visit.open(example_site, "source/" + urls.source_page("warehouse/features/churn_features.sql").split("/", 1)[1] + "#L34")
     visit.shot("source", full_page=False)

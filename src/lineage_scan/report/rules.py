@@ -23,11 +23,12 @@ def render_rule(rule: type[Rule]) -> str:
         f"level: {rule.level.value}   precision: {rule.precision}   tags: {', '.join(rule.tags)}",
     ]
     if rule.options:
-        header.append("options: " + ", ".join(f"{name} (default {_default(value)})" for name, value in rule.options.items()))
+        header.append("options: " + ", ".join(f"{name} (default {option_text(value)})" for name, value in rule.options.items()))
     return "\n".join([*header, "", rule.docs()]) + "\n"
 
 
-def _default(value: object) -> str:
+def option_text(value: object) -> str:
+    """An option's value as written in lineage-scan.yml."""
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, (list, tuple)):

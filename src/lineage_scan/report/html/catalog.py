@@ -94,7 +94,7 @@ class Catalog:
         for model in self.models:
             for name in dict.fromkeys(c.table for c in (*model.features, model.target) if c is not None and c.table):
                 self.models_by_relation[name].append(model)
-        self.findings: list[FindingView] = finding_views(result.findings)
+        self.findings: list[FindingView] = finding_views(result.findings, self.relation_names)
         self.findings_by_relation: dict[str, list[FindingView]] = defaultdict(list)
         for finding in self.findings:
             for name in finding.relations:

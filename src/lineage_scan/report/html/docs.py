@@ -1,15 +1,15 @@
 """Rule docstrings (ruff style: `## What it does`, fenced examples) cut into blocks for the templates.
 
-Only the Markdown the rule docstrings use: `#` headings, paragraphs, `-`/`*` lists, fenced code and
-inline `code`. The result is plain text in structures; the templates escape all of it.
+Only the Markdown the rule docstrings use: `#` headings, paragraphs, `-`/`*` lists, fenced code,
+inline `code` and `**strong**`. The result is plain text in structures; the templates escape all of it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-Inline = tuple[tuple[str, bool], ...]
-"""Text pieces, each flagged True when it is inline code."""
+Inline = tuple[tuple[str, str], ...]
+"""Text pieces, each with its kind: `text`, `code` or `strong`."""
 
 
 @dataclass(frozen=True)
@@ -65,8 +65,19 @@ def blocks(doc: str) -> list[Block]:
 
 
 def inline(text: str) -> Inline:
-    """Text cut at backticks: odd pieces are code."""
-    parts = text.split("`")
-    if len(parts) % 2 == 0:  # an unclosed backtick is text
-        parts[-2:] = [parts[-2] + "`" + parts[-1]]
-    return tuple((part, index % 2 == 1) for index, part in enumerate(parts) if part)
+    """Text cut at backticks (odd pieces are code), the rest at `**` (odd pieces are strong)."""
+    pieces: list[tuple[str, str]] = []
+    for index, part in enumerate(_paired(text, "`")):
+        if index % 2:
+            pieces.append((part, "code"))
+        else:
+            pieces.extend((piece, "strong" if i % 2 else "text") for i, piece in enumerate(_paired(part, "**")))
+    return tuple(piece for piece in pieces if piece[0])
+
+
+def _paired(text: str, marker: str) -> list[str]:
+    """``text`` split at ``marker``; an unpaired last marker stays in the text."""
+    parts = text.split(marker)
+    if len(parts) % 2 == 0:
+        parts[-2:] = [parts[-2] + marker + parts[-1]]
+    return parts

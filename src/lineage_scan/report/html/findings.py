@@ -1,21 +1,18 @@
 """What the site needs of findings and rules, read from the rules engine's objects.
 
-A finding has ``rule`` (its id, e.g. ``LS101``), ``message``, ``location``, ``related`` (locations),
-``path`` (the lineage path it is about, as ColumnRefs or relation names, in order), ``key`` (a stable
-identity, used for anchors), a ``level`` (`error`/`warning`/`note`, a string or an enum) and a
-``suppression`` (falsy when not suppressed; otherwise why). Rules are the entries of
-``lineage_scan.rules.RULES`` that carry an ``id``; their docstrings are their documentation.
+A `Finding` (model.py) is shown with an anchor made from its stable key and the relations it is
+about; a rule class of `lineage_scan.rules.RULES` is shown from its metadata and its docstring.
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import Enum
 
-from lineage_scan.model import ColumnRef, Location
+from lineage_scan.model import ColumnRef, Finding, Location, PathStep, RelatedLocation, Suppression
 from lineage_scan.report.html import urls
+from lineage_scan.report.rules import option_text
+from lineage_scan.rules import RULES
 
 LEVELS = ("error", "warning", "note")
 
@@ -26,77 +23,99 @@ class FindingView:
     level: str
     message: str
     location: Location | None
-    related: tuple[Location, ...]
-    path: tuple[ColumnRef | str, ...]
+    related: tuple[RelatedLocation, ...]
+    path: tuple[PathStep, ...]
     key: str
-    suppression: str | None
+    suppression: Suppression | None
     anchor: str
+    relations: tuple[str, ...]
+    """The relations the finding is about: those its path goes through (in path order), then those its
+    key names (a relation, or a relation's column), without repeats."""
 
     @property
-    def relations(self) -> tuple[str, ...]:
-        """The relations the finding's path goes through, in path order, without repeats."""
-        names = [step.table if isinstance(step, ColumnRef) else step for step in self.path]
-        return tuple(dict.fromkeys(name for name in names if name))
+    def steps(self) -> tuple[StepView, ...]:
+        return tuple(_step_view(step) for step in self.path)
+
+    @property
+    def column_steps(self) -> tuple[tuple[int, ColumnRef], ...]:
+        """The columns of the path's steps that are columns, with the steps' 1-based numbers in the whole path."""
+        return tuple((number, step.column) for number, step in enumerate(self.path, start=1) if step.column is not None)
 
 
-def finding_views(findings: Iterable[object]) -> list[FindingView]:
-    """The findings as the site shows them: sorted by rule, level, location and key."""
-    views = [_view(finding) for finding in findings]
-    return sorted(views, key=lambda f: (f.rule, LEVELS.index(f.level) if f.level in LEVELS else 9,
-                                        f.location or Location("", 0, 0, 0, 0), f.key))
+@dataclass(frozen=True)
+class StepView:
+    """A path step as listed: its column (if any), and its message without the column's name in front."""
+
+    column: ColumnRef | None
+    label: str
+    """``relation.column`` of the column, or ""."""
+    text: str
+    location: Location | None
 
 
-def _view(finding: object) -> FindingView:
-    level = _text(getattr(finding, "level", None)) or "warning"
-    suppression = getattr(finding, "suppression", None)
-    key = str(getattr(finding, "key", "") or "")
-    rule = finding.rule  # type: ignore[attr-defined]
+def _step_view(step: PathStep) -> StepView:
+    if step.column is None:
+        return StepView(None, "", step.message, step.location)
+    label = f"{step.column.table or '?'}.{step.column.column}"
+    text = step.message
+    for lead in (label + ": ", label + " "):
+        if text.startswith(lead) and text[len(lead):].strip():
+            text = text[len(lead):]
+            break
+    return StepView(step.column, label, text, step.location)
+
+
+def finding_views(findings: Iterable[Finding], relations: Iterable[str]) -> list[FindingView]:
+    """The findings as the site shows them: sorted by rule, level, location and key.
+
+    ``relations`` are the scan's relation names, to tell which parts of a finding's key name one.
+    """
+    known = frozenset(relations)
+    views = [_view(finding, known) for finding in findings]
+    return sorted(views, key=lambda f: (f.rule, LEVELS.index(f.level), f.location or Location("", 0, 0, 0, 0), f.key))
+
+
+def _view(finding: Finding, known: frozenset[str]) -> FindingView:
+    on_path = [step.column.table for step in finding.path if step.column is not None and step.column.table]
+    in_key = []
+    for part in finding.key.split("|")[1:]:  # `<rule id>|part|part...`: relation names or column ids
+        if part in known:
+            in_key.append(part)
+        elif part.rpartition(".")[0] in known:
+            in_key.append(part.rpartition(".")[0])
     return FindingView(
-        rule=str(getattr(rule, "id", rule)),
-        level=level,
-        message=str(getattr(finding, "message", "")),
-        location=getattr(finding, "location", None),
-        related=tuple(getattr(finding, "related", ()) or ()),
-        path=tuple(getattr(finding, "path", ()) or ()),
-        key=key,
-        suppression=(_text(suppression) if not isinstance(suppression, bool) else "suppressed") if suppression else None,
-        anchor=urls.finding_anchor(key),
+        rule=finding.rule,
+        level=finding.level.value,
+        message=finding.message,
+        location=finding.location,
+        related=finding.related,
+        path=finding.path,
+        key=finding.key,
+        suppression=finding.suppression,
+        anchor=urls.finding_anchor(finding.key),
+        relations=tuple(dict.fromkeys((*on_path, *in_key))),
     )
-
-
-def _text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, Enum):
-        return str(value.value)
-    return str(value)
 
 
 @dataclass(frozen=True)
 class RuleDoc:
     id: str
-    name: str
-    summary: str
-    doc: str
-    level: str | None
+    slug: str
+    title: str
+    level: str
+    precision: str
+    tags: tuple[str, ...]
+    options: tuple[tuple[str, str], ...]
+    """Option name and default value, as written in lineage-scan.yml."""
+    sections: tuple[tuple[str, str], ...]
+    """The docstring's `## ` sections (heading, Markdown body), in order."""
 
 
 def rule_docs() -> list[RuleDoc]:
-    """The documented rules the rules engine exposes (empty when it exposes none)."""
-    from lineage_scan import rules
-
-    docs = []
-    for rule in getattr(rules, "RULES", ()):
-        rule_id = getattr(rule, "id", None)
-        text = inspect.getdoc(rule)
-        if not rule_id or not text:
-            continue
-        docs.append(RuleDoc(str(rule_id), str(getattr(rule, "name", "") or ""), summary(text), text,
-                            _text(getattr(rule, "level", None) or getattr(rule, "default_level", None))))
-    return sorted(docs, key=lambda r: r.id)
-
-
-def summary(doc: str) -> str:
-    """The first paragraph of a rule docstring (under `What it does` when it has that heading)."""
-    paragraphs = [p.strip() for p in doc.split("\n\n") if p.strip() and not p.strip().startswith("#")]
-    return " ".join(paragraphs[0].split()) if paragraphs else ""
+    """The rules of the rules engine, by id."""
+    return sorted((
+        RuleDoc(rule.id, rule.slug, rule.title(), rule.level.value, rule.precision, tuple(rule.tags),
+                tuple((name, option_text(value)) for name, value in rule.options.items()),
+                tuple(rule.sections().items()))
+        for rule in RULES
+    ), key=lambda r: r.id)

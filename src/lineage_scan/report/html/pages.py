@@ -148,8 +148,12 @@ def finding_item(finding: FindingView, finding_urls: dict[str, str]) -> LinkItem
 @dataclass(frozen=True)
 class ModelFacts:
     model: MLModelDef
+    trained_on: LinkItem | None
+    """The relation holding its features and target, when they are all in one."""
     features: tuple[LinkItem, ...]
     target: LinkItem | None
+    keys: tuple[LinkItem, ...]
+    prediction_time: LinkItem | None
     sources: tuple[LinkItem, ...]
     findings: tuple[FindingView, ...]
     excerpt: Excerpt | None
@@ -168,11 +172,21 @@ def model_facts(catalog: Catalog, sources: SourceFiles, model: MLModelDef) -> Mo
                 seen.add(parent)
                 stack.append(parent)
     on_model = {ColumnRef(*c) for c in inputs}
-    findings = tuple(f for f in catalog.findings if any(step in on_model for step in f.path))
+    findings = tuple(f for f in catalog.findings if any(column in on_model for _, column in f.column_steps))
+    tables = {c.table for c in (*model.features, model.target) if c is not None}
+    trained_on = tables.pop() if len(tables) == 1 else None  # then its columns are named by column alone
+
+    def column(ref: ColumnRef) -> LinkItem:
+        item = _plain_column(ref)
+        return LinkItem(ref.column, item.url) if trained_on is not None and ref.table == trained_on else item
+
     return ModelFacts(
         model,
-        tuple(_plain_column(c) for c in model.features),
-        _plain_column(model.target) if model.target else None,
+        LinkItem(trained_on, urls.relation_page(trained_on)) if trained_on else None,
+        tuple(column(c) for c in model.features),
+        column(model.target) if model.target else None,
+        tuple(column(c) for c in model.keys),
+        column(model.prediction_time) if model.prediction_time else None,
         tuple(LinkItem(name, urls.relation_page(name)) for name in sorted(roots)),
         findings,
         sources.excerpt(model.location) if model.location else None,
@@ -213,7 +227,9 @@ def in_run_order(tasks: list[TaskDef]) -> list[TaskDef]:
     return ordered
 
 
-def task_rows(catalog: Catalog, tasks: list[TaskDef]) -> list[TaskRow]:
+def task_rows(catalog: Catalog, tasks: list[TaskDef], dag_id: str | None = None) -> list[TaskRow]:
+    """Table rows of ``tasks``; on the page of DAG ``dag_id``, its own tasks are named by their task names
+    and their kind is their operator."""
     by_id = {task.id: task for task in catalog.tasks}
     downstream: dict[str, list[str]] = {}
     for task in catalog.tasks:
@@ -222,10 +238,11 @@ def task_rows(catalog: Catalog, tasks: list[TaskDef]) -> list[TaskRow]:
     rows = []
     for task in tasks:
         operator = dict(task.attributes).get("operator")
+        label = operator if dag_id is not None and operator else f"{task.kind}" + (f" · {operator}" if operator else "")
         rows.append(TaskRow(
-            task, urls.task_anchor(task.id), f"{task.kind}" + (f" · {operator}" if operator else ""),
-            tuple(_task_link(catalog, by_id, u) for u in task.upstream),
-            tuple(_task_link(catalog, by_id, d) for d in sorted(downstream.get(task.id, ()))),
+            task, urls.task_anchor(task.id), label,
+            tuple(_task_link(catalog, by_id, u, dag_id) for u in task.upstream),
+            tuple(_task_link(catalog, by_id, d, dag_id) for d in sorted(downstream.get(task.id, ()))),
             tuple(LinkItem(r, urls.relation_page(r)) for r in task.reads),
             tuple(LinkItem(w, urls.relation_page(w)) for w in task.writes),
             task.location,
@@ -233,8 +250,10 @@ def task_rows(catalog: Catalog, tasks: list[TaskDef]) -> list[TaskRow]:
     return rows
 
 
-def _task_link(catalog: Catalog, by_id: dict[str, TaskDef], task_id: str) -> LinkItem:
+def _task_link(catalog: Catalog, by_id: dict[str, TaskDef], task_id: str, dag_id: str | None) -> LinkItem:
     task = by_id.get(task_id)
+    if task is not None and dag_id is not None and catalog.dag_of.get(task_id) == dag_id:
+        return LinkItem(task.name, f"{urls.dag_page(dag_id)}#{urls.task_anchor(task_id)}")
     return task_item(catalog, task) if task is not None else LinkItem(task_id, "", "not found in the repository")
 
 

@@ -19,7 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from lineage_scan import __version__
-from lineage_scan.model import ColumnRef, Diagnostic, Location
+from lineage_scan.model import Diagnostic, Location
 from lineage_scan.report.html import urls
 from lineage_scan.report.html.catalog import Catalog
 from lineage_scan.report.html.docs import blocks
@@ -128,7 +128,8 @@ class _Site:
         )
         self.env.globals["source_available"] = frozenset(self._source_paths())
         self.rules = rule_docs()
-        self.rule_names = {rule.id: rule.name for rule in self.rules}
+        self.rule_names = {rule.id: rule.slug for rule in self.rules}
+        self.rule_doc = {rule.id: rule for rule in self.rules}
         self.finding_pages = self._finding_pages()
         self.finding_urls = {f.anchor: f"{page.url}#{f.anchor}" for page in (p for pages in self.finding_pages.values() for p in pages) for f in page.items}
         non_dag = [t for t in self.catalog.tasks if t.id not in self.catalog.dag_of]
@@ -144,7 +145,7 @@ class _Site:
         items += [("Tasks", "tasks.html")] if self.task_pages else []
         items += [("Owners", "owners.html")] if c.owners else []
         items += [("Findings", "findings.html")]
-        items += [("Rules", "rules.html")] if self.rules else []
+        items += [("Rules", "rules.html")]
         items += [("Diagnostics", "diagnostics.html"), ("Search", "search.html")]
         return items
 
@@ -170,11 +171,11 @@ class _Site:
     def _overview(self) -> Iterator[tuple[str, str]]:
         c = self.catalog
         summary = summarise(self.result)
-        schemas = Counter(name.rpartition(".")[0] or "(no schema)" for name in c.relation_names)
+        schemas = Counter(schema_of(name) for name in c.relation_names)
         relation_page_of = self._relation_list_pages()
         schema_links = []
         for schema, count in sorted(schemas.items()):
-            first = next(n for n in c.relation_names if (n.rpartition(".")[0] or "(no schema)") == schema)
+            first = next(n for n in c.relation_names if schema_of(n) == schema)
             schema_links.append((schema, count, f"{relation_page_of[first]}#{urls.anchor('r', first)}"))
         diagnostics_by_code = Counter((d.code, d.severity.value) for d in self.result.diagnostics)
         most_read = sorted(c.relation_names, key=lambda n: (-len(c.downstream.get(n, ())), n))[:10]
@@ -244,7 +245,8 @@ class _Site:
         for model in c.models:
             facts = model_facts(c, self.sources, model)
             drawing = model_view(c, model, "../")
-            highlights = tuple(Highlight(f"{f.rule}: {f.message}", _path_ids(drawing, f)) for f in facts.findings if f.path)
+            highlights = tuple(Highlight(f"{f.rule}: {f.message}", ids) for f in facts.findings
+                               if (ids := _path_ids(drawing, f)))
             figure = Figure("model", "Lineage", drawing, self.svg(drawing), highlights=highlights)
             yield self.page(urls.model_page(model.id), "model.html.j2", model.name, m=facts, fig=figure,
                       finding_urls=self.finding_urls)
@@ -256,8 +258,11 @@ class _Site:
         for dag_id, tasks in sorted(c.dags.items()):
             drawing = dag_view(c, dag_id, tasks, "../")
             figure = Figure("dag", "Task dependencies", drawing, self.svg(drawing)) if drawing else None
+            files = {task.location.path if task.location else None for task in tasks}
+            dag_file = files.pop() if len(files) == 1 else None  # one file: named once, rows give lines
             yield self.page(urls.dag_page(dag_id), "dag.html.j2", f"DAG {dag_id}", dag_id=dag_id, fig=figure,
-                            rows=task_rows(c, in_run_order(tasks)))
+                            rows=task_rows(c, in_run_order(tasks), dag_id), dag_file=dag_file,
+                            dag_file_location=Location(dag_file, 1, 1, 1, 1) if dag_file else None)
         for page in self.task_pages:
             yield self.page(page.url, "tasks.html.j2", "Tasks", listing=page, rows=task_rows(c, page.items))
 
@@ -276,8 +281,7 @@ class _Site:
         c = self.catalog
         rule_urls = {rule: pages[0].url for rule, pages in self.finding_pages.items()}
         yield self.page("findings.html", "findings.html.j2", "Findings",
-                  counts=rule_counts(c.findings, self.rule_names, rule_urls), ran=bool(self.rules) or bool(c.findings),
-                  rules=self.rules)
+                  counts=rule_counts(c.findings, self.rule_names, rule_urls))
         for rule, pages in self.finding_pages.items():
             for page in pages:
                 figures = {}
@@ -286,13 +290,11 @@ class _Site:
                     if drawing is not None:
                         figures[finding.anchor] = Figure(f"f{number}", "Path", drawing, self.svg(drawing))
                 yield self.page(page.url, "findings_rule.html.j2", f"Findings {rule}", rule=rule,
-                          name=self.rule_names.get(rule, ""), listing=page, figures=figures,
-                          has_rules=bool(self.rules))
+                          doc=self.rule_doc.get(rule), listing=page, figures=figures)
 
     def _rules(self) -> Iterator[tuple[str, str]]:
-        if self.rules:
-            yield self.page("rules.html", "rules.html.j2", "Rules",
-                      rules=[(rule, blocks(rule.doc)) for rule in self.rules])
+        yield self.page("rules.html", "rules.html.j2", "Rules",
+                        rules=[(rule, [(heading, blocks(body)) for heading, body in rule.sections]) for rule in self.rules])
 
     def _diagnostics(self) -> Iterator[tuple[str, str]]:
         for page in paginate("diagnostics.html", list(self.result.diagnostics), DIAGNOSTICS_PER_PAGE):
@@ -304,7 +306,9 @@ class _Site:
         locations = [loc for info in c.relations.values() for loc in info.locations]
         locations += [t.location for t in c.tasks] + [m.location for m in c.models]
         locations += [d.location for d in self.result.diagnostics]
-        locations += [loc for f in c.findings for loc in (f.location, *f.related)]
+        locations += [loc for f in c.findings
+                      for loc in (f.location, *(r.location for r in f.related), *(s.location for s in f.path),
+                                  f.suppression.location if f.suppression else None)]
         paths = {loc.path for loc in locations if loc is not None}
         return sorted(path for path in paths if self.sources.lines(path) is not None)
 
@@ -332,6 +336,14 @@ class _Site:
                       problem_lines={d.location.start_line for d in diagnostics})
 
 
+def schema_of(name: str) -> str:
+    """The schema part of a relation name; for a dataset URI (`s3://bucket/key`), its scheme and host."""
+    if "://" in name:
+        scheme, _, rest = name.partition("://")
+        return f"{scheme}://{rest.split('/', 1)[0]}"
+    return name.rpartition(".")[0] or "(no schema)"
+
+
 def breakable(name: str) -> Markup:
     """The name escaped, with line-break opportunities after `.`, `/`, `:` and `_` (not inside words)."""
     return Markup("<wbr>").join(escape(part) for part in _BREAK_AFTER.split(name))
@@ -342,11 +354,8 @@ _BREAK_AFTER = re.compile(r"(?<=[./:_])(?=.)")
 
 def _path_ids(drawing: Drawing, finding: FindingView) -> str:
     """Local ids of the drawing's boxes and rows that are steps of the finding's path."""
-    columns = {(step.table or "?", step.column) for step in finding.path if isinstance(step, ColumnRef)}
-    relations = {step for step in finding.path if isinstance(step, str)}
+    columns = {(column.table or "?", column.column) for _, column in finding.column_steps}
     ids = []
     for box in drawing.boxes:
-        if box.kind == "relation" and box.title in relations:
-            ids.append(box.id)
         ids.extend(row.id for row in box.rows if (box.title, row.title) in columns)
     return " ".join(ids)

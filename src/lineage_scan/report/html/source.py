@@ -18,6 +18,9 @@ MAX_SOURCE_BYTES = 2_000_000
 WHOLE_FILE_LINES = 120
 """Files up to this many lines are shown whole on a relation page; longer ones as an excerpt."""
 EXCERPT_BEFORE, EXCERPT_AFTER = 8, 60
+MARK_TEXT_MAX_LINES = 3
+"""Spans up to this many lines (a name, an expression) have their text marked; longer ones (a whole
+dbt model) only their lines, in the gutter, so the code stays readable."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,9 @@ class SourceLine:
     segments: tuple[tuple[str, bool], ...]
     """The line's text cut into (text, inside a marked span) pieces."""
     marked: bool
+    """Some of its text is marked."""
+    spanned: bool = False
+    """It is inside a span too long to mark as text."""
 
 
 @dataclass(frozen=True)
@@ -88,15 +94,20 @@ def marked_lines(lines: list[str], spans: list[Location], first: int = 1, last: 
     """Lines ``first``..``last`` (1-based, inclusive) with the given spans cut out as marked pieces."""
     last = len(lines) if last is None else last
     cuts: dict[int, list[tuple[int, int]]] = {}
+    spanned: set[int] = set()
     for span in spans:
-        for number in range(max(span.start_line, first), min(span.end_line, last) + 1):
+        numbers = range(max(span.start_line, first), min(span.end_line, last) + 1)
+        if span.end_line - span.start_line >= MARK_TEXT_MAX_LINES:
+            spanned.update(numbers)
+            continue
+        for number in numbers:
             start = span.start_col if number == span.start_line else 1
             end = span.end_col if number == span.end_line else len(lines[number - 1])
             cuts.setdefault(number, []).append((max(start, 1), max(end, start)))
     result = []
     for number in range(first, last + 1):
         text = lines[number - 1]
-        result.append(SourceLine(number, _segments(text, cuts.get(number, [])), number in cuts))
+        result.append(SourceLine(number, _segments(text, cuts.get(number, [])), number in cuts, number in spanned))
     return tuple(result)
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from lineage_scan.model import Certainty, ColumnRef, MLModelDef, TaskDef
+from lineage_scan.model import Certainty, MLModelDef, TaskDef
 from lineage_scan.report.html import urls
 from lineage_scan.report.html.catalog import Catalog, Column, ColumnLink
 from lineage_scan.report.html.findings import FindingView
@@ -48,7 +48,8 @@ class DrawnRow:
     href: str | None
     y: float
     anchor: str | None = None
-    step: int | None = None
+    steps: tuple[int, ...] = ()
+    """Numbers of the finding's path steps at this column (a step can revisit one)."""
 
 
 @dataclass
@@ -65,7 +66,6 @@ class DrawnBox:
     height: float
     focus: bool
     rows: list[DrawnRow]
-    step: int | None = None
 
 
 @dataclass
@@ -107,7 +107,7 @@ class _Row:
     label: str
     href: str | None
     anchor: str | None
-    step: int | None = None
+    steps: tuple[int, ...] = ()
 
 
 @dataclass
@@ -119,7 +119,6 @@ class _Box:
     href: str | None
     focus: bool = False
     rows: dict[Hashable, _Row] = field(default_factory=dict)
-    step: int | None = None
 
 
 @dataclass
@@ -224,8 +223,10 @@ def draw(sketch: Sketch) -> Drawing:
     for number, box in enumerate(order):
         ids[box.key] = f"b{number}"
         label = _clip(box.label)
-        longest_row = max((len(r.label) for r in box.rows.values()), default=0)
-        width = max(MIN_BOX_WIDTH, (max(len(label), len(box.subtitle), min(longest_row, MAX_LABEL_CHARS) + 3) + 3) * CHAR_WIDTH)
+        # a row's label, clipped, and room for its step numbers (the first fits in the margin)
+        longest_row = max((min(len(r.label), MAX_LABEL_CHARS) + 3 * max(0, len(r.steps) - 1) for r in box.rows.values()),
+                          default=0)
+        width = max(MIN_BOX_WIDTH, (max(len(label), len(box.subtitle), longest_row + 3) + 3) * CHAR_WIDTH)
         rows = {}
         for index, row_key in enumerate(row_orders[box.key]):
             row_ids[(box.key, row_key)] = f"b{number}.{index}"
@@ -250,11 +251,11 @@ def draw(sketch: Sketch) -> Drawing:
         x, y = placed.positions[box_id]
         drawn_rows = [
             DrawnRow(row_ids[(box.key, key)], _clip(row.label), row.label, row.href, rows[row_ids[(box.key, key)]],
-                     row.anchor, row.step)
+                     row.anchor, row.steps)
             for key, row in ((k, box.rows[k]) for k in row_orders[box.key])
         ]
         boxes_out.append(DrawnBox(box_id, box.kind, _clip(box.label), box.label, box.subtitle, box.href, x, y, width,
-                                  height, box.focus, drawn_rows, box.step))
+                                  height, box.focus, drawn_rows))
     edges_out = []
     for edge, link, path, mid in zip(sketch.edges, links, placed.paths, placed.midpoints, strict=True):
         certainty = edge.certainty.value if edge.certainty else ""
@@ -435,37 +436,31 @@ def dag_view(catalog: Catalog, dag_id: str, tasks: list[TaskDef], root: str) -> 
 
 
 def finding_view(catalog: Catalog, finding: FindingView, root: str, drawing_id: str) -> Drawing | None:
-    """The finding's lineage path, its steps numbered and every step's edge highlighted."""
-    if not finding.path:
+    """The column steps of the finding's lineage path, numbered as in the whole path, each hop highlighted.
+
+    Steps that are not columns (a Python call, say) are listed on the page but not drawn; the hop
+    across one joins the columns before and after it. A path through one column only is not drawn.
+    """
+    if len({column for _, column in finding.column_steps}) < 2:
         return None
     sketch = Sketch(catalog, root, drawing_id, f"Lineage path of finding {finding.rule}: {finding.message}")
     points = []
-    for step, element in enumerate(finding.path, start=1):
-        if isinstance(element, ColumnRef):
-            point = sketch.column((element.table or "?", element.column))
-            sketch.boxes[point[0]].rows[point[1]].step = step
-        else:
-            box = sketch.relation(str(element))
-            box.step = step
-            point = (box.key, None)
-        points.append(point)
+    for number, column in finding.column_steps:
+        point = sketch.column((column.table or "?", column.column))
+        row = sketch.boxes[point[0]].rows[point[1]]
+        row.steps = (*row.steps, number)
+        if not points or points[-1] != point:
+            points.append(point)
     for a, b in pairwise(points):
         _path_edge(sketch, catalog, a, b)
     return draw(sketch)
 
 
-def _path_edge(sketch: Sketch, catalog: Catalog, a: tuple, b: tuple) -> None:
-    """The graph's own edge between two consecutive path steps (either direction), or a plain path edge."""
-    (box_a, row_a), (box_b, row_b) = a, b
-    if row_a is not None and row_b is not None:
-        for source, target in ((row_a, row_b), (row_b, row_a)):
-            link = next((li for li in catalog.column_out.get(source, ()) if li.target == target), None)
-            if link is not None:
-                sketch.column_link(link, highlighted=True)
-                return
-    elif row_a is None and row_b is None:
-        for source, target in ((box_a[1], box_b[1]), (box_b[1], box_a[1])):
-            if target in catalog.downstream.get(source, ()):
-                _relation_edge(sketch, catalog, source, target, highlighted=True)
-                return
+def _path_edge(sketch: Sketch, catalog: Catalog, a: tuple[Hashable, Column], b: tuple[Hashable, Column]) -> None:
+    """The graph's own edge between two consecutive path columns (either direction), or a plain path edge."""
+    for source, target in ((a[1], b[1]), (b[1], a[1])):
+        link = next((li for li in catalog.column_out.get(source, ()) if li.target == target), None)
+        if link is not None:
+            sketch.column_link(link, highlighted=True)
+            return
     sketch.edge(a, b, "path", None, "next step of the finding's path", highlighted=True)
