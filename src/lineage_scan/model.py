@@ -223,7 +223,11 @@ class TaskDef:
 
 @dataclass(frozen=True, order=True)
 class MLModelDef:
-    """A trained model (a `fit(X, y)` call, a dbt `ml` exposure): its feature and target columns."""
+    """A trained model (a `fit(X, y)` call, a dbt `ml` exposure): its feature and target columns.
+
+    A feature `t.*` stands for every column of `t` (expanded by the build once `t`'s columns are
+    known) except the ``excluded`` column names.
+    """
 
     id: str
     name: str
@@ -232,6 +236,7 @@ class MLModelDef:
     target: ColumnRef | None = None
     estimator: str | None = None
     attributes: tuple[tuple[str, str], ...] = ()
+    excluded: tuple[str, ...] = ()
 
 
 @dataclass
@@ -249,3 +254,6 @@ class Fragment:
     ml_models: list[MLModelDef] = field(default_factory=list)
     statements: int = 0
     statements_failed: int = 0
+    depends_on: list[str] = field(default_factory=list)
+    """Other repository files read to analyse this one (imported modules, SQL files the code opens):
+    a cached fragment is stale when any of them changes."""

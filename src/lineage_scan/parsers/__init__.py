@@ -12,6 +12,8 @@ from pathlib import Path
 
 from lineage_scan.model import Fragment
 from lineage_scan.parsers.context import ParseContext
+from lineage_scan.parsers.notebook import parse_notebook_file
+from lineage_scan.parsers.python import parse_python_file
 from lineage_scan.parsers.sql import parse_sql_file
 
 Parser = Callable[[Path, str, ParseContext], Fragment]
@@ -20,6 +22,8 @@ ProjectParser = Callable[[Path, str, ParseContext], list[Fragment]]
 
 PARSERS: dict[str, Parser] = {
     "sql": parse_sql_file,
+    "python": parse_python_file,
+    "notebook": parse_notebook_file,
 }
 
 PROJECT_PARSERS: dict[str, ProjectParser] = {}
