@@ -125,6 +125,8 @@ def analyse_program(
     fragment.ml_models = effects.merged_models()
     fragment.tasks = sorted(tasks)
     fragment.depends_on = sorted(loader.dependencies - {rel})
+    fragment.statements = sum(total for total, _ in effects.sql_statements.values())
+    fragment.statements_failed = sum(failed for _, failed in effects.sql_statements.values())
     return fragment
 
 

@@ -54,7 +54,8 @@ class Effects:
         self.models: dict[str, list[MLModelDef]] = {}
         self.traces: list[Trace] = []
         self.muted = 0
-        self.unresolved: list[str] = []
+        self.sql_statements: dict[tuple, tuple[int, int]] = {}
+        """Embedded SQL analysed, by where it is and its text: (statements, statements failed)."""
 
     @property
     def active(self) -> bool:
@@ -82,10 +83,10 @@ class Effects:
             for trace in self.traces:
                 trace.reads.add(relation)
 
-    def write(self, relation: RelationDef) -> None:
+    def write(self, relation: RelationDef, task_write: bool = True) -> None:
         if self.active:
             self.relations.add(relation)
-            for trace in self.traces:
+            for trace in self.traces if task_write else ():
                 trace.writes.add(relation.name)
 
     def use(self, source: str, target: str, location: Location | None) -> None:

@@ -37,14 +37,15 @@ WRITE_TO_ACTIONS = frozenset({"append", "create", "createOrReplace", "replace", 
 
 
 def emit(ix: Interpreter, frame: Frame, target: str, kind: RelationKind, location: Location,
-         certainty: Certainty = Certainty.RESOLVED) -> None:
+         certainty: Certainty = Certainty.RESOLVED, task_write: bool = True) -> None:
     """Record that ``frame`` is written to relation ``target`` by the call at ``location``.
 
     ``certainty`` caps the edges' certainty (`inferred` when columns are matched by name to a table
-    whose own columns are not known, as in `insertInto`).
+    whose own columns are not known, as in `insertInto`); ``task_write`` is False for a relation that
+    only exists in memory (a training matrix), which is not listed among the task's writes.
     """
     effects = ix.effects
-    effects.write(RelationDef(target, kind, location, frame.names if frame.complete else None))
+    effects.write(RelationDef(target, kind, location, frame.names if frame.complete else None), task_write)
     for name, lineage in frame.columns:
         for dep in lineage | frame.rows:
             effects.edge(edge_to(dep, ColumnRef(target, name), location, certainty))

@@ -217,6 +217,9 @@ def analyse_embedded(ix: Interpreter, text: Const, location: Location,
     except RecursionError:
         ix.diagnose(location, "embedded SQL nested too deeply; not analysed", fx.CODE_LIMIT)
         return None
+    key = (text.origin.source.path, text.origin.line, text.origin.col) if text.origin else (location,)
+    if ix.effects.active:
+        ix.effects.sql_statements[(*key, text.value)] = (script.statements, script.statements_failed)
     mapper = _mapper(text.origin, location)
     script = ScriptLineage(
         relations=[replace(r, location=mapper(r.location)) for r in script.relations],

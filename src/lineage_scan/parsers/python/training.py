@@ -258,7 +258,7 @@ def _derived_relation(ix: Interpreter, relation: str, columns: list[tuple[str, L
     """Columns computed in Python before training, as a `dataset` relation with their lineage."""
     from lineage_scan.parsers.python.sinks import emit
 
-    emit(ix, Frame(tuple(columns), rows), relation, RelationKind.DATASET, call.location)
+    emit(ix, Frame(tuple(columns), rows), relation, RelationKind.DATASET, call.location, task_write=False)
     return [ColumnRef(relation, name) for name, _ in columns]
 
 
