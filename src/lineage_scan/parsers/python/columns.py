@@ -76,13 +76,9 @@ def arithmetic(ix: Interpreter, left: object, right: object, node) -> object:
         return _frame_elementwise(ix, right, node)
     if any(isinstance(v, ColumnValue | When) for v in (left, right)):
         operands = [literal_or_column(v) for v in (left, right)]
-        return combine(operands, EdgeKind.TRANSFORM, engine_name(operands))
+        return combine(operands, EdgeKind.TRANSFORM)
     lineage = ix.lineage_of_values([left, right])
     return Unknown(lineage) if lineage else UNKNOWN
-
-
-def engine_name(values: list[ColumnValue]) -> str | None:
-    return next((v.engine for v in values if v.engine), None)
 
 
 def _frame_elementwise(ix: Interpreter, frame: Frame, node) -> Frame:

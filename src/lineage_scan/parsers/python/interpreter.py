@@ -12,6 +12,7 @@ else is an unknown call, whose dataframe arguments are assumed to pass their col
 from __future__ import annotations
 
 import builtins
+import posixpath
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -32,6 +33,7 @@ from lineage_scan.parsers.python.values import (
     Library,
     Lineage,
     MapValue,
+    PathValue,
     Seq,
     Session,
     TextOrigin,
@@ -617,6 +619,8 @@ class Interpreter:
             return _fold(left, operator, right)
         if isinstance(operator, cst.Add) and isinstance(left, Seq) and isinstance(right, Seq):
             return Seq(left.items + right.items)
+        if isinstance(operator, cst.Divide) and isinstance(left, PathValue) and isinstance(right, Const):
+            return PathValue(posixpath.join(left.path, str(right.value)))
         from lineage_scan.parsers.python.columns import arithmetic
 
         return arithmetic(self, left, right, node)

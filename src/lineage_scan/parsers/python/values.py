@@ -210,15 +210,15 @@ class ColumnValue:
 
 
 def combine(values: list[ColumnValue], hop: EdgeKind = EdgeKind.TRANSFORM, location: Location | None = None,
-            certainty: Certainty = Certainty.RESOLVED, name: str | None = None) -> ColumnValue:
+            certainty: Certainty = Certainty.RESOLVED, name: str | None = None,
+            engine: str | None = None) -> ColumnValue:
     """An expression over several column values (arithmetic, a function call)."""
     terms: set[Term] = set()
     rows: set[Dep] = set()
-    engine = None
     for value in values:
         terms.update(t.used(hop, location, certainty) for t in value.terms)
         rows.update(value.rows)
-        engine = engine or value.engine
+    engine = engine or next((v.engine for v in values if v.engine), None)
     return ColumnValue(frozenset(terms), name, frozenset(rows), engine)
 
 
