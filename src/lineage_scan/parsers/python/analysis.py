@@ -182,7 +182,7 @@ def _run_function(ix: Interpreter, function: FunctionValue, dbt: bool) -> object
     if isinstance(function.node.params, cst.Parameters) and "." in function.qualname:
         owner = function.closure.get(function.qualname.split(".")[0])
         if isinstance(owner, ClassValue) and not _is_static(function.node):
-            bound = Instance(owner)
+            bound = Instance(owner, open=True)
     ix.bind_parameters(function.node.params, scope, None, bound)
     activation = ix.run(function.module, function.qualname, function.node,
                         lambda: ix.exec_block(function.node.body.body, scope))

@@ -150,7 +150,7 @@ def get_item(ix: Interpreter, base: object, node: cst.Subscript, env: Env) -> ob
     if isinstance(base, MapValue) and isinstance(index, Const):
         found = base.get(index.value)
         return found if found is not None else UNKNOWN
-    if isinstance(base, Unknown) and base.lineage:
+    if isinstance(base, Unknown) and (base.lineage or base.param):
         return base
     return UNKNOWN
 

@@ -79,8 +79,12 @@ class ClassValue:
 
 @dataclass(eq=False)
 class Instance:
+    """An object of a class of the analysed code. ``open``: created to analyse a method on its own,
+    so attributes it was never given are unknown parameters rather than missing."""
+
     cls: ClassValue
     attrs: dict[str, object] = field(default_factory=dict)
+    open: bool = False
 
 
 @dataclass(frozen=True)
@@ -468,7 +472,9 @@ class Interpreter:
             base = self.eval(target.value, env)
             updated = set_item(self, base, target, value, env, statement or target)
             if updated is not None:
-                self.assign(target.value, updated, env)
+                owner = target.value.value if isinstance(base, Indexer) and isinstance(target.value, cst.Attribute) \
+                    else target.value
+                self.assign(owner, updated, env)
         elif isinstance(target, cst.Attribute):
             base = self.eval(target.value, env)
             if isinstance(base, Frame) and target.attr.value == "columns":
@@ -787,7 +793,9 @@ class Interpreter:
         value = cls.attrs.get(name)
         if isinstance(value, FunctionValue) and instance is not None:
             return FunctionValue(value.module, value.node, value.closure, value.qualname, instance)
-        return value if value is not None else UNKNOWN
+        if value is None:
+            return Unknown(param=True, description=name) if instance is not None and instance.open else UNKNOWN
+        return value
 
     # ----------------------------------------------------------------- calls
     def call(self, node: cst.Call, env: Env) -> object:

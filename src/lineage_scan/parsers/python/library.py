@@ -98,7 +98,7 @@ def value_attribute(ix: Interpreter, base: object, name: str, node: cst.CSTNode)
             return Const(ix.dbt_model.this if ix.dbt_model is not None else "this")
         return base
     if isinstance(base, Unknown):
-        return base if base.lineage else UNKNOWN
+        return base if base.lineage or base.param else UNKNOWN
     return UNKNOWN
 
 
@@ -173,7 +173,10 @@ def _unknown_receiver(ix: Interpreter, receiver: object, method: str, call: Call
     if method in training.PREDICT and call.args:
         return training.estimator_method(ix, receiver, method, call, node)
     code = ix.module.tree.code_for_node(node)
-    return ix.unknown_call(call, f"{code}.{method}", report=not _silent_name(code))
+    result = ix.unknown_call(call, f"{code}.{method}", report=not _silent_name(code))
+    if result is UNKNOWN and isinstance(receiver, Unknown) and receiver.param:
+        return receiver
+    return result
 
 
 def _silent_name(code: str) -> bool:

@@ -149,8 +149,8 @@ def fit(ix: Interpreter, estimator: Estimator | None, features: object, label: o
     module = ix.module
     variable = _variable(ix, receiver)
     scope = ix.scope_name()
-    base = f"python:{module.rel}" + (f":{scope}" if scope else "")
-    model_id = f"{base}#{variable}"
+    model_id = f"python:{module.rel}" + (f":{scope}" if scope else "") + f"#{variable}"
+    base = f"python:{module.rel}:" + (f"{scope}." if scope else "")
     feature_refs, excluded, unresolved, names, lineage = _features(ix, features, base, call)
     target, target_name = _target(ix, label, base, call)
     attributes = [("features_in_code", ", ".join(names))] if names else []
@@ -185,7 +185,7 @@ def _unknown(value: object) -> bool:
 
 def _variable(ix: Interpreter, receiver: cst.CSTNode | None) -> str:
     """The name the model is known by: the receiver of `.fit`, else the variable assigned."""
-    if receiver is not None:
+    if isinstance(receiver, cst.Name | cst.Attribute):
         return ix.module.tree.code_for_node(receiver)
     target = ix.assigned_name()
     return target or "model"
@@ -219,7 +219,7 @@ def _features(ix: Interpreter, features: object, base: str, call: Call):
         if dep.kind.is_direct and dep.source.table is not None:
             refs.append(dep.source)
     if derived:
-        refs.extend(_derived_relation(ix, f"{base}.{_argument_name(ix, call, 0, 'X')}", derived, features.rows, call))
+        refs.extend(_derived_relation(ix, f"{base}{_argument_name(ix, call, 0, 'X')}", derived, features.rows, call))
     lineage = features.all_lineage() | features.rows
     return list(dict.fromkeys(refs)), excluded, unresolved, list(features.names), lineage
 
@@ -249,7 +249,7 @@ def _target(ix: Interpreter, label: object, base: str, call: Call) -> tuple[Colu
         if lineage or label.name:
             ix.diagnose(call.location, f"label {name!r} is not traced to any relation", fx.CODE_MODEL_UNRESOLVED)
         return None, name
-    refs = _derived_relation(ix, f"{base}.{_argument_name(ix, call, 1, 'y')}", [(name, lineage)], NONE, call)
+    refs = _derived_relation(ix, f"{base}{_argument_name(ix, call, 1, 'y')}", [(name, lineage)], NONE, call)
     return refs[0], name
 
 
