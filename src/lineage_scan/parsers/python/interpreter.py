@@ -827,8 +827,10 @@ class Interpreter:
             else:
                 args.append(value)
                 arg_nodes.append(arg.value)
-        call = Call(self.module, node, args, kwargs, arg_nodes, kwarg_nodes, self.where(node), has_star)
         func = node.func
+        # a method call is located from the method's name on, so each call of a chain has its own place
+        where = self.module.span(func.attr, node) if isinstance(func, cst.Attribute) else self.where(node)
+        call = Call(self.module, node, args, kwargs, arg_nodes, kwarg_nodes, where, has_star)
         if isinstance(func, cst.Attribute):
             receiver = self.eval(func.value, env)
             method = func.attr.value

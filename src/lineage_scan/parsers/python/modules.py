@@ -49,6 +49,13 @@ class ParsedModule:
             return self.source.location(1, 1, 1, 1)
         return self.source.location(span.start.line, span.start.column + 1, span.end.line, span.end.column)
 
+    def span(self, first: cst.CSTNode, last: cst.CSTNode) -> Location:
+        """From where ``first`` starts to where ``last`` ends (a method call from its name on)."""
+        start, end = self.positions.get(first), self.positions.get(last)
+        if start is None or end is None:
+            return self.location(last)
+        return self.source.location(start.start.line, start.start.column + 1, end.end.line, end.end.column)
+
     def start(self, node: cst.CSTNode) -> tuple[int, int]:
         """1-based line and column where ``node`` starts in the program text."""
         span = self.positions.get(node)

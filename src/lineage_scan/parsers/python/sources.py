@@ -140,14 +140,22 @@ def run_sql(ix: Interpreter, text: Const, location: Location, engine: str | None
     if script is None:
         return opaque_frame(engine)
     for use in script.reads:
-        ix.effects.read(use.source)
+        if _temp_view(ix, use.source) is None:
+            ix.effects.read(use.source)
+            if use.target != FRAME:
+                ix.effects.use(use.source, use.target, use.location)
     frame_edges = [e for e in script.edges if e.target.table == FRAME]
     for edge in script.edges:
-        if edge.target.table != FRAME:
+        if edge.target.table == FRAME:
+            continue
+        if edge.source.table and _temp_view(ix, edge.source.table) is not None:
+            from lineage_scan.parsers.python.sinks import edge_to
+
+            kind = EdgeKind.IDENTITY if edge.kind == EdgeKind.RENAME else edge.kind
+            for dep in _view_lineage(ix, edge, kind, edge.certainty):
+                ix.effects.edge(edge_to(dep, edge.target, location))
+        else:
             ix.effects.edge(edge)
-    for use in script.reads:
-        if use.target != FRAME:
-            ix.effects.use(use.source, use.target, use.location)
     outputs = [r for r in script.relations if r.name == FRAME]
     for relation in script.relations:
         if relation.name != FRAME:
