@@ -76,9 +76,15 @@ def arithmetic(ix: Interpreter, left: object, right: object, node) -> object:
         return _frame_elementwise(ix, right, node)
     if any(isinstance(v, ColumnValue | When) for v in (left, right)):
         operands = [literal_or_column(v) for v in (left, right)]
-        return combine(operands, EdgeKind.TRANSFORM)
+        return combine(operands, EdgeKind.TRANSFORM, name=_result_name(left, right))
     lineage = ix.lineage_of_values([left, right])
     return Unknown(lineage) if lineage else UNKNOWN
+
+
+def _result_name(left: object, right: object) -> str | None:
+    """pandas keeps a Series' name through an operation with a constant or a same-named Series."""
+    names = {v.name for v in (left, right) if isinstance(v, ColumnValue)}
+    return names.pop() if len(names) == 1 else None
 
 
 def _frame_elementwise(ix: Interpreter, frame: Frame, node) -> Frame:
