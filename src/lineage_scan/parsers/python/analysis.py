@@ -111,7 +111,7 @@ def analyse_program(
     try:
         with time_limit(ANALYSIS_SECONDS):
             _run_entry(ix, module, tasks, parser, lambda: ix.run_as_main(module), None, module.tree)
-            for qualname, function in _entry_functions(module.globals_cache.get("env"), module):
+            for qualname, function in _entry_functions(ix, module):
                 is_dbt = dbt_model is not None and qualname == "model"
                 _run_entry(ix, module, tasks, parser, lambda f=function, d=is_dbt: _run_function(ix, f, d),
                            qualname, function.node, dbt_model.task_id if is_dbt else None)
@@ -159,20 +159,27 @@ def _run_entry(ix: Interpreter, module, tasks: list[TaskDef], parser: str, body,
     return result
 
 
-def _entry_functions(env: Env | None, module) -> list[tuple[str, FunctionValue]]:
-    """Top-level functions and methods of classes defined in the module, in source order."""
-    if env is None:
-        return []
+def _entry_functions(ix: Interpreter, module) -> list[tuple[str, FunctionValue]]:
+    """Top-level functions and methods of top-level classes, in source order; taken from the syntax
+    tree, so they are analysed even when the script's own run stopped before reaching them."""
+    env = module.globals_cache.get("env") or Env(module_scope=True)
+    ix.steps = 0
     found: list[tuple[str, FunctionValue]] = []
-    for value in env.vars.values():
-        if isinstance(value, FunctionValue) and value.module is module and isinstance(value.node, cst.FunctionDef):
+    for statement in module.tree.body:
+        if isinstance(statement, cst.FunctionDef):
+            value = env.vars.get(statement.name.value)
+            if not (isinstance(value, FunctionValue) and value.node is statement):
+                value = FunctionValue(module, statement, env, statement.name.value)
             found.append((value.qualname, value))
-        elif isinstance(value, ClassValue) and value.module is module:
-            for attribute in value.attrs.values():
+        elif isinstance(statement, cst.ClassDef):
+            cls = env.vars.get(statement.name.value)
+            if not (isinstance(cls, ClassValue) and cls.node is statement):
+                ix.run(module, None, None, lambda s=statement: ix.define_class(s, env))
+                cls = env.vars.get(statement.name.value)
+            for attribute in cls.attrs.values() if isinstance(cls, ClassValue) else ():
                 if isinstance(attribute, FunctionValue) and isinstance(attribute.node, cst.FunctionDef):
                     found.append((attribute.qualname, attribute))
-    unique = {id(f.node): (q, f) for q, f in found}
-    return sorted(unique.values(), key=lambda item: module.start(item[1].node))
+    return found
 
 
 def _run_function(ix: Interpreter, function: FunctionValue, dbt: bool) -> object:

@@ -78,6 +78,14 @@ class Effects:
         finally:
             self.traces.pop()
 
+    def replay(self, trace: Trace) -> None:
+        """What a call reused from an earlier analysis read, wrote and trained, for the current tasks."""
+        if self.active:
+            for current in self.traces:
+                current.reads |= trace.reads
+                current.writes |= trace.writes
+                current.models |= trace.models
+
     def read(self, relation: str) -> None:
         if self.active:
             for trace in self.traces:
@@ -114,7 +122,8 @@ class Effects:
         informative version first), the first target kept."""
         result = []
         for model_id, versions in sorted(self.models.items()):
-            versions = sorted(versions, key=lambda m: (m.target is None, -len(m.features), m))
+            versions = sorted(versions, key=lambda m: (m.target is None, -len(m.features), [str(f) for f in m.features],
+                                                       str(m.target), m.location or Location("", 0, 0, 0, 0)))
             first = versions[0]
             features: dict[ColumnRef, None] = {}
             excluded: set[str] = set()

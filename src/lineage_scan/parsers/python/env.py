@@ -15,6 +15,11 @@ class Env:
         self.parent = parent
         self.module_scope = module_scope
         self.declared_global: set[str] = set()
+        self.params: set[str] = set()
+        """Parameter names: their objects belong to the caller until the name is rebound."""
+        self.rebound: set[str] = set()
+        self.aliases: dict[str, object] = {}
+        """Parameters changed in place (never rebound), with their new value, for the caller."""
 
     def get(self, name: str) -> object | None:
         env: Env | None = self
@@ -41,6 +46,9 @@ class Env:
         copy = Env(self.parent, self.module_scope)
         copy.vars = dict(self.vars)
         copy.declared_global = set(self.declared_global)
+        copy.params = self.params
+        copy.rebound = set(self.rebound)
+        copy.aliases = dict(self.aliases)
         return copy
 
     def merge(self, branches: list[Env]) -> None:
@@ -56,6 +64,12 @@ class Env:
                 result = join(result, value)
             merged[name] = result
         self.vars = merged
+        self.rebound = set().union(*(b.rebound for b in branches))
+        aliased: dict[str, object] = {}
+        for branch in branches:
+            for name, value in branch.aliases.items():
+                aliased[name] = join(aliased[name], value) if name in aliased else value
+        self.aliases = aliased
 
 
 def join(a: object, b: object) -> object:

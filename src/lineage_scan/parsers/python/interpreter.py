@@ -44,7 +44,7 @@ from lineage_scan.parsers.python.values import (
 )
 from lineage_scan.sql.names import Names
 
-MAX_CALL_DEPTH = 12
+MAX_CALL_DEPTH = 24
 MAX_STEPS = 400_000
 MAX_UNROLL = 64
 STAR_IMPORTS = "*"
@@ -158,6 +158,7 @@ class Interpreter:
         self.stack: list[Activation] = []
         self.steps = 0
         self.temp_views: dict[str, Frame] = {}
+        self.memo: dict[tuple, tuple[object, fx.Trace]] = {}
         self.current: list[tuple[cst.CSTNode, Env]] = []
         """The simple statements being run (innermost last), with their scopes."""
         self.dbt_model = None
@@ -182,9 +183,10 @@ class Interpreter:
         return None
 
     def rebind(self, node: cst.CSTNode | None, value: object) -> None:
-        """Give a variable a new value from inside an expression (`model.fit(...)` fits `model`)."""
+        """Change a variable's object from inside an expression (`model.fit(...)` fits `model`,
+        `df.drop(..., inplace=True)`)."""
         if node is not None and self.current and isinstance(node, cst.Name | cst.Attribute):
-            self.assign(node, value, self.current[-1][1])
+            self.mutate(node, value, self.current[-1][1])
 
     def scope_name(self) -> str | None:
         """The qualified name of the innermost function being run (None at module level)."""
@@ -457,6 +459,8 @@ class Interpreter:
     def assign(self, target: cst.CSTNode, value: object, env: Env, statement: cst.CSTNode | None = None) -> None:
         if isinstance(target, cst.Name):
             env.set(target.value, value)
+            if target.value in env.params:
+                env.rebound.add(target.value)
         elif isinstance(target, cst.Tuple | cst.List):
             elements = target.elements
             items = value.items if isinstance(value, Seq) and len(value.items) == len(elements) else None
@@ -474,7 +478,7 @@ class Interpreter:
             if updated is not None:
                 owner = target.value.value if isinstance(base, Indexer) and isinstance(target.value, cst.Attribute) \
                     else target.value
-                self.assign(owner, updated, env)
+                self.mutate(owner, updated, env)
         elif isinstance(target, cst.Attribute):
             base = self.eval(target.value, env)
             if isinstance(base, Frame) and target.attr.value == "columns":
@@ -496,7 +500,7 @@ class Interpreter:
             if isinstance(base, Frame):
                 names = self.column_names(self.eval(self.index_value(target), env))
                 if names:
-                    self.assign(target.value, base.dropped(set(names)), env)
+                    self.mutate(target.value, base.dropped(set(names)), env)
 
     # ----------------------------------------------------------------- expressions
     def eval(self, node: cst.CSTNode | None, env: Env) -> object:
@@ -871,17 +875,27 @@ class Interpreter:
                          call.args[1])
         elif method == "remove" and call.args and call.args[0] in items:
             items.remove(call.args[0])
-        self.assign(receiver, Seq(tuple(items)), env)
+        self.mutate(receiver, Seq(tuple(items)), env)
         return Const(None)
 
     def call_function(self, function: FunctionValue, call: Call) -> object:
-        """Follow a call into a function of the repository with the arguments' abstract values."""
+        """Follow a call into a function of the repository with the arguments' abstract values.
+
+        A call with the same arguments as an earlier one reuses its result (and replays the relations
+        it read and wrote into the current task), so helpers called many times cost one analysis.
+        Parameters the function mutates in place (`df["x"] = ...`) update the caller's variables.
+        """
         recursive = any(a.function is function.node for a in self.stack)
         if recursive or len(self.stack) > MAX_CALL_DEPTH:
             if len(self.stack) > MAX_CALL_DEPTH:
                 self.diagnose(call.location, f"call to {function.qualname}() not followed: calls nested more than "
                               f"{MAX_CALL_DEPTH} deep", fx.CODE_LIMIT)
             return self.unknown_call(call, function.qualname, report=False)
+        key = self._memo_key(function, call)
+        if key is not None and key in self.memo:
+            result, delta = self.memo[key]
+            self.effects.replay(delta)
+            return result
         scope = Env(function.closure)
         node = function.node
         self.bind_parameters(node.params, scope, call, function.bound)
@@ -891,15 +905,57 @@ class Interpreter:
                 return self.eval(node.body, scope)
             finally:
                 self.stack.pop()
-        activation = self.run(function.module, function.qualname, node, lambda: self.exec_block(node.body.body, scope))
+        views = dict(self.temp_views)
+        with self.effects.trace() as delta:
+            activation = self.run(function.module, function.qualname, node,
+                                  lambda: self.exec_block(node.body.body, scope))
+        self._update_mutated_arguments(node.params, scope, call, function.bound)
         if _is_generator(node):
             return UNKNOWN
-        if not activation.returns:
-            return Const(None)
-        result = activation.returns[0]
-        for value in activation.returns[1:]:
-            result = join(result, value)
+        result: object = Const(None)
+        if activation.returns:
+            result = activation.returns[0]
+            for value in activation.returns[1:]:
+                result = join(result, value)
+        if key is not None and not scope.aliases and not scope.declared_global and views == self.temp_views \
+                and not isinstance(result, Instance):
+            self.memo[key] = (result, delta)
         return result
+
+    def _memo_key(self, function: FunctionValue, call: Call) -> tuple | None:
+        if call.has_star or function.bound is not None or any(isinstance(v, Instance) for v in call.values()):
+            return None
+        key = (id(function.node), id(function.closure), tuple(call.args), tuple(sorted(call.kwargs.items())),
+               self.effects.active, frozenset(self.temp_views.items()))
+        try:
+            hash(key)
+        except TypeError:
+            return None
+        return key
+
+    def _update_mutated_arguments(self, params: cst.Parameters, scope: Env, call: Call, bound: object | None) -> None:
+        """A parameter mutated in place (never rebound) is the caller's object: update the caller's variable."""
+        if not scope.aliases or not self.current:
+            return
+        caller = self.current[-1][1]
+        positional = [p.name.value for p in (*params.posonly_params, *params.params)]
+        offset = 1 if bound is not None else 0
+        for name, value in scope.aliases.items():
+            node = call.kwarg_nodes[name].value if name in call.kwarg_nodes else None
+            if node is None and name in positional:
+                index = positional.index(name) - offset
+                node = call.arg_nodes[index] if 0 <= index < len(call.arg_nodes) else None
+            if isinstance(node, cst.Name):
+                self.mutate(node, value, caller)
+
+    def mutate(self, node: cst.CSTNode, value: object, env: Env) -> None:
+        """Update a variable for an in-place change of its object (`df["x"] = ...`, `inplace=True`)."""
+        if isinstance(node, cst.Name):
+            env.set(node.value, value)
+            if node.value in env.params and node.value not in env.rebound:
+                env.aliases[node.value] = value
+        else:
+            self.assign(node, value, env)
 
     def bind_parameters(self, params: cst.Parameters, scope: Env, call: Call | None, bound: object | None) -> None:
         """Bind arguments to parameters; a parameter without argument gets its default or stays unknown."""
@@ -908,6 +964,7 @@ class Interpreter:
         if bound is not None:
             args.insert(0, bound)
         kwargs = dict(call.kwargs) if call is not None else {}
+        scope.params = {p.name.value for p in (*positional, *params.kwonly_params)}
         for index, param in enumerate(positional):
             name = param.name.value
             if index < len(args):

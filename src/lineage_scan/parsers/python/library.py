@@ -8,6 +8,7 @@ function of the repository is never mistaken for them.
 from __future__ import annotations
 
 import posixpath
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -109,6 +110,11 @@ def call_method(ix: Interpreter, receiver: object, method: str, call: Call, rece
     if isinstance(receiver, Frame):
         if method in PASS_THROUGH_RESULTS:
             return receiver
+        inplace = call.kwargs.get("inplace")
+        if isinstance(inplace, Const) and inplace.value is True:
+            kwargs = {k: v for k, v in call.kwargs.items() if k != "inplace"}
+            ix.rebind(receiver_node, frames.frame_method(ix, receiver, method, replace(call, kwargs=kwargs)))
+            return Const(None)
         return frames.frame_method(ix, receiver, method, call)
     if isinstance(receiver, Grouped):
         return frames.grouped_method(ix, receiver, method, call)

@@ -8,6 +8,7 @@ inside the scanned root only, and parses each file once.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,8 +63,33 @@ class ParsedModule:
         return (span.start.line, span.start.column + 1) if span else (1, 1)
 
 
+MAX_SYNTAX_DEPTH = 400
+"""Deeper syntax trees are refused: libcst's native parser crashes or hangs on some of them
+(about 1,500 nested brackets, thousands of chained operators)."""
+
+
+def check_depth(text: str) -> None:
+    """Refuse a program nested too deeply for libcst, checked first with CPython's own parser
+    (`ast.parse` builds a tree; it never runs anything). Code it cannot parse is left to libcst."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as error:
+        if "too many nested" in str(error.msg):
+            raise ParseFailure("cannot parse Python: nested too deeply") from error
+        return
+    except (RecursionError, MemoryError) as error:
+        raise ParseFailure("cannot parse Python: nested too deeply") from error
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_SYNTAX_DEPTH:
+            raise ParseFailure(f"cannot parse Python: nested more than {MAX_SYNTAX_DEPTH} levels deep")
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+
+
 def parse_module(text: str, rel: str, name: str, source: Source | None = None) -> ParsedModule:
     """Parse ``text`` with libcst; raises ParseFailure with a one-line reason."""
+    check_depth(text)
     try:
         tree = cst.parse_module(text)
         wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)

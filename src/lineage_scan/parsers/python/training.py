@@ -211,11 +211,11 @@ def _features(ix: Interpreter, features: object, base: str, call: Call):
         else:
             unresolved.append(name)
     excluded: set[str] = set()
-    for star in features.stars:
+    for star in sorted(features.stars, key=lambda d: str(d.source)):
         if star.source.table is not None:
             refs.append(ColumnRef(star.source.table, STAR))
             excluded |= set(features.names) | set(features.excluded)
-    for dep in features.unknown:
+    for dep in sorted(features.unknown, key=lambda d: str(d.source)):
         if dep.kind.is_direct and dep.source.table is not None:
             refs.append(dep.source)
     if derived:
