@@ -13,8 +13,8 @@ from lineage_scan.cli import main
 def test_scan_prints_a_summary() -> None:
     result = CliRunner().invoke(main, ["scan", str(EXAMPLE_REPO)])
     assert result.exit_code == 0, result.output
-    assert "statements  17 (1 failed, 94.1% analysed)" in result.output
-    assert "identity 45" in result.output
+    assert "statements  19 (1 failed, 94.7% analysed)" in result.output
+    assert "identity 47" in result.output
     assert "warehouse/broken/bad_syntax.sql:9:4: error: cannot parse statement" in result.output
 
 
@@ -24,8 +24,8 @@ def test_json_to_file_with_summary_on_stdout(tmp_path) -> None:
     assert result.exit_code == 0, result.output
     document = json.loads(out.read_text())
     assert document["schema_version"] == "1.0"
-    assert {n["type"] for n in document["nodes"]} == {"relation", "column"}
-    assert "relations   16" in result.output
+    assert {n["type"] for n in document["nodes"]} == {"relation", "column", "task", "ml_model"}
+    assert "relations   19" in result.output
 
 
 def test_dialect_and_schema_options(make_repo, tmp_path) -> None:

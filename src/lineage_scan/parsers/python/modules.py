@@ -119,6 +119,8 @@ class ModuleLoader:
         self._parsed: dict[str, ParsedModule | None] = {}
         self.dependencies: set[str] = set()
         """Repository files read to analyse the current one (besides itself)."""
+        self.main = ""
+        """The repository path of the file being analysed."""
 
     def resolve(self, importer: str, dotted: str, level: int = 0) -> str | None:
         """The repository path of module ``dotted`` imported from file ``importer`` (``level`` dots)."""
@@ -160,6 +162,7 @@ class ModuleLoader:
     def add(self, module: ParsedModule) -> None:
         """Register the module being analysed itself (so imports of it are not read twice)."""
         self._parsed[module.rel] = module
+        self.main = module.rel
 
     def read_text_file(self, rel: str) -> str | None:
         """A text file inside the root (a `.sql` file opened by the code), or None."""

@@ -225,8 +225,10 @@ def analyse_embedded(ix: Interpreter, text: Const, location: Location,
     except RecursionError:
         ix.diagnose(location, "embedded SQL nested too deeply; not analysed", fx.CODE_LIMIT)
         return None
-    key = (text.origin.source.path, text.origin.line, text.origin.col) if text.origin else (location,)
-    if ix.effects.active:
+    # counted once, by the file that holds the SQL text (not by every file that imports and runs it)
+    where = text.origin.source.path if text.origin else location.path
+    if ix.effects.active and where == ix.loader.main:
+        key = (text.origin.line, text.origin.col) if text.origin else (location.start_line, location.start_col)
         ix.effects.sql_statements[(*key, text.value)] = (script.statements, script.statements_failed)
     mapper = _mapper(text.origin, location)
     script = ScriptLineage(
