@@ -14,6 +14,7 @@ from __future__ import annotations
 import builtins
 import posixpath
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -113,8 +114,16 @@ class Call:
     kwargs: dict[str, object]
     arg_nodes: list[cst.CSTNode]
     kwarg_nodes: dict[str, cst.CSTNode]
-    location: Location
     has_star: bool = False
+
+    @cached_property
+    def location(self) -> Location:
+        """Where the call is; a method call from the method's name on, so each call of a chain has
+        its own place. Computed on first use: positions cost more than the parse."""
+        func = getattr(self.node, "func", None)
+        if isinstance(func, cst.Attribute):
+            return self.module.span(func.attr, self.node)
+        return self.module.location(self.node)
 
     def get(self, index: int | None, name: str | None = None, default: object = None) -> object:
         if name is not None and name in self.kwargs:
@@ -159,6 +168,7 @@ class Interpreter:
         self.steps = 0
         self.temp_views: dict[str, Frame] = {}
         self.memo: dict[tuple, tuple[object, fx.Trace]] = {}
+        self.generators: dict[cst.FunctionDef, bool] = {}
         self.current: list[tuple[cst.CSTNode, Env]] = []
         """The simple statements being run (innermost last), with their scopes."""
         self.dbt_model = None
@@ -832,9 +842,7 @@ class Interpreter:
                 args.append(value)
                 arg_nodes.append(arg.value)
         func = node.func
-        # a method call is located from the method's name on, so each call of a chain has its own place
-        where = self.module.span(func.attr, node) if isinstance(func, cst.Attribute) else self.where(node)
-        call = Call(self.module, node, args, kwargs, arg_nodes, kwarg_nodes, where, has_star)
+        call = Call(self.module, node, args, kwargs, arg_nodes, kwarg_nodes, has_star)
         if isinstance(func, cst.Attribute):
             receiver = self.eval(func.value, env)
             method = func.attr.value
@@ -910,7 +918,7 @@ class Interpreter:
             activation = self.run(function.module, function.qualname, node,
                                   lambda: self.exec_block(node.body.body, scope))
         self._update_mutated_arguments(node.params, scope, call, function.bound)
-        if _is_generator(node):
+        if self._is_generator(node):
             return UNKNOWN
         result: object = Const(None)
         if activation.returns:
@@ -921,6 +929,12 @@ class Interpreter:
                 and not isinstance(result, Instance):
             self.memo[key] = (result, delta)
         return result
+
+    def _is_generator(self, node: cst.FunctionDef) -> bool:
+        found = self.generators.get(node)
+        if found is None:
+            found = self.generators[node] = _is_generator(node)
+        return found
 
     def _memo_key(self, function: FunctionValue, call: Call) -> tuple | None:
         if call.has_star or function.bound is not None or any(isinstance(v, Instance) for v in call.values()):

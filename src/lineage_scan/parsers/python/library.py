@@ -343,8 +343,7 @@ def _pandas_function(ix: Interpreter, name: str, call: Call, root: str) -> objec
         values = [i for i in items if isinstance(i, ColumnValue)]
         return col.combine(values, col.EdgeKind.IDENTITY) if values else opaque_frame(engine)
     if name == "merge" and len(call.args) >= 2 and isinstance(call.args[0], Frame) and isinstance(call.args[1], Frame):
-        shifted = call.__class__(call.module, call.node, call.args[1:], call.kwargs, call.arg_nodes[1:],
-                                 call.kwarg_nodes, call.location, call.has_star)
+        shifted = replace(call, args=call.args[1:], arg_nodes=call.arg_nodes[1:])
         return frames.merge(ix, call.args[0], call.args[1], shifted)
     if name == "get_dummies" and call.args:
         data = call.args[0]
@@ -354,8 +353,7 @@ def _pandas_function(ix: Interpreter, name: str, call: Call, root: str) -> objec
             lineage = frames.bind_value(ix, data, Frame(), data.name or "dummy", call.location)
             return Frame(unknown=frames.through(lineage, col.EdgeKind.TRANSFORM, call.location), engine="pandas")
     if name in ("pivot_table", "melt", "pivot") and call.args and isinstance(call.args[0], Frame):
-        shifted = call.__class__(call.module, call.node, call.args[1:], call.kwargs, call.arg_nodes[1:],
-                                 call.kwarg_nodes, call.location, call.has_star)
+        shifted = replace(call, args=call.args[1:], arg_nodes=call.arg_nodes[1:])
         return frames.frame_method(ix, call.args[0], name, shifted)
     if name == "DataFrame":
         data = call.get(0, "data")

@@ -9,6 +9,8 @@ inside the scanned root only, and parses each file once.
 from __future__ import annotations
 
 import ast
+import hashlib
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +35,23 @@ class ParseFailure(Exception):
     """A file that libcst cannot parse (the message says where)."""
 
 
+class ParsedTree:
+    """A libcst tree and its node positions, computed on first use (they cost more than the parse)."""
+
+    def __init__(self, tree: cst.Module):
+        self.tree = tree
+        self._positions: Mapping[cst.CSTNode, CodeRange] | None = None
+
+    @property
+    def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
+        if self._positions is None:
+            try:
+                self._positions = MetadataWrapper(self.tree, unsafe_skip_copy=True).resolve(PositionProvider)
+            except RecursionError:
+                self._positions = {}
+        return self._positions
+
+
 @dataclass
 class ParsedModule:
     """One parsed program: its repository path, dotted module name, syntax tree and positions."""
@@ -40,9 +59,16 @@ class ParsedModule:
     rel: str
     name: str
     source: Source
-    tree: cst.Module
-    positions: Mapping[cst.CSTNode, CodeRange]
+    parsed: ParsedTree
     globals_cache: dict = field(default_factory=dict)
+
+    @property
+    def tree(self) -> cst.Module:
+        return self.parsed.tree
+
+    @property
+    def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
+        return self.parsed.positions
 
     def location(self, node: cst.CSTNode) -> Location:
         span = self.positions.get(node)
@@ -87,18 +113,31 @@ def check_depth(text: str) -> None:
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
+PARSE_CACHE_SIZE = 256
+_parse_cache: OrderedDict[bytes, ParsedTree] = OrderedDict()
+"""Parsed texts by content hash, shared by the files of a scan that import the same modules."""
+
+
 def parse_module(text: str, rel: str, name: str, source: Source | None = None) -> ParsedModule:
     """Parse ``text`` with libcst; raises ParseFailure with a one-line reason."""
-    check_depth(text)
-    try:
-        tree = cst.parse_module(text)
-        wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
-        positions = wrapper.resolve(PositionProvider)
-    except cst.ParserSyntaxError as error:
-        raise ParseFailure(f"cannot parse Python: {error.message} (line {error.raw_line}, column {error.raw_column + 1})") from error
-    except RecursionError as error:
-        raise ParseFailure("cannot parse Python: nested too deeply") from error
-    return ParsedModule(rel, name, source or Source(rel), tree, positions)
+    key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=20).digest()
+    parsed = _parse_cache.get(key)
+    if parsed is None:
+        check_depth(text)
+        try:
+            parsed = ParsedTree(cst.parse_module(text))
+        except cst.ParserSyntaxError as error:
+            raise ParseFailure(
+                f"cannot parse Python: {error.message} (line {error.raw_line}, column {error.raw_column + 1})"
+            ) from error
+        except RecursionError as error:
+            raise ParseFailure("cannot parse Python: nested too deeply") from error
+        _parse_cache[key] = parsed
+        if len(_parse_cache) > PARSE_CACHE_SIZE:
+            _parse_cache.popitem(last=False)
+    else:
+        _parse_cache.move_to_end(key)
+    return ParsedModule(rel, name, source or Source(rel), parsed)
 
 
 def module_name(rel: str) -> str:
@@ -117,6 +156,7 @@ class ModuleLoader:
         self.max_bytes = max_bytes
         self._read = read
         self._parsed: dict[str, ParsedModule | None] = {}
+        self._resolved: dict[tuple[str, str, int], str | None] = {}
         self.dependencies: set[str] = set()
         """Repository files read to analyse the current one (besides itself)."""
         self.main = ""
@@ -124,6 +164,12 @@ class ModuleLoader:
 
     def resolve(self, importer: str, dotted: str, level: int = 0) -> str | None:
         """The repository path of module ``dotted`` imported from file ``importer`` (``level`` dots)."""
+        key = (importer, dotted, level)
+        if key not in self._resolved:
+            self._resolved[key] = self._resolve(importer, dotted, level)
+        return self._resolved[key]
+
+    def _resolve(self, importer: str, dotted: str, level: int) -> str | None:
         parts = [p for p in dotted.split(".") if p]
         if level:
             base = Path(importer).parent.parts
