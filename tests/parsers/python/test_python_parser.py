@@ -217,3 +217,21 @@ def test_work_limit_stops_one_entry_point_and_the_others_are_still_analysed(make
     assert [(d.code, d.location.start_line) for d in fragment.diagnostics] == [("LS913", 1)]
     assert "analysis of the script stopped after" in fragment.diagnostics[0].message
     assert [str(e) for e in fragment.edges] == ["in.csv.a -> out.csv.a : identity (resolved)"]
+
+
+def test_airflow_dag_file_adds_nothing_of_its_own(make_repo) -> None:
+    """DAG files are also Python: without dataframe code they give an empty fragment (no noise),
+    so the Python and Airflow parsers' fragments can simply be combined."""
+    root = make_repo({"dags/churn.py": (
+        "from datetime import datetime\n"
+        "from airflow import DAG\n"
+        "from airflow.operators.python import PythonOperator\n"
+        "from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator\n"
+        "from ml.train import train_churn_model\n"
+        "with DAG('churn', start_date=datetime(2024, 1, 1), schedule='@daily') as dag:\n"
+        "    build = SQLExecuteQueryOperator(task_id='build', sql='INSERT INTO ml.t SELECT a FROM s')\n"
+        "    train = PythonOperator(task_id='train', python_callable=train_churn_model)\n"
+        "    build >> train\n"
+    )})
+    fragment = _parse(root, "dags/churn.py")
+    assert (fragment.edges, fragment.relations, fragment.tasks, fragment.diagnostics) == ([], [], [], [])

@@ -808,7 +808,7 @@ class Interpreter:
         if isinstance(value, FunctionValue) and instance is not None:
             return FunctionValue(value.module, value.node, value.closure, value.qualname, instance)
         if value is None:
-            return Unknown(param=True, description=name) if instance is not None and instance.open else UNKNOWN
+            return Unknown(param=True) if instance is not None and instance.open else UNKNOWN
         return value
 
     # ----------------------------------------------------------------- calls
@@ -1069,7 +1069,7 @@ def _parameter(name: str) -> object:
         return Session()
     if name == "dbt":
         return DbtContext()
-    return Unknown(param=True, description=name)
+    return Unknown(param=True)
 
 
 def _is_generator(node: cst.FunctionDef) -> bool:

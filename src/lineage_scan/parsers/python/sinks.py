@@ -29,8 +29,6 @@ from lineage_scan.parsers.python.values import (
 if TYPE_CHECKING:
     from lineage_scan.parsers.python.interpreter import Call, Interpreter
 
-FILE_WRITES = frozenset({"to_parquet", "to_csv", "to_json", "to_feather", "to_excel", "to_pickle", "to_orc", "to_hdf",
-                         "write_parquet", "write_csv"})
 WRITER_FORMATS = frozenset({"parquet", "csv", "json", "orc", "text", "avro", "delta", "save"})
 TABLE_WRITES = frozenset({"saveAsTable", "insertInto"})
 WRITE_TO_ACTIONS = frozenset({"append", "create", "createOrReplace", "replace", "overwrite", "overwritePartitions"})

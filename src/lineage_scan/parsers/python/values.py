@@ -302,7 +302,6 @@ class Unknown:
 
     lineage: Lineage = NONE
     param: bool = False
-    description: str = ""
 
 
 UNKNOWN = Unknown()
