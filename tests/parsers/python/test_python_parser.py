@@ -235,3 +235,9 @@ def test_airflow_dag_file_adds_nothing_of_its_own(make_repo) -> None:
     )})
     fragment = _parse(root, "dags/churn.py")
     assert (fragment.edges, fragment.relations, fragment.tasks, fragment.diagnostics) == ([], [], [], [])
+
+
+def test_model_location_is_the_whole_fit_call() -> None:
+    (model,) = scan(EXAMPLE_REPO).graph.ml_models()
+    location = model.location
+    assert (location.path, location.start_line, location.start_col, location.end_line) == ("ml/train.py", 24, 5, 24)

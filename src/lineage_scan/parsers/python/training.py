@@ -169,7 +169,7 @@ def fit(ix: Interpreter, estimator: Estimator | None, features: object, label: o
     ix.effects.model(MLModelDef(
         model_id,
         f"{scope}.{variable}" if scope else variable,
-        call.location,
+        ix.module.location(call.node),
         tuple(feature_refs),
         target,
         estimator.name if estimator is not None else None,
