@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lineage_scan.model import (
     ColumnEdge,
@@ -130,8 +130,5 @@ class Effects:
             for version in versions:
                 features.update(dict.fromkeys(version.features))
                 excluded.update(version.excluded)
-            result.append(MLModelDef(
-                model_id, first.name, first.location, tuple(features), first.target, first.estimator,
-                first.attributes, tuple(sorted(excluded)),
-            ))
+            result.append(replace(first, features=tuple(features), excluded=tuple(sorted(excluded))))
         return result
