@@ -47,7 +47,8 @@ def test_findings_match_hand_derived_list() -> None:
 
 
 def test_leakage_finding_explains_itself() -> None:
-    leak = next(f for f in scan(EXAMPLE_REPO).findings if f.rule == "LS101")
+    findings = {f.key: f for f in scan(EXAMPLE_REPO).findings}
+    leak = findings["LS101|ml.training_set.label|ml.training_set.days_since_cancel"]
     assert [str(step.column) for step in leak.path] == [
         "ml.training_set.label",
         "ml.churn_labels.churned",
@@ -65,6 +66,13 @@ def test_leakage_finding_explains_itself() -> None:
     assert [(r.location.path, r.location.start_line) for r in leak.related] == [
         ("warehouse/features/churn_labels.sql", 8),
         ("lineage-scan.yml", 11),
+    ]
+    # the model ml/train.py fits reads the feature and the label straight from their tables
+    python = findings["LS101|ml.churn_labels.churned|ml.churn_features.days_since_cancel"]
+    assert [(str(s.column), s.location.path, s.location.start_line) for s in python.path] == [
+        ("ml.churn_labels.churned", "warehouse/features/churn_labels.sql", 8),
+        ("marts.customer_subscriptions.cancelled_date", "warehouse/marts/customer_subscriptions.sql", 14),
+        ("ml.churn_features.days_since_cancel", "warehouse/features/churn_features.sql", 34),
     ]
 
 

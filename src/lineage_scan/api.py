@@ -103,7 +103,9 @@ def scan(
         if kind in PROJECT_PARSERS:
             for project in projects:
                 fragments.extend(PROJECT_PARSERS[kind](root, project, context))
-    todo = [source for source in found.files if source.kind in PARSERS]
+    # a file a project parser already gave to a file parser's analysis (a dbt Python model) is not analysed twice
+    analysed = {(f.parser, f.path) for f in fragments}
+    todo = [s for s in found.files if s.kind in PARSERS and (s.kind, s.path) not in analysed]
     for done, source in enumerate(todo):
         if progress is not None:
             progress(done, len(todo), source.path)

@@ -254,6 +254,8 @@ class MLModelDef:
     ``prediction_time`` is the column holding the time a row's prediction is made (the snapshot or
     label date) and ``keys`` the entity keys of a row; neither is a feature, and leakage rules never
     count a path through them.
+    A feature `t.*` stands for every column of `t` (expanded by the build once `t`'s columns are
+    known) except the ``excluded`` column names.
     """
 
     id: str
@@ -265,6 +267,7 @@ class MLModelDef:
     attributes: tuple[tuple[str, str], ...] = ()
     prediction_time: ColumnRef | None = None
     keys: tuple[ColumnRef, ...] = ()
+    excluded: tuple[str, ...] = ()
 
 
 class ValueOp(str, Enum):
@@ -404,3 +407,14 @@ class Fragment:
     data_steps: list[DataStep] = field(default_factory=list)
     statements: int = 0
     statements_failed: int = 0
+
+    def absorb(self, other: Fragment) -> None:
+        """Add what another parser learnt from the same file (a DAG file is also Python code)."""
+        for name in ("relations", "reads", "edges", "diagnostics", "metadata", "tasks", "ml_models",
+                     "value_facts", "data_steps"):
+            getattr(self, name).extend(getattr(other, name))
+        self.statements += other.statements
+        self.statements_failed += other.statements_failed
+    depends_on: list[str] = field(default_factory=list)
+    """Other repository files read to analyse this one (imported modules, SQL files the code opens):
+    a cached fragment is stale when any of them changes."""

@@ -165,12 +165,16 @@ def test_relation_lineage_at_each_depth(site) -> None:
     drawn = {g.attrs.get("data-label") or g.find_all("text", class_="name")[0].all_text()
              for g in figure.find_all("g") if "n" in g.classes()}
     depth_one = {FEATURES, TRAINING, "marts.customer_revenue", "marts.customer_subscriptions",
-                 "staging.stg_customers", "staging.stg_failed_payments", "staging.stg_support_tickets"}
+                 "staging.stg_customers", "staging.stg_failed_payments", "staging.stg_support_tickets",
+                 # read by ml/features.py's FEATURES_SQL: scored by ml/score.py, trained on by ml/train.py
+                 "ml.churn_scores", "python:ml/train.py:train_churn_model.X_train"}
     depth_two = depth_one | {"staging.stg_payments", "raw.marketing_touches", "staging.stg_subscriptions",
                              "raw.customers", "raw.payments", "raw.support_tickets",
                              # downstream of ml.training_set: the DAG's snapshot copy, and the Dataset whose URI
                              # names the table (snowflake://acme/analytics/ml/training_set)
-                             "ml.training_set_snapshots", "snowflake://acme/analytics/ml/training_set"}
+                             "ml.training_set_snapshots", "snowflake://acme/analytics/ml/training_set",
+                             # and the CSV the notebook writes from ml.training_set
+                             "reports/churn_by_plan.csv"}
     assert drawn == depth_two
     key, svg = data_file(site[buttons["3"].attrs["data-src"]])
     assert key == buttons["3"].attrs["data-key"]
@@ -256,8 +260,9 @@ def test_suppressed_findings_say_by_what(site) -> None:
     assert "warehouse/marts/monthly_revenue.sql:3" in text and "read by the finance dashboard in Looker" in text
     counts = page(site, "findings.html").find_all("table")[0]
     ls201 = next(tr for tr in counts.find_all("tr") if tr.find_all("th")[0].all_text().startswith("LS201"))
-    # five open orphans (warning) and the suppressed one; levels, then suppressed, then open
-    assert [td.all_text() for td in ls201.find_all("td")] == ["0", "5", "0", "1", "5"]
+    # six open orphans (warning; ml.churn_scores from ml/score.py the sixth) and the suppressed one;
+    # levels, then suppressed, then open
+    assert [td.all_text() for td in ls201.find_all("td")] == ["0", "6", "0", "1", "6"]
 
 
 def test_relation_and_model_pages_list_the_finding(site) -> None:
@@ -269,9 +274,14 @@ def test_relation_and_model_pages_list_the_finding(site) -> None:
     model = page(site, urls.model_page(CHURN_MODEL))
     assert any(a.attrs.get("href") == f"../{target}" for a in model.find_all("a"))
     buttons = {b.all_text().split(":")[1].strip(): b for b in model.find_all("button") if "data-highlight" in b.attrs}
-    # LS101, and LS401 on ticket_count_90d, which reaches the feature ml.training_set.ticket_count_90d
-    assert sorted(buttons) == ["LS101", "LS401"]
+    # LS101 only: LS401 on ticket_count_90d names the nearest feature it reaches, ml.churn_features.ticket_count_90d
+    # of the model ml/train.py trains, whose page lists it beside both LS101 findings (its own, and the config
+    # model's, whose path goes through its feature ml.churn_features.days_since_cancel)
+    assert sorted(buttons) == ["LS101"]
     assert len(buttons["LS101"].attrs["data-highlight"].split()) == len(LEAKAGE_PATH)
+    python = page(site, urls.model_page("python:ml/train.py:train_churn_model#model"))
+    assert sorted(b.all_text().split(":")[1].strip() for b in python.find_all("button") if "data-highlight" in b.attrs) == [
+        "LS101", "LS101", "LS401"]
 
 
 def test_model_pages(site) -> None:

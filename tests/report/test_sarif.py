@@ -18,7 +18,9 @@ from lineage_scan.cli import main
 from lineage_scan.report.sarif import render_sarif
 from lineage_scan.rules import RULES
 
-SCHEMA = REPO_ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+SCHEMA_REL = Path("shared") / "schemas" / "sarif-schema-2.1.0.json"
+SCHEMA = next((d / SCHEMA_REL for d in REPO_ROOT.parents if (d / SCHEMA_REL).is_file()), REPO_ROOT.parent / SCHEMA_REL)
+"""Beside the clone, or beside a folder of worktrees holding it."""
 SNAPSHOT = REPO_ROOT / "tests" / "snapshots" / "example_repo.sarif"
 GITHUB_MAX_RESULTS = 25_000
 GITHUB_MAX_GZIP_BYTES = 10 * 1024 * 1024

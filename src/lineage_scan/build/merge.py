@@ -7,7 +7,7 @@ from dataclasses import replace
 from lineage_scan.build.names import resolve_names
 from lineage_scan.build.stars import expand_stars, settle_ambiguous
 from lineage_scan.graph import LineageGraph
-from lineage_scan.model import STAR, ColumnEdge, ColumnRef, Diagnostic, Fragment, RelationKind
+from lineage_scan.model import STAR, ColumnEdge, ColumnRef, Diagnostic, Fragment, MLModelDef, RelationKind
 from lineage_scan.sql.query import UNEXPANDED_STAR
 from lineage_scan.sql.schema import SchemaRegistry
 
@@ -54,14 +54,9 @@ def build_graph(fragments: list[Fragment], declared: SchemaRegistry | None = Non
                 reads=tuple(rename.get(r, r) for r in task.reads),
                 writes=tuple(rename.get(w, w) for w in task.writes),
             ))
-        for model in fragment.ml_models:
-            graph.add_ml_model(replace(
-                model,
-                features=tuple(_renamed_column(c, rename) for c in model.features),
-                target=_renamed_column(model.target, rename) if model.target else None,
-                prediction_time=_renamed_column(model.prediction_time, rename) if model.prediction_time else None,
-                keys=tuple(_renamed_column(c, rename) for c in model.keys),
-            ))
+    for model in _merged_models(fragments, rename, columns):
+        graph.add_ml_model(model)
+    for fragment in fragments:
         for fact in fragment.value_facts:
             graph.add_value_fact(replace(fact, source=_renamed_column(fact.source, rename)))
         for step in fragment.data_steps:
@@ -82,6 +77,44 @@ def unsettled(diagnostics: list[Diagnostic], graph: LineageGraph) -> list[Diagno
         d for d in diagnostics
         if d.code != UNEXPANDED_STAR or d.subject in still_open or d.subject not in names
     ]
+
+
+def _merged_models(fragments: list[Fragment], rename: dict[str, str],
+                   columns: dict[str, tuple[str, ...]]) -> list[MLModelDef]:
+    """One model per id (a module's model is also seen from the files that import and call it),
+    names resolved, and a `t.*` feature expanded to `t`'s known columns minus the excluded ones."""
+    by_id: dict[str, MLModelDef] = {}
+    for fragment in fragments:
+        for model in fragment.ml_models:
+            model = replace(
+                model,
+                features=tuple(_renamed_column(c, rename) for c in model.features),
+                target=_renamed_column(model.target, rename) if model.target else None,
+                prediction_time=_renamed_column(model.prediction_time, rename) if model.prediction_time else None,
+                keys=tuple(_renamed_column(c, rename) for c in model.keys),
+            )
+            seen = by_id.get(model.id)
+            if seen is not None:
+                model = replace(
+                    seen,
+                    features=tuple(dict.fromkeys([*seen.features, *model.features])),
+                    target=seen.target or model.target,
+                    estimator=seen.estimator or model.estimator,
+                    excluded=tuple(sorted({*seen.excluded, *model.excluded})),
+                )
+            by_id[model.id] = model
+    return [_expanded_features(model, columns) for _, model in sorted(by_id.items())]
+
+
+def _expanded_features(model: MLModelDef, columns: dict[str, tuple[str, ...]]) -> MLModelDef:
+    features: list[ColumnRef] = []
+    for feature in model.features:
+        known = columns.get(feature.table or "") if feature.column == STAR else None
+        if known is None:
+            features.append(feature)
+        else:
+            features.extend(ColumnRef(feature.table, c) for c in known if c not in model.excluded and c != STAR)
+    return replace(model, features=tuple(dict.fromkeys(features)))
 
 
 def _renamed_column(column: ColumnRef, rename: dict[str, str]) -> ColumnRef:

@@ -14,6 +14,8 @@ from lineage_scan.model import Fragment
 from lineage_scan.parsers.airflow import is_dag_file, parse_dag_source
 from lineage_scan.parsers.context import ParseContext
 from lineage_scan.parsers.dbt import parse_dbt_project
+from lineage_scan.parsers.notebook import parse_notebook_file
+from lineage_scan.parsers.python import PARSER as PYTHON, analyse_program, scanned_root
 from lineage_scan.parsers.sql import parse_sql_file, read_text
 
 Parser = Callable[[Path, str, ParseContext], Fragment]
@@ -22,17 +24,21 @@ ProjectParser = Callable[[Path, str, ParseContext], list[Fragment]]
 
 
 def parse_python_file(path: Path, rel: str, context: ParseContext) -> Fragment:
-    """`.py` files: an Airflow DAG file goes to the Airflow parser; other Python is not analysed yet."""
-    fragment = Fragment(path=rel, parser="python")
+    """`.py` files: the pandas/PySpark/ML dataflow of every file, plus the DAGs of an Airflow DAG file."""
+    fragment = Fragment(path=rel, parser=PYTHON)
     text = read_text(path, rel, context, fragment)
-    if text is None or not is_dag_file(text):
+    if text is None:
         return fragment
-    return parse_dag_source(text, path, rel, context)
+    python = analyse_program(text, rel, scanned_root(path, rel), context, fragment)
+    if is_dag_file(text):
+        python.absorb(parse_dag_source(text, path, rel, context))
+    return python
 
 
 PARSERS: dict[str, Parser] = {
     "sql": parse_sql_file,
     "python": parse_python_file,
+    "notebook": parse_notebook_file,
 }
 
 PROJECT_PARSERS: dict[str, ProjectParser] = {

@@ -71,6 +71,9 @@ def summarise(result: ScanResult) -> dict:
         },
         "dbt": _dbt_coverage(result.fragments, graph),
         "airflow": _airflow(result),
+        "tasks": dict(sorted(Counter(t.kind for t in graph.tasks()).items())),
+        "ml_models": len(graph.ml_models()),
+        "python": _python_summary(result),
     }
 
 
@@ -116,6 +119,24 @@ def _airflow(result: ScanResult) -> dict:
         "dags": len({dict(t.attributes).get("dag_id") for t in tasks}),
         "tasks": len(tasks),
         "unresolved": sum(1 for d in result.diagnostics if d.parser == AIRFLOW_PARSER),
+    }
+
+
+PYTHON_PARSERS = ("python", "notebook")
+
+
+def _python_summary(result: ScanResult) -> dict:
+    """Python modules and notebooks analysed, and what their analysis could not resolve (by code)."""
+    fragments = [f for f in result.fragments if f.parser in PYTHON_PARSERS]
+    unresolved = Counter(
+        d.code for d in result.diagnostics
+        if d.parser in PYTHON_PARSERS and d.severity != Severity.ERROR
+    )
+    return {
+        "modules": sum(1 for f in fragments if f.parser == "python"),
+        "notebooks": sum(1 for f in fragments if f.parser == "notebook"),
+        "with_lineage": sum(1 for f in fragments if f.edges or f.tasks or f.ml_models),
+        "unresolved": dict(sorted(unresolved.items())),
     }
 
 

@@ -29,6 +29,19 @@ def render_text(result: ScanResult) -> str:
         f"  coverage    {coverage['direct_edges_resolved_pct']}% of direct edges resolved; "
         f"{coverage['stars_expanded_pct']}% of stars expanded ({coverage['stars_unresolved_after_build']} left unresolved)",
     ]
+    tasks = ", ".join(f"{kind} {count}" for kind, count in s["tasks"].items())
+    if tasks:
+        lines.append(f"  tasks       {sum(s['tasks'].values())} ({tasks})")
+    python = s["python"]
+    if python["modules"] or python["notebooks"]:
+        unresolved = ", ".join(f"{code} {count}" for code, count in python["unresolved"].items()) or "none"
+        lines.append(f"  python      modules {python['modules']}, notebooks {python['notebooks']} "
+                     f"({python['with_lineage']} with lineage); not resolved: {unresolved}")
+    if s["ml_models"]:
+        lines.append(f"  ML models   {s['ml_models']}")
+        for model in result.graph.ml_models():
+            target = f" -> {model.target}" if model.target else ""
+            lines.append(f"    {model.id}: {len(model.features)} features{target}")
     dbt = s["dbt"]
     if dbt["models"]:
         lines.append(

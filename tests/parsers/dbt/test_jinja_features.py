@@ -7,6 +7,8 @@ import json
 
 from dbt_case import diagnostics, edges
 
+from lineage_scan.model import ColumnRef
+
 SOURCES = """
 version: 2
 sources:
@@ -182,6 +184,10 @@ def test_ephemeral_python_and_seed_models(dbt_scan) -> None:
     assert result.graph.upstream_relations("analytics.p") == ["analytics.e"]
     task = next(t for t in result.graph.tasks() if t.id == "dbt:shop.p")
     assert task.upstream == ("dbt:shop.e",) and task.writes == ("analytics.p",)
+    # the Python analysis runs with the project's names: `dbt.ref('e')` is analytics.e, the result analytics.p
+    assert result.graph.columns_of("analytics.p") == ("code",)
+    assert result.graph.upstream(ColumnRef("analytics.p", "code")) == [ColumnRef("analytics.e", "code"),
+                                                                         ColumnRef("analytics.plans", "code")]
 
 
 def test_unknown_refs_and_sources_are_diagnosed(dbt_scan) -> None:

@@ -55,6 +55,7 @@ from lineage_scan.parsers.dbt.project import PROJECT_FILE, Project, list_files, 
 from lineage_scan.parsers.dbt.properties import Exposure
 from lineage_scan.parsers.dbt.python_models import python_model_calls
 from lineage_scan.parsers.dbt.standins import dbt_utils_standins
+from lineage_scan.parsers.python import PARSER as PYTHON_PARSER, DbtPythonModel, analyse_program
 from lineage_scan.parsers.dbt.target import dialect_for, target_settings
 from lineage_scan.parsers.jinja import RENDER_SECONDS, render, sandbox
 from lineage_scan.sql.names import Names
@@ -118,6 +119,8 @@ class ProjectParser:
         self.codeowners = load_codeowners(root)
         self.manifest = Manifest.load(self.project, context.max_file_bytes)
         self.fragments: dict[str, Fragment] = {}
+        self.python_fragments: list[Fragment] = []
+        """The Python analysis of Python models (the file parser then skips those files)."""
         self.compiled: dict[str, Compiled] = {}
         self.descriptions: dict[str, dict[str, str]] = {}
         """relation -> column -> description (YAML), for pass-through inheritance."""
@@ -170,7 +173,7 @@ class ProjectParser:
                 self._singular_test(node)
         self._emit_metadata(order)
         self._exposures()
-        return sorted(self.fragments.values(), key=lambda f: f.path)
+        return sorted([*self.fragments.values(), *self.python_fragments], key=lambda f: (f.path, f.parser))
 
     def _load_macros(self) -> None:
         packages_dir = self.project.dir / self.project.packages_dir
@@ -469,21 +472,40 @@ class ProjectParser:
         self._node_task(node, set())
 
     def _python_model(self, node: Node) -> None:
+        """A Python model: its refs and sources from here; its column lineage from the Python
+        analysis, run with this project's relation names (a separate `python` fragment)."""
         assert node.key is not None
         fragment = self.fragment(node.path)
         location = emit.at_line(node.path, 1)
-        fragment.relations.append(RelationDef(node.key, node.relation_kind, location, None))
         reads: set[str] = set()
+        refs: dict[str, str] = {}
         for ref in node.refs:
             target = self.ctx.find_node(ref.package, ref.name, ref.version)
             if target is None:
                 self.diagnose(node.path, 1, f"dbt.ref('{ref.name}') names no enabled model, seed or snapshot", UNKNOWN_NODE)
             elif target.key:
                 reads.add(target.key)
-        reads |= {k for k in (self.ctx.relation_key(self.ctx.source_relation(*s)) for s in node.sources) if k}
+                refs[ref.name] = target.key
+        sources = {s: k for s in node.sources if (k := self.ctx.relation_key(self.ctx.source_relation(*s)))}
+        reads |= set(sources.values())
+        python = self._python_analysis(node, DbtPythonModel(node.key, node.task_id, refs, sources))
+        columns = next((r.columns for r in python.relations if r.name == node.key), None)
+        python.relations = [r for r in python.relations if r.name != node.key]
+        python.tasks = [t for t in python.tasks if t.id != node.task_id]
+        fragment.relations.append(RelationDef(node.key, node.relation_kind, location, columns))
+        if columns is not None:
+            self.registry.set(node.key, columns)
         fragment.reads.extend(RelationUse(r, node.key, location) for r in sorted(reads))
-        self.compiled[node.unique_id] = Compiled()
+        self.compiled[node.unique_id] = Compiled(columns=columns)
         self._node_task(node, reads)
+
+    def _python_analysis(self, node: Node, model: DbtPythonModel) -> Fragment:
+        python = Fragment(path=node.path, parser=PYTHON_PARSER)
+        if node.source is None:
+            return python
+        self.python_fragments.append(python)
+        context = replace(self.context, schema=self.registry)
+        return analyse_program(node.source, node.path, self.project.root, context, python, dbt_model=model)
 
     def _analysis(self, node: Node) -> None:
         compiled = self._compile(node, f"query:{node.path}:{node.line}")

@@ -1,0 +1,115 @@
+"""Runs every hand-written case in tests/parsers/python/cases/*.yml (format: README.md there)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlglot.dialects.dialect import Dialect
+
+from lineage_scan.model import Fragment
+from lineage_scan.parsers.context import ParseContext
+from lineage_scan.parsers.notebook import parse_notebook_file
+from lineage_scan.parsers.python import parse_python_file
+from lineage_scan.sql.schema import SchemaRegistry
+
+CASES_DIR = Path(__file__).parent / "cases"
+EDGE = re.compile(r"^\s*(?P<src>\S+)\s*->\s*(?P<dst>\S+)\s*:\s*(?P<kind>\w+)\s*(?:\((?P<certainty>\w+)\))?\s*$")
+
+
+def _load_cases() -> list:
+    params = []
+    for file in sorted(CASES_DIR.glob("*.yml")):
+        for case in yaml.safe_load(file.read_text())["cases"]:
+            params.append(pytest.param(case, id=f"{file.stem}::{case['name']}"))
+    return params
+
+
+def _edge_text(item: object) -> str:
+    """YAML reads `a -> b : kind` as a one-key mapping; accept that and plain strings."""
+    if isinstance(item, dict):
+        ((key, value),) = item.items()
+        return f"{key} : {value}"
+    return str(item)
+
+
+def _parse(item: object) -> tuple[str, str, str, str | None]:
+    match = EDGE.match(_edge_text(item))
+    assert match, f"bad edge syntax: {item!r}"
+    return match["src"], match["dst"], match["kind"], match["certainty"]
+
+
+def notebook_json(cells: list[str]) -> str:
+    """A notebook as Jupyter writes it: one JSON string per source line, indent 1."""
+    document = {
+        "cells": [
+            {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+             "source": cell.splitlines(keepends=True)}
+            for cell in cells
+        ],
+        "metadata": {"kernelspec": {"language": "python", "name": "python3"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    return json.dumps(document, indent=1) + "\n"
+
+
+def analyse_case(case: dict, root: Path) -> Fragment:
+    files: dict[str, str] = dict(case.get("files") or {})
+    for rel, cells in (case.get("notebooks") or {}).items():
+        files[rel] = notebook_json(cells)
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    main = case.get("main") or next(iter(files))
+    context = ParseContext(Dialect.get_or_raise(case.get("dialect")), SchemaRegistry())
+    parse = parse_notebook_file if main.endswith(".ipynb") else parse_python_file
+    return parse(root / main, main, context)
+
+
+@pytest.mark.parametrize("case", _load_cases())
+def test_case(case: dict, tmp_path: Path) -> None:
+    fragment = analyse_case(case, tmp_path)
+    actual = {(str(e.source), str(e.target), e.kind.value): e for e in fragment.edges}
+    expected = [_parse(item) for item in case.get("edges") or []]
+    missing = sorted(f"{s} -> {d} : {k}" for s, d, k, _ in expected if (s, d, k) not in actual)
+    extra = sorted(f"{s} -> {d} : {k}" for (s, d, k) in actual if (s, d, k) not in {e[:3] for e in expected})
+    assert not missing and not extra, f"\nmissing: {missing}\nextra:   {extra}"
+    for source, target, kind, certainty in expected:
+        if certainty:
+            got = actual[(source, target, kind)].certainty.value
+            assert got == certainty, f"{source} -> {target} : {kind}: certainty {got}, expected {certainty}"
+    for item in case.get("locations") or []:
+        edge, _, where = item.rpartition(" @ ")
+        source, target, kind, _ = _parse(edge)
+        location = actual[(source, target, kind)].location
+        got = f"{location.start_line}:{location.start_col}"
+        if where.count(":") > 1:
+            got = f"{location.path}:{got}"
+        assert got == where, f"{item}: at {location}"
+    for name, columns in (case.get("relations") or {}).items():
+        written = [r for r in fragment.relations if r.name == name]
+        assert written, f"relation {name} not written; written: {[r.name for r in fragment.relations]}"
+        assert written[0].columns == (tuple(columns) if columns is not None else None)
+    if "models" in case:
+        models = [
+            {"id": m.id, "features": [str(f) for f in m.features], "target": str(m.target) if m.target else None,
+             "estimator": m.estimator, "excluded": list(m.excluded)}
+            for m in fragment.ml_models
+        ]
+        wanted = [{"excluded": [], "estimator": None, **m} for m in case["models"]]
+        assert models == wanted
+    if "tasks" in case:
+        tasks = {t.id: {"reads": list(t.reads), "writes": list(t.writes)} for t in fragment.tasks}
+        wanted_tasks = {k: {"reads": sorted(v.get("reads", [])), "writes": sorted(v.get("writes", []))}
+                        for k, v in case["tasks"].items()}
+        assert tasks == wanted_tasks
+    messages = [f"{d.code}: {d.message}" for d in fragment.diagnostics]
+    for wanted in case.get("diagnostics") or []:
+        assert any(wanted in m for m in messages), f"no diagnostic containing {wanted!r} in {messages}"
+    if case.get("no_diagnostics"):
+        assert messages == []
