@@ -22,8 +22,8 @@ from lineage_scan.model import ColumnRef
 from lineage_scan.report.diff import diff_json, render_diff_markdown
 from lineage_scan.report.html import iter_site
 from lineage_scan.report.json import render_json
-from lineage_scan.report.sarif import baseline_keys, render_sarif
 from lineage_scan.report.rules import render_rule, render_rule_list
+from lineage_scan.report.sarif import baseline_keys, render_sarif
 from lineage_scan.report.text import render_text
 from lineage_scan.report.trace import render_trace_json, render_trace_text, trace_column, trace_relation
 from lineage_scan.rules import FAIL_ON, failing, find_rule

@@ -7,28 +7,13 @@ import io
 import re
 from pathlib import Path, PurePosixPath
 
+from lineage_scan.files import read_repo_text
 from lineage_scan.parsers.dbt.nodes import Node
 from lineage_scan.parsers.dbt.project import Project, in_paths, load_yaml, merge_config, normalise_config
 from lineage_scan.parsers.dbt.properties import Properties, docs_blocks
 
 SNAPSHOT_BLOCK = re.compile(r"{%-?\s*snapshot\s+(\w+)\s*-?%}(.*?){%-?\s*endsnapshot\s*-?%}", re.DOTALL)
 MAX_SEED_HEADER_BYTES = 1024 * 1024
-
-
-def read_text(path: Path, limit: int) -> str | None:
-    """A project file's text, or None when it is too large or not UTF-8 text."""
-    try:
-        if path.stat().st_size > limit:
-            return None
-        data = path.read_bytes()
-    except OSError:
-        return None
-    if b"\x00" in data:
-        return None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None
 
 
 def load_properties(project: Project, files: list[str], limit: int) -> Properties:
@@ -44,7 +29,7 @@ def load_properties(project: Project, files: list[str], limit: int) -> Propertie
             except ValueError as error:
                 properties.problems.append((repo_path, 1, str(error)))
         elif suffix == ".md" and in_paths(rel, project.paths["docs"]):
-            text = read_text(project.dir / rel, limit)
+            text = read_repo_text(project.dir / rel, limit)
             if text is not None:
                 properties.docs.update(docs_blocks(text))
     return properties
@@ -67,7 +52,7 @@ def collect_nodes(project: Project, files: list[str], properties: Properties, li
         if kind == "seed":
             nodes.append(_node(project, properties, "seed", path.stem, repo_path, folders, None))
             continue
-        text = read_text(project.dir / rel, limit)
+        text = read_repo_text(project.dir / rel, limit)
         if text is None:
             problems.append((repo_path, 1, "file is too large, binary or not UTF-8; not analysed"))
             continue

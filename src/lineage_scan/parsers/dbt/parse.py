@@ -23,6 +23,7 @@ from typing import Any
 import networkx as nx
 from sqlglot.dialects.dialect import Dialect
 
+from lineage_scan.files import read_repo_text
 from lineage_scan.limits import TimeLimitExceeded, time_limit
 from lineage_scan.model import (
     STAR,
@@ -46,7 +47,7 @@ from lineage_scan.parsers.context import ParseContext
 from lineage_scan.parsers.dbt import emit
 from lineage_scan.parsers.dbt.context import UNKNOWN_NODE, DbtContext, Event, undefined_class
 from lineage_scan.parsers.dbt.lines import MARK_CLOSE, MARK_OPEN, LineMap, mark_lines, unmark
-from lineage_scan.parsers.dbt.loader import collect_nodes, load_properties, macro_files, read_text, seed_columns
+from lineage_scan.parsers.dbt.loader import collect_nodes, load_properties, macro_files, seed_columns
 from lineage_scan.parsers.dbt.macros import MacroRegistry
 from lineage_scan.parsers.dbt.manifest import Manifest
 from lineage_scan.parsers.dbt.nodes import Node
@@ -55,9 +56,10 @@ from lineage_scan.parsers.dbt.project import PROJECT_FILE, Project, list_files, 
 from lineage_scan.parsers.dbt.properties import Exposure
 from lineage_scan.parsers.dbt.python_models import python_model_calls
 from lineage_scan.parsers.dbt.standins import dbt_utils_standins
-from lineage_scan.parsers.python import PARSER as PYTHON_PARSER, DbtPythonModel, analyse_program
 from lineage_scan.parsers.dbt.target import dialect_for, target_settings
 from lineage_scan.parsers.jinja import RENDER_SECONDS, render, sandbox
+from lineage_scan.parsers.python import PARSER as PYTHON_PARSER
+from lineage_scan.parsers.python import DbtPythonModel, analyse_program
 from lineage_scan.sql.names import Names
 from lineage_scan.sql.script import analyse_script
 
@@ -183,12 +185,12 @@ class ProjectParser:
                     continue
                 package = load_project(self.project.root, folder.relative_to(self.project.root).as_posix())
                 for rel in macro_files(package, list_files(package)):
-                    text = read_text(package.dir / rel, self.context.max_file_bytes)
+                    text = read_repo_text(package.dir / rel, self.context.max_file_bytes)
                     if text is not None:
                         self.macros.load(text, package.repo_path(rel), package.name)
         for rel in macro_files(self.project, self.files):
             path = self.project.repo_path(rel)
-            text = read_text(self.project.dir / rel, self.context.max_file_bytes)
+            text = read_repo_text(self.project.dir / rel, self.context.max_file_bytes)
             if text is None:
                 self.diagnose(path, 1, "macro file is too large, binary or not UTF-8; not loaded", "LS900", Severity.ERROR)
                 continue

@@ -16,6 +16,7 @@ from pathlib import Path
 import libcst as cst
 import yaml
 
+from lineage_scan.files import read_repo_text
 from lineage_scan.limits import TimeLimitExceeded, time_limit
 from lineage_scan.model import ColumnEdge, Diagnostic, Fragment, Location, RelationKind, Severity, TaskDef
 from lineage_scan.parsers.context import ParseContext
@@ -58,22 +59,6 @@ class DbtPythonModel:
             return None
         key = (names[-2], names[-1])
         return self.sources.get(key, ".".join(key)) if self.sources is not None else ".".join(key)
-
-
-def read_repo_text(path: Path, max_bytes: int) -> str | None:
-    """A repository file's text, or None when it is too large, binary or not UTF-8."""
-    try:
-        if path.stat().st_size > max_bytes:
-            return None
-        data = path.read_bytes()
-    except OSError:
-        return None
-    if b"\x00" in data:
-        return None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None
 
 
 def scanned_root(path: Path, rel: str) -> Path:
