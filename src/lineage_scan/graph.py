@@ -12,7 +12,7 @@ as ``"feature"`` or ``"target"``.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import networkx as nx
@@ -35,6 +35,7 @@ ColumnNode = tuple[str, str, str]
 RELATION_DEPENDENCY = "reads"
 TASK_READ, TASK_WRITE, TASK_DEPENDENCY = "read", "write", "depends_on"
 FEATURE, TARGET = "feature", "target"
+_RANK = {certainty: certainty.rank for certainty in Certainty}
 
 
 def relation_node(name: str) -> RelationNode:
@@ -107,18 +108,43 @@ class LineageGraph:
 
     def add_edge(self, edge: ColumnEdge) -> None:
         """Add a column edge; an ambiguous source is linked from each candidate table."""
-        sources = [edge.source] if edge.source.table else [ColumnRef(t, edge.source.column) for t in edge.candidates]
-        for source in sources:
-            assert source.table is not None
-            self.add_column(source.table, source.column)
-            self.add_column(edge.target.table or "?", edge.target.column)
-            key = edge.kind.value
-            u, v = column_node(source.table, source.column), column_node(edge.target.table or "?", edge.target.column)
-            existing = self.nx.get_edge_data(u, v, key)
-            if existing is None or Certainty(existing["certainty"]).rank > edge.certainty.rank:
-                self.nx.add_edge(u, v, key=key, kind=edge.kind, certainty=edge.certainty, location=edge.location,
-                                 candidates=edge.candidates)
-            self.add_dependency(source.table, edge.target.table or "?", edge.location)
+        self.add_edges([edge])
+
+    def add_edges(self, edges: Iterable[ColumnEdge]) -> None:
+        """Add column edges in order, as `add_edge` does one by one, in one pass.
+
+        Between the same two columns, one edge per kind is kept: the first of the most certain.
+        """
+        graph = self.nx
+        present: set[ColumnNode] = set()
+        linked: set[tuple[str, str]] = set()
+        chosen: dict[tuple[ColumnNode, ColumnNode, str], tuple[int, ColumnEdge | None]] = {}
+        for edge in edges:
+            target_table = edge.target.table or "?"
+            v = ("column", target_table, edge.target.column)
+            rank = _RANK[edge.certainty]
+            for table in (edge.source.table,) if edge.source.table else edge.candidates:
+                u = ("column", table, edge.source.column)
+                if u not in present:
+                    self.add_column(table, edge.source.column)
+                    present.add(u)
+                if v not in present:
+                    self.add_column(target_table, edge.target.column)
+                    present.add(v)
+                key = (u, v, edge.kind.value)
+                best = chosen.get(key)
+                if best is None:
+                    existing = graph.get_edge_data(u, v, key[2])
+                    best = chosen[key] = (len(_RANK), None) if existing is None else (_RANK[existing["certainty"]], None)
+                if rank < best[0]:
+                    chosen[key] = (rank, edge)
+                if (table, target_table) not in linked:
+                    self.add_dependency(table, target_table, edge.location)
+                    linked.add((table, target_table))
+        for (u, v, key), (_, edge) in chosen.items():
+            if edge is not None:
+                graph.add_edge(u, v, key=key, kind=edge.kind, certainty=edge.certainty, location=edge.location,
+                               candidates=edge.candidates)
 
     def add_metadata(self, meta: RelationMeta) -> None:
         """Merge documentation onto a relation and its columns (first description wins; sets unite)."""

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from lineage_scan.build.names import resolve_names
 from lineage_scan.build.stars import expand_stars, settle_ambiguous
-from lineage_scan.graph import LineageGraph
-from lineage_scan.model import STAR, ColumnEdge, ColumnRef, Diagnostic, Fragment, RelationKind
+from lineage_scan.graph import LineageGraph, column_node
+from lineage_scan.model import STAR, Certainty, ColumnEdge, ColumnRef, Diagnostic, Fragment, RelationKind
 from lineage_scan.sql.query import UNEXPANDED_STAR
 from lineage_scan.sql.schema import SchemaRegistry
+
+_RANK = {certainty: certainty.rank for certainty in Certainty}
 
 
 def build_graph(fragments: list[Fragment], declared: SchemaRegistry | None = None) -> LineageGraph:
@@ -59,8 +62,7 @@ def build_graph(fragments: list[Fragment], declared: SchemaRegistry | None = Non
                 features=tuple(_renamed_column(c, rename) for c in model.features),
                 target=_renamed_column(model.target, rename) if model.target else None,
             ))
-    for edge in sorted(edges, key=ColumnEdge.sort_key):
-        graph.add_edge(edge)
+    graph.add_edges(sorted(edges, key=_sort_key_function()))
     for name, cols in sorted(columns.items()):
         if graph.has_relation(name):
             graph.set_columns(name, tuple(c for c in cols if c != STAR))
@@ -69,8 +71,11 @@ def build_graph(fragments: list[Fragment], declared: SchemaRegistry | None = Non
 
 def unsettled(diagnostics: list[Diagnostic], graph: LineageGraph) -> list[Diagnostic]:
     """Drop a file's "cannot expand star" notes once the build expanded that table's stars."""
-    still_open = {source.table for source, _, _ in graph.column_edges() if source.column == STAR}
     names = set(graph.relations())
+    still_open = {
+        name for name in names
+        if column_node(name, STAR) in graph.nx and any(v[0] == "column" for v in graph.nx.successors(column_node(name, STAR)))
+    }
     return [
         d for d in diagnostics
         if d.code != UNEXPANDED_STAR or d.subject in still_open or d.subject not in names
@@ -81,8 +86,35 @@ def _renamed_column(column: ColumnRef, rename: dict[str, str]) -> ColumnRef:
     return ColumnRef(rename[column.table], column.column) if column.table in rename else column
 
 
+def _sort_key_function() -> Callable[[ColumnEdge], tuple]:
+    """`ColumnEdge.sort_key`, computing each column reference's text once rather than once per edge."""
+    texts: dict[ColumnRef, str] = {}
+    no_location = ("", 0, 0, 0, 0)
+
+    def text(ref: ColumnRef) -> str:
+        found = texts.get(ref)
+        if found is None:
+            found = texts[ref] = str(ref)
+        return found
+
+    def key(edge: ColumnEdge) -> tuple:
+        location = edge.location
+        return (
+            text(edge.source),
+            text(edge.target),
+            edge.kind.value,
+            _RANK[edge.certainty],
+            no_location if location is None
+            else (location.path, location.start_line, location.start_col, location.end_line, location.end_col),
+            edge.candidates,
+            edge.excluded,
+        )
+
+    return key
+
+
 def _renamed(edge: ColumnEdge, rename: dict[str, str]) -> ColumnEdge:
-    if not rename:
+    if not rename or (edge.source.table not in rename and not edge.candidates):
         return edge
     source = _renamed_column(edge.source, rename)
     candidates = tuple(sorted({rename.get(t, t) for t in edge.candidates}))
