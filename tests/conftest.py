@@ -20,3 +20,9 @@ def make_repo(tmp_path: Path):
         return tmp_path
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _private_user_cache(tmp_path_factory, monkeypatch) -> None:
+    """Scans cache parsed files under the user's cache directory: keep the tests' out of the real one."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("user-cache")))

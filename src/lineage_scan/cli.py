@@ -37,14 +37,19 @@ def main() -> None:
 @click.option("--format", "output_format", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here instead of stdout.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Parser processes (default: the CPUs available).")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where parsed files are cached (default: under the user's cache directory, outside PATH).")
+@click.option("--no-cache", is_flag=True, help="Parse every file; neither read nor write the cache.")
 def scan_command(
     path: Path, dialect: str | None, schema_file: Path | None, config_file: Path | None,
-    output_format: str, output: Path | None, quiet: bool,
+    output_format: str, output: Path | None, quiet: bool, jobs: int | None, cache_dir: Path | None, no_cache: bool,
 ) -> None:
     """Scan the repository at PATH and report its lineage."""
+    options = {"schema": schema_file, "jobs": jobs, "cache": not no_cache, "cache_dir": cache_dir}
     try:
         config = load_config(path, config_file).with_overrides(dialect=dialect)
-        result = _run_scan(path, config, schema_file, quiet)
+        result = _run_scan(path, config, options, quiet)
     except ConfigError as error:
         raise click.UsageError(str(error)) from error
     report = RENDERERS[output_format](result)
@@ -58,16 +63,35 @@ def scan_command(
     click.echo(f"wrote {output}", err=True)
 
 
-def _run_scan(path: Path, config, schema_file: Path | None, quiet: bool) -> ScanResult:
+def _run_scan(path: Path, config, options: dict, quiet: bool) -> ScanResult:
     if quiet or not sys.stderr.isatty():
-        return scan(path, config, schema=schema_file)
-    with click.progressbar(length=0, label="analysing", file=sys.stderr, show_pos=True) as bar:
-        def progress(done: int, total: int, _path: str) -> None:
-            bar.length = total
-            if total >= PROGRESS_MIN_FILES:
-                bar.update(done - bar.pos)
+        return scan(path, config, **options)
+    bar = ProgressBar("parsing files")
+    try:
+        return scan(path, config, progress=bar.update, **options)
+    finally:
+        bar.close()
 
-        return scan(path, config, schema=schema_file, progress=progress)
+
+class ProgressBar:
+    """A bar on stderr, drawn only once there are `PROGRESS_MIN_FILES` or more to go through."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.bar = None
+
+    def update(self, done: int, total: int, _path: str) -> None:
+        if self.bar is None:
+            if total < PROGRESS_MIN_FILES:
+                return
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr, show_pos=True, show_eta=True)
+            self.bar.__enter__()
+        self.bar.update(done - self.bar.pos)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
 
 
 if __name__ == "__main__":

@@ -45,8 +45,6 @@ _TAG_TEXT = "Signature: 8a477f597d28d172789f06886806bc55\n# lineage-scan fragmen
 _SHARD = re.compile(r"[0-9a-f]{2}")
 _ENTRY = re.compile(r"[0-9a-f]{62}\.json")
 _TEMP_PREFIX = ".lineage-scan-"
-NOT_CACHED_CODES = frozenset({"LS908", "LS909"})
-"""Diagnostics of outcomes that may not repeat (a time limit hit under load, a parser crash)."""
 
 log = logging.getLogger("lineage_scan")
 
@@ -64,8 +62,11 @@ def engine_fingerprint() -> str:
     """lineage-scan's version and source files, sqlglot's version and the fragment format."""
     digest = hashlib.sha256(f"{__version__}|{sqlglot.__version__}|{FINGERPRINT}".encode())
     package = Path(__file__).parent
-    for source in sorted(package.rglob("*.py")):
-        digest.update(source.relative_to(package).as_posix().encode() + b"\0" + source.read_bytes() + b"\0")
+    try:
+        for source in sorted(package.rglob("*.py")):
+            digest.update(source.relative_to(package).as_posix().encode() + b"\0" + source.read_bytes() + b"\0")
+    except OSError:  # not installed as files (a zip): the version has to do
+        pass
     return digest.hexdigest()
 
 
@@ -81,11 +82,10 @@ def context_fingerprint(context: ParseContext) -> str:
         elif field.name == "config":
             value = {k: v for k, v in value.__dict__.items() if k != "exclude"}
         settings[field.name] = value
-    return json.dumps(settings, sort_keys=True, default=repr)
-
-
-def is_cacheable(fragment: Fragment) -> bool:
-    return not any(d.code in NOT_CACHED_CODES for d in fragment.diagnostics)
+    try:
+        return json.dumps(settings, sort_keys=True, default=repr)
+    except TypeError:  # mapping keys of mixed types (YAML allows them) cannot be sorted
+        return repr(settings)
 
 
 def write_entry(directory: Path, key: str, encoded: list[Any]) -> None:
@@ -106,9 +106,12 @@ def write_entry(directory: Path, key: str, encoded: list[Any]) -> None:
 
 
 def _make_folders(directory: Path, shard: Path) -> None:
+    """Make the shard folder; tag the cache directory when it is new (a folder that already held
+    other things is used, but never pruned)."""
     if not (directory / CACHEDIR_TAG).is_file():
         directory.mkdir(parents=True, exist_ok=True)
-        (directory / CACHEDIR_TAG).write_text(_TAG_TEXT, encoding="utf-8")
+        if not any(directory.iterdir()):
+            (directory / CACHEDIR_TAG).write_text(_TAG_TEXT, encoding="utf-8")
     shard.mkdir(exist_ok=True)
     _made.add(shard)
 

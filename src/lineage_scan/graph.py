@@ -35,7 +35,6 @@ ColumnNode = tuple[str, str, str]
 RELATION_DEPENDENCY = "reads"
 TASK_READ, TASK_WRITE, TASK_DEPENDENCY = "read", "write", "depends_on"
 FEATURE, TARGET = "feature", "target"
-_RANK = {certainty: certainty.rank for certainty in Certainty}
 
 
 def relation_node(name: str) -> RelationNode:
@@ -122,7 +121,7 @@ class LineageGraph:
         for edge in edges:
             target_table = edge.target.table or "?"
             v = ("column", target_table, edge.target.column)
-            rank = _RANK[edge.certainty]
+            rank = edge.certainty.rank
             for table in (edge.source.table,) if edge.source.table else edge.candidates:
                 u = ("column", table, edge.source.column)
                 if u not in present:
@@ -135,7 +134,7 @@ class LineageGraph:
                 best = chosen.get(key)
                 if best is None:
                     existing = graph.get_edge_data(u, v, key[2])
-                    best = chosen[key] = (len(_RANK), None) if existing is None else (_RANK[existing["certainty"]], None)
+                    best = chosen[key] = (len(Certainty), None) if existing is None else (existing["certainty"].rank, None)
                 if rank < best[0]:
                     chosen[key] = (rank, edge)
                 if (table, target_table) not in linked:

@@ -8,6 +8,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 
+TIME_LIMIT_CODE = "LS908"
+"""The diagnostic code of work abandoned at its time limit (such results are not cached: under
+less load the same work may finish)."""
+
+
 class TimeLimitExceeded(Exception):
     """The guarded block ran longer than its limit."""
 

@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from lineage_scan.discover import SourceFile
-from lineage_scan.fragment_cache import FragmentCache, is_cacheable, write_entry
+from lineage_scan.fragment_cache import FragmentCache, write_entry
 from lineage_scan.fragment_codec import decode_fragment, encode_fragment
+from lineage_scan.limits import TIME_LIMIT_CODE
 from lineage_scan.model import Diagnostic, Fragment, Location, Severity
 from lineage_scan.parsers import PARSERS
 from lineage_scan.parsers.context import ParseContext
@@ -35,6 +36,8 @@ POOL_MIN_FILES = 50
 CHUNK_MAX_FILES = 64
 CHUNKS_PER_WORKER = 8
 PARSER_FAILED = "LS909"
+NOT_CACHED_CODES = frozenset({TIME_LIMIT_CODE, PARSER_FAILED})
+"""Outcomes that may not repeat (a time limit hit under load, a parser crash) are parsed again next time."""
 
 Progress = Callable[[int, int, str], None]
 log = logging.getLogger("lineage_scan")
@@ -131,6 +134,10 @@ def _parse(root: Path, source: SourceFile, context: ParseContext) -> Fragment:
         message = f"file not analysed: the {source.kind} parser failed ({type(error).__name__}: {error})"
         fragment.diagnostics.append(Diagnostic(Location(source.path, 1, 1, 1, 1), source.kind, message, Severity.ERROR, PARSER_FAILED))
         return fragment
+
+
+def is_cacheable(fragment: Fragment) -> bool:
+    return not any(d.code in NOT_CACHED_CODES for d in fragment.diagnostics)
 
 
 def _unchanged(root: Path, task: FileTask) -> bool:

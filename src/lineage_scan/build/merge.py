@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 
 from lineage_scan.build.names import resolve_names
 from lineage_scan.build.stars import expand_stars, settle_ambiguous
 from lineage_scan.graph import LineageGraph, column_node
-from lineage_scan.model import STAR, Certainty, ColumnEdge, ColumnRef, Diagnostic, Fragment, RelationKind
+from lineage_scan.model import STAR, ColumnEdge, ColumnRef, Diagnostic, Fragment, RelationKind
 from lineage_scan.sql.query import UNEXPANDED_STAR
 from lineage_scan.sql.schema import SchemaRegistry
-
-_RANK = {certainty: certainty.rank for certainty in Certainty}
 
 
 def build_graph(fragments: list[Fragment], declared: SchemaRegistry | None = None) -> LineageGraph:
@@ -62,7 +59,7 @@ def build_graph(fragments: list[Fragment], declared: SchemaRegistry | None = Non
                 features=tuple(_renamed_column(c, rename) for c in model.features),
                 target=_renamed_column(model.target, rename) if model.target else None,
             ))
-    graph.add_edges(sorted(edges, key=_sort_key_function()))
+    graph.add_edges(sorted(edges, key=ColumnEdge.sort_key))
     for name, cols in sorted(columns.items()):
         if graph.has_relation(name):
             graph.set_columns(name, tuple(c for c in cols if c != STAR))
@@ -84,33 +81,6 @@ def unsettled(diagnostics: list[Diagnostic], graph: LineageGraph) -> list[Diagno
 
 def _renamed_column(column: ColumnRef, rename: dict[str, str]) -> ColumnRef:
     return ColumnRef(rename[column.table], column.column) if column.table in rename else column
-
-
-def _sort_key_function() -> Callable[[ColumnEdge], tuple]:
-    """`ColumnEdge.sort_key`, computing each column reference's text once rather than once per edge."""
-    texts: dict[ColumnRef, str] = {}
-    no_location = ("", 0, 0, 0, 0)
-
-    def text(ref: ColumnRef) -> str:
-        found = texts.get(ref)
-        if found is None:
-            found = texts[ref] = str(ref)
-        return found
-
-    def key(edge: ColumnEdge) -> tuple:
-        location = edge.location
-        return (
-            text(edge.source),
-            text(edge.target),
-            edge.kind.value,
-            _RANK[edge.certainty],
-            no_location if location is None
-            else (location.path, location.start_line, location.start_col, location.end_line, location.end_col),
-            edge.candidates,
-            edge.excluded,
-        )
-
-    return key
 
 
 def _renamed(edge: ColumnEdge, rename: dict[str, str]) -> ColumnEdge:

@@ -17,7 +17,7 @@ from sqlglot.errors import ErrorLevel, ParseError, TokenError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.tokens import Token, TokenType
 
-from lineage_scan.limits import TimeLimitExceeded, time_limit
+from lineage_scan.limits import TIME_LIMIT_CODE, TimeLimitExceeded, time_limit
 from lineage_scan.model import (
     QUERY_TARGET,
     ColumnEdge,
@@ -161,7 +161,7 @@ def analyse_script(
         except TimeLimitExceeded as error:
             result.statements_failed += 1
             message = f"statement not analysed: {error} (the limit is statement_timeout_seconds)"
-            result.diagnostics.append(_diagnostic(locator, (raw.start, raw.end), message, Severity.WARNING, "LS902"))
+            result.diagnostics.append(_diagnostic(locator, (raw.start, raw.end), message, Severity.WARNING, TIME_LIMIT_CODE))
             continue
         result.relations.extend(outcome.relations)
         result.reads.extend(outcome.reads)
