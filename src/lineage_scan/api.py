@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +16,7 @@ from lineage_scan.discover import SourceFile, discover
 from lineage_scan.fragment_cache import FragmentCache, default_cache_dir
 from lineage_scan.graph import LineageGraph
 from lineage_scan.model import ColumnEdge, Diagnostic, Fragment
-from lineage_scan.parse_files import default_jobs, parse_files
+from lineage_scan.parse_files import collector_paused, default_jobs, parse_files
 from lineage_scan.parsers import PARSERS, PROJECT_PARSERS
 from lineage_scan.parsers.context import ParseContext
 from lineage_scan.rules import run_rules
@@ -63,6 +61,8 @@ class ScanResult:
     fragments: list[Fragment]
     diagnostics: list[Diagnostic]
     findings: list = field(default_factory=list)
+    files_from_cache: int = 0
+    """Files whose fragment came from the cache rather than a parser (not part of any report)."""
 
 
 def scan(
@@ -118,26 +118,12 @@ def scan(
     ))
     if fragment_cache is not None:
         fragment_cache.prune()
-    with _collector_paused():
+    with collector_paused():
         graph = build_graph(fragments, declared)
         diagnostics = sorted([*found.diagnostics, *unsettled([d for f in fragments for d in f.diagnostics], graph)])
-    return ScanResult(root, config, found.files, graph, fragments, diagnostics, run_rules(graph, config))
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector for work that makes no reference cycles.
-
-    Building the graph allocates millions of objects next to the fragments; each allocation burst
-    would otherwise trigger collections that walk the whole heap, for nothing to collect.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+    findings = run_rules(graph, config)
+    hits = fragment_cache.hits if fragment_cache is not None else 0
+    return ScanResult(root, config, found.files, graph, fragments, diagnostics, findings, files_from_cache=hits)
 
 
 def _declared_schema(
