@@ -133,7 +133,7 @@ _made: set[Path] = set()
 
 
 def entry_path(directory: Path, key: str) -> Path:
-    return directory / key[:2] / f"{key[2:]}.json"
+    return Path(f"{directory}/{key[:2]}/{key[2:]}.json")
 
 
 class FragmentCache:
@@ -155,7 +155,7 @@ class FragmentCache:
         """The cached fragment, or None when there is no usable entry."""
         path = entry_path(self.directory, key)
         try:
-            with path.open("rb") as handle:
+            with open(path, "rb") as handle:
                 data = handle.read()
                 modified = os.fstat(handle.fileno()).st_mtime
             entry = json.loads(data)

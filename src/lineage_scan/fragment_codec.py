@@ -108,14 +108,18 @@ def _compile(hint: Any) -> tuple[Encoder, Decoder]:
 
 
 def _primitive(kind: type) -> tuple[Encoder, Decoder]:
-    accepted = (int, float) if kind is float else kind
+    accepted = _ACCEPTED[kind]
 
     def decode(value: Any, _tables: list[list[Any]]) -> Any:
-        if (type(value) is bool and kind is not bool) or not isinstance(value, accepted):
+        if type(value) not in accepted:
             raise CodecError(f"expected {kind.__name__}, got {type(value).__name__}")
         return value
 
     return (lambda value, _tables: value), decode
+
+
+_ACCEPTED = {str: {str}, int: {int}, bool: {bool}, float: {int, float}}
+"""The JSON value types each primitive field accepts (a bool is no int here, an int is a float)."""
 
 
 def _optional(encode_value: Encoder, decode_value: Decoder) -> tuple[Encoder, Decoder]:
@@ -183,8 +187,10 @@ def _dataclass(kind: type) -> tuple[Encoder, Decoder]:
     fields = [f.name for f in dataclasses.fields(kind)]
     codecs = [_compile(hints[name]) for name in fields]
     encoders = [encoder for encoder, _ in codecs]
-    decoders = [decoder for _, decoder in codecs]
     width = len(fields)
+    # Plain fields (text, numbers, optional text) are only type-checked; the rest are converted.
+    checked = [(i, _plain_types(hints[name])) for i, name in enumerate(fields) if _plain_types(hints[name])]
+    converted = [(i, decoder) for i, (_, decoder) in enumerate(codecs) if not _plain_types(hints[fields[i]])]
 
     def encode(value: Any, tables: _Tables) -> list[Any]:
         return [encoder(getattr(value, name), tables) for name, encoder in zip(fields, encoders, strict=True)]
@@ -192,9 +198,27 @@ def _dataclass(kind: type) -> tuple[Encoder, Decoder]:
     def decode(value: Any, tables: list[list[Any]]) -> Any:
         if type(value) is not list or len(value) != width:
             raise CodecError(f"expected {kind.__name__} as a list of {width} values")
-        return kind(*[decoder(item, tables) for decoder, item in zip(decoders, value, strict=True)])
+        for index, accepted in checked:
+            if type(value[index]) not in accepted:
+                raise CodecError(f"{kind.__name__}.{fields[index]}: unexpected {type(value[index]).__name__}")
+        values = list(value)
+        for index, decoder in converted:
+            values[index] = decoder(values[index], tables)
+        return kind(*values)
 
     return encode, decode
+
+
+def _plain_types(hint: Any) -> set[type] | None:
+    """The JSON types a field of this type may hold as is, or None when it needs converting."""
+    if hint in _ACCEPTED:
+        return _ACCEPTED[hint]
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) in (typing.Union, types.UnionType) and len(args) == 2 and type(None) in args:
+        other = args[0] if args[1] is type(None) else args[1]
+        if other in _ACCEPTED:
+            return {*_ACCEPTED[other], type(None)}
+    return None
 
 
 def _edges() -> tuple[Encoder, Decoder]:

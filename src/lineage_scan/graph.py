@@ -113,36 +113,41 @@ class LineageGraph:
         """Add column edges in order, as `add_edge` does one by one, in one pass.
 
         Between the same two columns, one edge per kind is kept: the first of the most certain.
+        (Written for speed: a repository has hundreds of thousands of edges.)
         """
         graph = self.nx
-        present: set[ColumnNode] = set()
+        rank_of = {certainty.value: certainty.rank for certainty in Certainty}
+        unset = len(rank_of)
+        created: dict[ColumnNode, bool] = {}
+        """Column nodes met so far -> whether this call created them (then no edge can exist yet)."""
         linked: set[tuple[str, str]] = set()
         chosen: dict[tuple[ColumnNode, ColumnNode, str], tuple[int, ColumnEdge | None]] = {}
         for edge in edges:
             target_table = edge.target.table or "?"
             v = ("column", target_table, edge.target.column)
-            rank = edge.certainty.rank
+            rank = rank_of[edge.certainty._value_]
+            kind = edge.kind._value_
             for table in (edge.source.table,) if edge.source.table else edge.candidates:
                 u = ("column", table, edge.source.column)
-                if u not in present:
+                if u not in created:
+                    created[u] = u not in graph
                     self.add_column(table, edge.source.column)
-                    present.add(u)
-                if v not in present:
+                if v not in created:
+                    created[v] = v not in graph
                     self.add_column(target_table, edge.target.column)
-                    present.add(v)
-                key = (u, v, edge.kind.value)
+                key = (u, v, kind)
                 best = chosen.get(key)
                 if best is None:
-                    existing = graph.get_edge_data(u, v, key[2])
-                    best = chosen[key] = (len(Certainty), None) if existing is None else (existing["certainty"].rank, None)
+                    existing = None if created[u] or created[v] else graph.get_edge_data(u, v, kind)
+                    best = chosen[key] = (unset, None) if existing is None else (existing["certainty"].rank, None)
                 if rank < best[0]:
                     chosen[key] = (rank, edge)
                 if (table, target_table) not in linked:
                     self.add_dependency(table, target_table, edge.location)
                     linked.add((table, target_table))
-        for (u, v, key), (_, edge) in chosen.items():
+        for (u, v, kind), (_, edge) in chosen.items():
             if edge is not None:
-                graph.add_edge(u, v, key=key, kind=edge.kind, certainty=edge.certainty, location=edge.location,
+                graph.add_edge(u, v, key=kind, kind=edge.kind, certainty=edge.certainty, location=edge.location,
                                candidates=edge.candidates)
 
     def add_metadata(self, meta: RelationMeta) -> None:

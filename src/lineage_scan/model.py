@@ -59,7 +59,7 @@ class Severity(str, Enum):
     NOTE = "note"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Location:
     """A span in a file: repo-relative POSIX path, 1-based lines and columns (end inclusive)."""
 
@@ -73,7 +73,7 @@ class Location:
         return f"{self.path}:{self.start_line}:{self.start_col}"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class ColumnRef:
     """A column of a relation. ``table`` is None when the source cannot be attributed to one table."""
 
@@ -89,7 +89,7 @@ QUERY_TARGET = "__query__"
 """The placeholder table written by a bare SELECT that has no write target."""
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class ColumnEdge:
     """One source column feeding one target column.
 

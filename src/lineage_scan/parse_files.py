@@ -126,10 +126,10 @@ def _cache_task(root: Path, index: int, source: SourceFile, context: ParseContex
     if cache is None:
         return FileTask(index, source)
     try:
-        path = root / source.path
-        if path.stat().st_size > context.max_file_bytes:
-            return FileTask(index, source)
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        with open(os.path.join(root, source.path), "rb") as handle:
+            if os.fstat(handle.fileno()).st_size > context.max_file_bytes:
+                return FileTask(index, source)
+            digest = hashlib.sha256(handle.read()).hexdigest()
     except OSError:
         return FileTask(index, source)  # the parser reports it
     return FileTask(index, source, cache.key(source.kind, source.path, digest), digest)
