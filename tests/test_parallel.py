@@ -153,3 +153,23 @@ def test_a_statement_over_the_time_limit_is_abandoned(make_repo, monkeypatch, jo
     again = scan(root, config, jobs=jobs, cache_dir=tmp_path / "cache")  # not cached: tried again
     assert "marts.slow" in again.graph.relations()
     assert not [d for d in again.diagnostics if d.code == "LS908"]
+
+
+@forked
+def test_parser_output_outside_the_model_still_arrives(make_repo, monkeypatch) -> None:
+    """A parser returning the wrong types (a plain string for an enum) is not cached, but not lost."""
+    from lineage_scan.model import RelationDef
+
+    original = lineage_scan.parsers.PARSERS["sql"]
+
+    def sloppy(path, rel, context):
+        fragment = original(path, rel, context)
+        if rel == "marts/m03.sql":
+            fragment.relations.append(RelationDef("marts.sloppy", "table", None))  # kind should be a RelationKind
+        return fragment
+
+    monkeypatch.setitem(lineage_scan.parsers.PARSERS, "sql", sloppy)
+    root = make_repo(warehouse())
+    result = scan(root, jobs=2)
+    assert "marts.sloppy" in result.graph.relations()
+    assert result.files_from_cache == 0 and scan(root, jobs=2).files_from_cache == len(result.fragments) - 1

@@ -10,13 +10,14 @@ from pathlib import Path
 import yaml
 from sqlglot.dialects.dialect import Dialect
 
+from lineage_scan import collector
 from lineage_scan.build import build_graph, unsettled
 from lineage_scan.config import Config, ConfigError, config_from_mapping, load_config
 from lineage_scan.discover import SourceFile, discover
 from lineage_scan.fragment_cache import FragmentCache, default_cache_dir
 from lineage_scan.graph import LineageGraph
 from lineage_scan.model import ColumnEdge, Diagnostic, Fragment
-from lineage_scan.parse_files import collector_paused, default_jobs, parse_files
+from lineage_scan.parse_files import default_jobs, parse_files
 from lineage_scan.parsers import PARSERS, PROJECT_PARSERS
 from lineage_scan.parsers.context import ParseContext
 from lineage_scan.rules import run_rules
@@ -85,7 +86,19 @@ def scan(
     False, so a re-scan only parses the files that changed.
     Raises ``ConfigError`` for unusable settings; problems in scanned files become diagnostics.
     """
-    root = Path(path)
+    with collector.scan_session():
+        return _scan(Path(path), config, schema, progress, jobs, cache, cache_dir)
+
+
+def _scan(
+    root: Path,
+    config: Config | Mapping[str, object] | None,
+    schema: Mapping[str, object] | str | Path | None,
+    progress: Progress | None,
+    jobs: int | None,
+    cache: bool,
+    cache_dir: str | Path | None,
+) -> ScanResult:
     if not root.is_dir():
         raise ConfigError(f"not a directory: {root}")
     if config is None:
@@ -118,7 +131,7 @@ def scan(
     ))
     if fragment_cache is not None:
         fragment_cache.prune()
-    with collector_paused():
+    with collector.paused():
         graph = build_graph(fragments, declared)
         diagnostics = sorted([*found.diagnostics, *unsettled([d for f in fragments for d in f.diagnostics], graph)])
     findings = run_rules(graph, config)

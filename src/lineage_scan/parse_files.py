@@ -18,14 +18,14 @@ import logging
 import math
 import os
 import signal
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lineage_scan import collector
 from lineage_scan.discover import SourceFile
 from lineage_scan.fragment_cache import FragmentCache, write_entry
 from lineage_scan.fragment_codec import decode_fragment, encode_fragment
@@ -76,7 +76,7 @@ def parse_files(
     counter = _Counter(len(files), progress)
     tasks: list[FileTask] = []
     directory = cache.directory if cache is not None else None
-    with collector_paused():  # this process only decodes here: no reference cycles to collect
+    with collector.paused():  # this process only decodes here: no reference cycles
         for index, source in enumerate(files):
             task = _cache_task(root, index, source, context, cache)
             cached = cache.load(task.key) if cache is not None and task.key is not None else None
@@ -88,26 +88,10 @@ def parse_files(
         if jobs > 1 and len(tasks) >= POOL_MIN_FILES:
             tasks = _parse_in_pool(root, tasks, context, directory, jobs, results, counter)
     for task in tasks:  # parsing makes syntax trees full of cycles: the collector stays on
-        results[task.index] = _parse_and_store(root, task, context, directory)[0]
+        results[task.index] = _parse_and_store(root, task, context, directory, encode=False)[0]
         counter.done(task.source.path)
     assert all(fragment is not None for fragment in results)
     return results  # type: ignore[return-value]
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector for work that makes no reference cycles.
-
-    Decoding fragments and building the graph allocate millions of objects next to the ones already
-    alive; each burst would otherwise trigger collections that walk the whole heap, for nothing.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class _Counter:
@@ -135,13 +119,24 @@ def _cache_task(root: Path, index: int, source: SourceFile, context: ParseContex
     return FileTask(index, source, cache.key(source.kind, source.path, digest), digest)
 
 
-def _parse_and_store(root: Path, task: FileTask, context: ParseContext, cache_dir: Path | None) -> tuple[Fragment, list[Any] | None]:
-    """Parse one file; store it in the cache when it may be; return it (and its encoding if made)."""
+def _parse_and_store(
+    root: Path, task: FileTask, context: ParseContext, cache_dir: Path | None, encode: bool
+) -> tuple[Fragment, list[Any] | None]:
+    """Parse one file and store it in the cache when it may be; return it, and its encoding when
+    ``encode`` or caching asked for one (None if the parser's output does not fit the model)."""
     fragment = _parse(root, task.source, context)
-    if cache_dir is None or task.key is None or not is_cacheable(fragment) or not _unchanged(root, task):
+    store = cache_dir is not None and task.key is not None and is_cacheable(fragment)
+    if not (store or encode):
         return fragment, None
-    encoded = encode_fragment(fragment)
-    write_entry(cache_dir, task.key, encoded)
+    try:
+        encoded = encode_fragment(fragment)
+    except Exception as error:  # noqa: BLE001 - a parser broke the model's types: keep its output, uncached
+        log.warning("lineage-scan: %s: the %s parser's output does not fit the model (%s)", task.source.path,
+                    task.source.kind, error)
+        return fragment, None
+    if store and _unchanged(root, task):
+        assert cache_dir is not None and task.key is not None
+        write_entry(cache_dir, task.key, encoded)
     return fragment, encoded
 
 
@@ -186,7 +181,7 @@ def _parse_in_pool(
         futures: dict[Future, list[FileTask]] = {pool.submit(_parse_chunk, chunk): chunk for chunk in chunks}
         for future in as_completed(futures):
             for task, encoded in zip(futures[future], future.result(), strict=True):
-                results[task.index] = decode_fragment(encoded)
+                results[task.index] = decode_fragment(encoded) if isinstance(encoded, list) else encoded
                 undone.discard(task.index)
                 counter.done(task.source.path)
     except BrokenProcessPool:
@@ -206,11 +201,12 @@ def _start_worker(root: Path, context: ParseContext, cache_dir: Path | None) -> 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the parent, which stops the pool
 
 
-def _parse_chunk(tasks: Iterable[FileTask]) -> list[list[Any]]:
+def _parse_chunk(tasks: Iterable[FileTask]) -> list[list[Any] | Fragment]:
+    """The chunk's fragments, encoded (or, when a parser's output does not fit the codec, pickled whole)."""
     assert _worker is not None, "worker not initialised"
     root, context, cache_dir = _worker
-    encoded_fragments = []
+    results: list[list[Any] | Fragment] = []
     for task in tasks:
-        fragment, encoded = _parse_and_store(root, task, context, cache_dir)
-        encoded_fragments.append(encoded if encoded is not None else encode_fragment(fragment))
-    return encoded_fragments
+        fragment, encoded = _parse_and_store(root, task, context, cache_dir, encode=True)
+        results.append(fragment if encoded is None else encoded)
+    return results
