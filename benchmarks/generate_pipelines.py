@@ -127,7 +127,7 @@ class PipelineWriter:
             "    {% endfor %}",
             f"    {{{{ cents_to_dollars('SUM(m.{measures[0]})') }}}} AS amount_usd",
             f"FROM {primary.name} AS m",
-            "WHERE m.{0} IS NOT NULL".format(MAIN_KEY),
+            f"WHERE m.{MAIN_KEY} IS NOT NULL",
             f"GROUP BY m.{MAIN_KEY}",
         ])
         return body, columns
@@ -171,8 +171,8 @@ class PipelineWriter:
                 f'    frame = pd.read_sql("SELECT {MAIN_KEY}, {", ".join(numbers)} FROM {table.name}", conn)',
                 f'    frame["{numbers[0]}_share"] = frame["{numbers[0]}"] / frame["{numbers[0]}"].sum()',
                 f'    frame["{numbers[-1]}_filled"] = frame["{numbers[-1]}"].fillna(0)',
-                f'    features = frame.groupby("{MAIN_KEY}").agg(total=("{numbers[0]}", "sum"), '
-                f'peak=("{numbers[-1]}_filled", "max")).reset_index()',
+                (f'    features = frame.groupby("{MAIN_KEY}").agg(total=("{numbers[0]}", "sum"), '
+                 f'peak=("{numbers[-1]}_filled", "max")).reset_index()'),
                 f'    features.to_sql("{feature_table}", conn, schema="features", if_exists="replace", index=False)',
                 "    return features",
             ]

@@ -7,7 +7,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-
 TIME_LIMIT_CODE = "LS908"
 """The diagnostic code of work abandoned at its time limit (such results are not cached: under
 less load the same work may finish)."""
