@@ -198,6 +198,7 @@ def _start_worker(root: Path, context: ParseContext, cache_dir: Path | None) -> 
     global _worker
     _worker = (root, context, cache_dir)
     gc.enable()  # a forked worker inherits the parent's setting
+    gc.freeze()  # what the worker starts with lives to its end: collections then walk only syntax trees
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the parent, which stops the pool
 
 
