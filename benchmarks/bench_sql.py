@@ -89,7 +89,7 @@ def measure_scan(root: Path) -> Measurement:
 
     start = time.perf_counter()
     try:
-        scanned = scan(root, progress=track)
+        scanned = scan(root, progress=track, cache=False)  # the engine, not the cache (see bench_scale.py)
     except Exception:  # noqa: BLE001 - an engine crash is a finding to report, not a benchmark bug
         result.error = f"scan raised; last file started: {current[0]}\n{traceback.format_exc()}"
         return result

@@ -259,3 +259,24 @@ def test_concurrent_scans_share_a_cache_safely(make_repo, tmp_path) -> None:
     for entry in entries(cache):
         assert json.loads(entry.read_text())["key"] == entry.parent.name + entry.stem
     assert entry_path(cache, "ab" + "0" * 62) == cache / "ab" / ("0" * 62 + ".json")
+
+
+def test_default_folders_of_repositories_nobody_scans_are_removed(make_repo, tmp_path) -> None:
+    from lineage_scan.fragment_cache import default_cache_base
+
+    root = make_repo(FILES)
+    base = default_cache_base()
+    old = time.time() - (PRUNE_AFTER_DAYS + 1) * 24 * 3600
+    abandoned, recent, foreign = base / "tmp-clone-0123", base / "other-4567", base / "not-ours"
+    for folder in (abandoned, recent):
+        scan(root, cache_dir=folder)  # real cache folders, tagged as ours
+    (foreign / "ab").mkdir(parents=True)
+    (foreign / "ab" / ("f" * 62 + ".json")).write_text("{}")
+    (foreign / CACHEDIR_TAG).write_text("Signature: something else\n")
+    for folder in (abandoned, foreign):
+        os.utime(folder / CACHEDIR_TAG, (old, old))
+    scan(root)  # the default folder: tidies its siblings
+    assert not abandoned.exists()
+    assert recent.exists() and foreign.exists() and default_cache_dir(root).exists()
+    scan(root, cache_dir=tmp_path / "explicit")  # an explicit folder never touches the default ones
+    assert recent.exists()

@@ -14,7 +14,7 @@ from lineage_scan import collector
 from lineage_scan.build import build_graph, unsettled
 from lineage_scan.config import Config, ConfigError, config_from_mapping, load_config
 from lineage_scan.discover import SourceFile, discover
-from lineage_scan.fragment_cache import FragmentCache, default_cache_dir
+from lineage_scan.fragment_cache import FragmentCache, default_cache_base, default_cache_dir, prune_other_repositories
 from lineage_scan.graph import LineageGraph
 from lineage_scan.model import ColumnEdge, Diagnostic, Fragment
 from lineage_scan.parse_files import default_jobs, parse_files
@@ -131,6 +131,8 @@ def _scan(
     ))
     if fragment_cache is not None:
         fragment_cache.prune()
+        if not cache_dir:
+            prune_other_repositories(default_cache_base(), fragment_cache.directory)
     with collector.paused():
         graph = build_graph(fragments, declared)
         diagnostics = sorted([*found.diagnostics, *unsettled([d for f in fragments for d in f.diagnostics], graph)])

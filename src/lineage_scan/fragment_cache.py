@@ -5,7 +5,8 @@ repo-relative path, its parser kind, the parse settings (dialect, default schema
 declared schema, the config apart from `exclude`) and the engine itself (lineage-scan's version and
 the hash of its source files, the sqlglot version, the fragment format). Any change to one of them
 is a different key, so an entry is never stale; entries nobody used for `PRUNE_AFTER_DAYS` are
-deleted at the end of a scan.
+deleted at the end of a scan, and so are the default folders of repositories nobody scanned for as
+long (a clone in a temporary folder, scanned once).
 
 Entries are JSON (`fragment_codec`), written to a temporary file and renamed into place, so
 concurrent scans sharing a cache never see half an entry. A damaged or hand-made entry fails to
@@ -23,6 +24,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -49,9 +51,14 @@ _TEMP_PREFIX = ".lineage-scan-"
 log = logging.getLogger("lineage_scan")
 
 
+def default_cache_base() -> Path:
+    """`$XDG_CACHE_HOME/lineage-scan`, else `~/.cache/lineage-scan`: one folder per repository inside."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lineage-scan"
+
+
 def default_cache_dir(root: Path) -> Path:
-    """`<user cache>/lineage-scan/<repo folder name>-<hash of its absolute path>`."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lineage-scan"
+    """`<default_cache_base>/<repo folder name>-<hash of its absolute path>`."""
+    base = default_cache_base()
     resolved = root.resolve()
     digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:16]
     return base / f"{resolved.name or 'root'}-{digest}"
@@ -181,8 +188,9 @@ class FragmentCache:
         now = time.time()
         removed = 0
         try:
-            if not (self.directory / CACHEDIR_TAG).is_file():
+            if not _is_ours(self.directory):
                 return 0
+            os.utime(self.directory / CACHEDIR_TAG)  # this repository's cache was used now
             shards = [
                 entry for entry in os.scandir(self.directory)
                 if _SHARD.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False)
@@ -209,3 +217,31 @@ class FragmentCache:
                 except OSError:
                     continue
         return removed
+
+
+def prune_other_repositories(base: Path, keep: Path) -> int:
+    """Delete the cache folders under ``base`` (other than ``keep``) of repositories nobody scanned for
+    `PRUNE_AFTER_DAYS`; only folders carrying our `CACHEDIR.TAG` are touched. Returns the count."""
+    removed = 0
+    limit = time.time() - PRUNE_AFTER_DAYS * _DAY
+    try:
+        folders = [entry for entry in os.scandir(base) if entry.is_dir(follow_symlinks=False)]
+    except OSError:
+        return 0
+    for folder in folders:
+        path = Path(folder.path)
+        try:
+            if path == keep or not _is_ours(path) or (path / CACHEDIR_TAG).stat().st_mtime > limit:
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed += 1
+    return removed
+
+
+def _is_ours(directory: Path) -> bool:
+    try:
+        return (directory / CACHEDIR_TAG).read_text(encoding="utf-8") == _TAG_TEXT
+    except (OSError, UnicodeDecodeError):
+        return False
