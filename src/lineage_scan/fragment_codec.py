@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import operator
 import types
 import typing
 from collections.abc import Callable
@@ -186,14 +187,20 @@ def _dataclass(kind: type) -> tuple[Encoder, Decoder]:
     hints = typing.get_type_hints(kind)
     fields = [f.name for f in dataclasses.fields(kind)]
     codecs = [_compile(hints[name]) for name in fields]
-    encoders = [encoder for encoder, _ in codecs]
     width = len(fields)
-    # Plain fields (text, numbers, optional text) are only type-checked; the rest are converted.
+    # Plain fields (text, numbers, optional text) are written as they are and only type-checked when
+    # read back; the others are converted both ways.
     checked = [(i, _plain_types(hints[name])) for i, name in enumerate(fields) if _plain_types(hints[name])]
-    converted = [(i, decoder) for i, (_, decoder) in enumerate(codecs) if not _plain_types(hints[fields[i]])]
+    plain = {i for i, _ in checked}
+    converting = [(i, encoder) for i, (encoder, _) in enumerate(codecs) if i not in plain]
+    converted = [(i, decoder) for i, (_, decoder) in enumerate(codecs) if i not in plain]
+    values_of = operator.attrgetter(*fields) if width > 1 else (lambda value: (getattr(value, fields[0]),))
 
     def encode(value: Any, tables: _Tables) -> list[Any]:
-        return [encoder(getattr(value, name), tables) for name, encoder in zip(fields, encoders, strict=True)]
+        values = list(values_of(value))
+        for index, encoder in converting:
+            values[index] = encoder(values[index], tables)
+        return values
 
     def decode(value: Any, tables: list[list[Any]]) -> Any:
         if type(value) is not list or len(value) != width:

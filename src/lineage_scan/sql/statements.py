@@ -334,7 +334,9 @@ class StatementAnalyser:
             kind = EdgeKind.IDENTITY if leaf.column == column or leaf.column == STAR else EdgeKind.RENAME
         else:
             kind = _DIRECT_KIND[leaf.level]
-        certainty = leaf.certainty.weakest(target.certainty) if leaf.indirect is None else leaf.certainty
+        certainty = leaf.certainty
+        if leaf.indirect is None and target.certainty is not Certainty.RESOLVED:
+            certainty = certainty.weakest(target.certainty)
         span = leaf.span if leaf.indirect is not None else output.span
         return ColumnEdge(
             source=self._ref(leaf.table, leaf.column),
