@@ -120,3 +120,16 @@ def test_bad_rule_config_is_a_usage_error(make_repo) -> None:
     result = CliRunner().invoke(main, ["scan", str(root)])
     assert result.exit_code == 2
     assert "'rules.LS999' is not a rule" in result.output
+
+
+def test_jobs_and_cache_options(make_repo, tmp_path) -> None:
+    root = make_repo({"a.sql": "CREATE TABLE t AS SELECT x FROM s;", "b.sql": "CREATE VIEW v AS SELECT * FROM t;"})
+    cache = tmp_path / "cache"
+    plain = CliRunner().invoke(main, ["scan", str(root), "--format", "json", "--no-cache", "--jobs", "1"])
+    assert plain.exit_code == 0, plain.output
+    for _ in range(2):  # cold, then warm
+        cached = CliRunner().invoke(main, ["scan", str(root), "--format", "json", "--cache-dir", str(cache), "-j", "2"])
+        assert cached.exit_code == 0, cached.output
+        assert cached.output == plain.output
+    assert len(list(cache.glob("??/*.json"))) == 2
+    assert CliRunner().invoke(main, ["scan", str(root), "--jobs", "0"]).exit_code == 2

@@ -9,12 +9,15 @@ from pathlib import Path
 
 from sqlglot.dialects.dialect import Dialect
 
+from lineage_scan import collector
 from lineage_scan.build import build_graph, unsettled
 from lineage_scan.build.configured import add_configured_models
 from lineage_scan.config import Config, ConfigError, config_from_mapping, load_config
 from lineage_scan.discover import SourceFile, discover
+from lineage_scan.fragment_cache import FragmentCache, default_cache_base, default_cache_dir, prune_other_repositories
 from lineage_scan.graph import LineageGraph
 from lineage_scan.model import ColumnEdge, Diagnostic, Finding, Fragment
+from lineage_scan.parse_files import default_jobs, parse_files
 from lineage_scan.parsers import PARSERS, PROJECT_PARSERS
 from lineage_scan.parsers.context import ParseContext
 from lineage_scan.rules import check_config, run_rules
@@ -24,7 +27,7 @@ from lineage_scan.sql.schema import SchemaRegistry, registry_from_mapping
 from lineage_scan.sql.script import analyse_script
 
 Progress = Callable[[int, int, str], None]
-"""Called as (files done, files in all, path) before each file is analysed (for progress bars)."""
+"""Called as (files done, files in all, path) as each file is done (for progress bars)."""
 
 
 def sql_column_lineage(
@@ -61,6 +64,8 @@ class ScanResult:
     fragments: list[Fragment]
     diagnostics: list[Diagnostic]
     findings: list[Finding] = field(default_factory=list)
+    files_from_cache: int = 0
+    """Files whose fragment came from the cache rather than a parser (not part of any report)."""
 
 
 def scan(
@@ -69,14 +74,33 @@ def scan(
     *,
     schema: Mapping[str, object] | str | Path | None = None,
     progress: Progress | None = None,
+    jobs: int | None = None,
+    cache: bool = True,
+    cache_dir: str | Path | None = None,
 ) -> ScanResult:
     """Analyse the repository at ``path`` without running any of it.
 
     ``config`` defaults to the repository's `lineage-scan.yml`; ``schema`` is a mapping of tables to
     columns or a YAML/JSON file of one (overriding the config's ``schema_file``).
+    Files are parsed by ``jobs`` processes (default: the CPUs available; 1 parses in this process);
+    the result does not depend on it. Parsed files are cached in ``cache_dir`` (default: a folder
+    for this repository under the user's cache directory, see `fragment_cache`) unless ``cache`` is
+    False, so a re-scan only parses the files that changed.
     Raises ``ConfigError`` for unusable settings; problems in scanned files become diagnostics.
     """
-    root = Path(path)
+    with collector.scan_session():
+        return _scan(Path(path), config, schema, progress, jobs, cache, cache_dir)
+
+
+def _scan(
+    root: Path,
+    config: Config | Mapping[str, object] | None,
+    schema: Mapping[str, object] | str | Path | None,
+    progress: Progress | None,
+    jobs: int | None,
+    cache: bool,
+    cache_dir: str | Path | None,
+) -> ScanResult:
     if not root.is_dir():
         raise ConfigError(f"not a directory: {root}")
     if config is None:
@@ -106,18 +130,24 @@ def scan(
     # a file a project parser already gave to a file parser's analysis (a dbt Python model) is not analysed twice
     analysed = {(f.parser, f.path) for f in fragments}
     todo = [s for s in found.files if s.kind in PARSERS and (s.kind, s.path) not in analysed]
-    for done, source in enumerate(todo):
-        if progress is not None:
-            progress(done, len(todo), source.path)
-        fragments.append(PARSERS[source.kind](root / source.path, source.path, context))
-    graph = build_graph(fragments, declared)
-    configured = add_configured_models(graph, config, names)
+    fragment_cache = FragmentCache(Path(cache_dir) if cache_dir else default_cache_dir(root), context) if cache else None
+    fragments.extend(parse_files(
+        root, todo, context, jobs=jobs if jobs is not None else default_jobs(), cache=fragment_cache, progress=progress,
+    ))
+    if fragment_cache is not None:
+        fragment_cache.prune()
+        if not cache_dir:
+            prune_other_repositories(default_cache_base(), fragment_cache.directory)
+    with collector.paused():
+        graph = build_graph(fragments, declared)
+        configured = add_configured_models(graph, config, names)
     rules = run_rules(graph, config, root)
     # A .sql file run by a DAG is analysed by both parsers: the same diagnostic is one fact, kept once.
     diagnostics = sorted({
         *found.diagnostics, *unsettled([d for f in fragments for d in f.diagnostics], graph), *configured, *rules.diagnostics,
     })
-    return ScanResult(root, config, found.files, graph, fragments, diagnostics, rules.findings)
+    hits = fragment_cache.hits if fragment_cache is not None else 0
+    return ScanResult(root, config, found.files, graph, fragments, diagnostics, rules.findings, files_from_cache=hits)
 
 
 def _declared_schema(

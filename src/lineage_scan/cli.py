@@ -72,6 +72,23 @@ def _scan_options(command):
     return command
 
 
+def _parse_options(command):
+    """The options saying how files are parsed (processes, cache), shared by the commands that scan."""
+    for option in reversed((
+        click.option("-j", "--jobs", type=click.IntRange(min=1), help="Parser processes (default: the CPUs available)."),
+        click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
+                     help="Where parsed files are cached (default: under the user's cache directory, outside PATH)."),
+        click.option("--no-cache", is_flag=True, help="Parse every file; neither read nor write the cache."),
+    )):
+        command = option(command)
+    return command
+
+
+def _options(schema_file: Path | None, jobs: int | None, cache_dir: Path | None, no_cache: bool) -> dict:
+    """Keyword arguments of `scan` from the command-line options."""
+    return {"schema": schema_file, "jobs": jobs, "cache": not no_cache, "cache_dir": cache_dir}
+
+
 @main.command("scan")
 @_scan_options
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
@@ -92,11 +109,12 @@ def _scan_options(command):
               help="Also write the JSON graph document to this file.")
 @click.option("--site", "site_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Also write the HTML docs site to this directory.")
+@_parse_options
 def scan_command(
     path: Path, dialect: str | None, schema_file: Path | None, config_file: Path | None,
     output_format: str, output: Path | None, openlineage_event_time: str | None, quiet: bool, fail_on: str,
     baseline: Path | None, sarif_category: str | None, sarif_file: Path | None, json_file: Path | None,
-    site_dir: Path | None,
+    site_dir: Path | None, jobs: int | None, cache_dir: Path | None, no_cache: bool,
 ) -> None:
     """Scan the repository at PATH, report its lineage and the rules' findings."""
     if openlineage_event_time and output_format != "openlineage":
@@ -116,7 +134,7 @@ def scan_command(
             render = functools.partial(render_sarif, category=sarif_category)
         else:
             render = RENDERERS.get(output_format)
-        result = _run_scan(path, config, schema_file, quiet)
+        result = _run_scan(path, config, _options(schema_file, jobs, cache_dir, no_cache), quiet)
     except ConfigError as error:
         raise click.UsageError(str(error)) from error
     if known:
@@ -193,17 +211,19 @@ def mcp_command(path: Path, dialect: str | None, schema_file: Path | None, confi
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Directory to write the site to (created if needed).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@_parse_options
 def site_command(path: Path, dialect: str | None, schema_file: Path | None, config_file: Path | None,
-                 output: Path, quiet: bool) -> None:
+                 output: Path, quiet: bool, jobs: int | None, cache_dir: Path | None, no_cache: bool) -> None:
     """Scan the repository at PATH and write its static HTML docs site to DIR."""
-    _write_site(_scan_or_usage_error(path, dialect, schema_file, config_file, quiet), output)
+    options = _options(schema_file, jobs, cache_dir, no_cache)
+    _write_site(_scan_or_usage_error(path, dialect, config_file, options, quiet), output)
 
 
-def _scan_or_usage_error(path: Path, dialect: str | None, schema_file: Path | None, config_file: Path | None,
+def _scan_or_usage_error(path: Path, dialect: str | None, config_file: Path | None, options: dict,
                          quiet: bool) -> ScanResult:
     try:
         config = load_config(path, config_file).with_overrides(dialect=dialect)
-        return _run_scan(path, config, schema_file, quiet)
+        return _run_scan(path, config, options, quiet)
     except ConfigError as error:
         raise click.UsageError(str(error)) from error
 
@@ -232,16 +252,35 @@ def _write_site(result: ScanResult, directory: Path, summary: bool = True) -> No
     click.echo(f"wrote {len(written)} files to {directory}", err=True)
 
 
-def _run_scan(path: Path, config, schema_file: Path | None, quiet: bool) -> ScanResult:
+def _run_scan(path: Path, config, options: dict, quiet: bool) -> ScanResult:
     if quiet or not sys.stderr.isatty():
-        return scan(path, config, schema=schema_file)
-    with click.progressbar(length=0, label="analysing", file=sys.stderr, show_pos=True) as bar:
-        def progress(done: int, total: int, _path: str) -> None:
-            bar.length = total
-            if total >= PROGRESS_MIN_FILES:
-                bar.update(done - bar.pos)
+        return scan(path, config, **options)
+    bar = ProgressBar("parsing files")
+    try:
+        return scan(path, config, progress=bar.update, **options)
+    finally:
+        bar.close()
 
-        return scan(path, config, schema=schema_file, progress=progress)
+
+class ProgressBar:
+    """A bar on stderr, drawn only once there are `PROGRESS_MIN_FILES` or more to go through."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.bar = None
+
+    def update(self, done: int, total: int, _path: str) -> None:
+        if self.bar is None:
+            if total < PROGRESS_MIN_FILES:
+                return
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr, show_pos=True, show_eta=True)
+            self.bar.__enter__()
+        self.bar.update(done - self.bar.pos)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
 
 
 @main.command("diff")

@@ -11,6 +11,7 @@ import yaml
 from lineage_scan.safe_yaml import YAMLRejected, load_yaml
 
 CONFIG_FILE = "lineage-scan.yml"
+STATEMENT_TIMEOUT_SECONDS = 10.0
 DEFAULT_EXCLUDES = (".git", ".venv", "venv", "node_modules", "__pycache__", "target", "dbt_packages", ".lineage-scan-cache")
 
 
@@ -27,6 +28,8 @@ class Config:
     default_database: str | None = None
     schema_file: str | None = None
     exclude: tuple[str, ...] = ()
+    statement_timeout_seconds: float | None = STATEMENT_TIMEOUT_SECONDS
+    """Wall-clock limit on parsing and analysing one SQL statement; None or 0 for no limit."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Sections owned by later stages (rules, ML targets...), kept as read."""
     source: str | None = None
@@ -39,7 +42,7 @@ class Config:
         return Config(**{**self.__dict__, **values})
 
 
-_KNOWN = {"dialect", "default_schema", "default_database", "schema_file", "exclude"}
+_KNOWN = {"dialect", "default_schema", "default_database", "schema_file", "exclude", "statement_timeout_seconds"}
 
 
 def load_config(root: Path, path: Path | None = None) -> Config:
@@ -103,12 +106,16 @@ def config_from_mapping(data: dict[str, Any], source: str = CONFIG_FILE) -> Conf
     exclude = data.get("exclude") or []
     if not isinstance(exclude, list) or not all(isinstance(e, str) for e in exclude):
         raise ConfigError(f"{source}: 'exclude' must be a list of glob patterns")
+    timeout = data.get("statement_timeout_seconds", STATEMENT_TIMEOUT_SECONDS)
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0):
+        raise ConfigError(f"{source}: 'statement_timeout_seconds' must be a number of seconds (0 for no limit)")
     return Config(
         dialect=data.get("dialect"),
         default_schema=data.get("default_schema"),
         default_database=data.get("default_database"),
         schema_file=data.get("schema_file"),
         exclude=tuple(exclude),
+        statement_timeout_seconds=float(timeout) if timeout else None,
         extra={k: v for k, v in data.items() if k not in _KNOWN},
     )
 

@@ -13,7 +13,7 @@ keeps the value facts (null-to-zero, rates) and Python ML data steps the rules r
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import networkx as nx
@@ -130,18 +130,48 @@ class LineageGraph:
 
     def add_edge(self, edge: ColumnEdge) -> None:
         """Add a column edge; an ambiguous source is linked from each candidate table."""
-        sources = [edge.source] if edge.source.table else [ColumnRef(t, edge.source.column) for t in edge.candidates]
-        for source in sources:
-            assert source.table is not None
-            self.add_column(source.table, source.column)
-            self.add_column(edge.target.table or "?", edge.target.column)
-            key = edge.kind.value
-            u, v = column_node(source.table, source.column), column_node(edge.target.table or "?", edge.target.column)
-            existing = self.nx.get_edge_data(u, v, key)
-            if existing is None or Certainty(existing["certainty"]).rank > edge.certainty.rank:
-                self.nx.add_edge(u, v, key=key, kind=edge.kind, certainty=edge.certainty, location=edge.location,
-                                 candidates=edge.candidates)
-            self.add_dependency(source.table, edge.target.table or "?", edge.location)
+        self.add_edges([edge])
+
+    def add_edges(self, edges: Iterable[ColumnEdge]) -> None:
+        """Add column edges in order, as `add_edge` does one by one, in one pass.
+
+        Between the same two columns, one edge per kind is kept: the first of the most certain.
+        (Written for speed: a repository has hundreds of thousands of edges.)
+        """
+        graph = self.nx
+        rank_of = {certainty.value: certainty.rank for certainty in Certainty}
+        unset = len(rank_of)
+        created: dict[ColumnNode, bool] = {}
+        """Column nodes met so far -> whether this call created them (then no edge can exist yet)."""
+        linked: set[tuple[str, str]] = set()
+        chosen: dict[tuple[ColumnNode, ColumnNode, str], tuple[int, ColumnEdge | None]] = {}
+        for edge in edges:
+            target_table = edge.target.table or "?"
+            v = ("column", target_table, edge.target.column)
+            rank = rank_of[edge.certainty._value_]
+            kind = edge.kind._value_
+            for table in (edge.source.table,) if edge.source.table else edge.candidates:
+                u = ("column", table, edge.source.column)
+                if u not in created:
+                    created[u] = u not in graph
+                    self.add_column(table, edge.source.column)
+                if v not in created:
+                    created[v] = v not in graph
+                    self.add_column(target_table, edge.target.column)
+                key = (u, v, kind)
+                best = chosen.get(key)
+                if best is None:
+                    existing = None if created[u] or created[v] else graph.get_edge_data(u, v, kind)
+                    best = chosen[key] = (unset, None) if existing is None else (existing["certainty"].rank, None)
+                if rank < best[0]:
+                    chosen[key] = (rank, edge)
+                if (table, target_table) not in linked:
+                    self.add_dependency(table, target_table, edge.location)
+                    linked.add((table, target_table))
+        for (u, v, kind), (_, edge) in chosen.items():
+            if edge is not None:
+                graph.add_edge(u, v, key=kind, kind=edge.kind, certainty=edge.certainty, location=edge.location,
+                               candidates=edge.candidates)
 
     def add_metadata(self, meta: RelationMeta) -> None:
         """Merge documentation onto a relation and its columns (first description wins; sets unite)."""

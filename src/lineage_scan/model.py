@@ -30,6 +30,7 @@ class EdgeKind(str, Enum):
 
 
 DIRECT_KINDS = frozenset({EdgeKind.IDENTITY, EdgeKind.RENAME, EdgeKind.TRANSFORM, EdgeKind.AGGREGATE})
+_KIND_VALUE = {kind: kind.value for kind in EdgeKind}
 
 
 class Certainty(str, Enum):
@@ -42,13 +43,14 @@ class Certainty(str, Enum):
 
     @property
     def rank(self) -> int:
-        return _CERTAINTY_ORDER.index(self)
+        return _CERTAINTY_RANK[self]
 
     def weakest(self, other: Certainty) -> Certainty:
         return self if self.rank >= other.rank else other
 
 
 _CERTAINTY_ORDER = (Certainty.RESOLVED, Certainty.INFERRED, Certainty.AMBIGUOUS, Certainty.UNRESOLVED)
+_CERTAINTY_RANK = {certainty: rank for rank, certainty in enumerate(_CERTAINTY_ORDER)}
 
 
 class Severity(str, Enum):
@@ -57,7 +59,7 @@ class Severity(str, Enum):
     NOTE = "note"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Location:
     """A span in a file: repo-relative POSIX path, 1-based lines and columns (end inclusive)."""
 
@@ -71,7 +73,7 @@ class Location:
         return f"{self.path}:{self.start_line}:{self.start_col}"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class ColumnRef:
     """A column of a relation. ``table`` is None when the source cannot be attributed to one table."""
 
@@ -87,7 +89,7 @@ QUERY_TARGET = "__query__"
 """The placeholder table written by a bare SELECT that has no write target."""
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class ColumnEdge:
     """One source column feeding one target column.
 
@@ -107,13 +109,16 @@ class ColumnEdge:
         return f"{self.source} -> {self.target} : {self.kind.value} ({self.certainty.value})"
 
     def sort_key(self) -> tuple:
-        """A total, hash-seed-independent order: source, target, kind, certainty, location."""
-        location = self.location
+        """A total, hash-seed-independent order: source, target, kind, certainty, location.
+
+        (Written out rather than through `str` and properties: the build sorts every edge.)
+        """
+        source, target, location = self.source, self.target, self.location
         return (
-            str(self.source),
-            str(self.target),
-            self.kind.value,
-            self.certainty.rank,
+            f"{'?' if source.table is None else source.table}.{source.column}",
+            f"{'?' if target.table is None else target.table}.{target.column}",
+            _KIND_VALUE[self.kind],
+            _CERTAINTY_RANK[self.certainty],
             (location.path, location.start_line, location.start_col, location.end_line, location.end_col)
             if location
             else ("", 0, 0, 0, 0),

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from lineage_scan.build.names import resolve_names
 from lineage_scan.build.stars import expand_stars, settle_ambiguous
-from lineage_scan.graph import LineageGraph
+from lineage_scan.graph import LineageGraph, column_node
 from lineage_scan.model import STAR, ColumnEdge, ColumnRef, Diagnostic, Fragment, MLModelDef, RelationKind
 from lineage_scan.sql.query import UNEXPANDED_STAR
 from lineage_scan.sql.schema import SchemaRegistry
@@ -61,8 +61,7 @@ def build_graph(fragments: list[Fragment], declared: SchemaRegistry | None = Non
             graph.add_value_fact(replace(fact, source=_renamed_column(fact.source, rename)))
         for step in fragment.data_steps:
             graph.add_data_step(step)
-    for edge in sorted(edges, key=ColumnEdge.sort_key):
-        graph.add_edge(edge)
+    graph.add_edges(sorted(edges, key=ColumnEdge.sort_key))
     for name, cols in sorted(columns.items()):
         if graph.has_relation(name):
             graph.set_columns(name, tuple(c for c in cols if c != STAR))
@@ -71,8 +70,11 @@ def build_graph(fragments: list[Fragment], declared: SchemaRegistry | None = Non
 
 def unsettled(diagnostics: list[Diagnostic], graph: LineageGraph) -> list[Diagnostic]:
     """Drop a file's "cannot expand star" notes once the build expanded that table's stars."""
-    still_open = {source.table for source, _, _ in graph.column_edges() if source.column == STAR}
     names = set(graph.relations())
+    still_open = {
+        name for name in names
+        if column_node(name, STAR) in graph.nx and any(v[0] == "column" for v in graph.nx.successors(column_node(name, STAR)))
+    }
     return [
         d for d in diagnostics
         if d.code != UNEXPANDED_STAR or d.subject in still_open or d.subject not in names
@@ -122,7 +124,7 @@ def _renamed_column(column: ColumnRef, rename: dict[str, str]) -> ColumnRef:
 
 
 def _renamed(edge: ColumnEdge, rename: dict[str, str]) -> ColumnEdge:
-    if not rename:
+    if not rename or (edge.source.table not in rename and not edge.candidates):
         return edge
     source = _renamed_column(edge.source, rename)
     candidates = tuple(sorted({rename.get(t, t) for t in edge.candidates}))

@@ -70,12 +70,13 @@ class QueryLineage:
         self._aliases: dict[int, dict[str, Leaves]] = {}
         self._in_progress: set[int] = set()
         self._scope_of: dict[int, Scope] = {}
+        self._roots: dict[int, tuple[exp.Expr, Scope | None]] = {}
         self.notes: list[Note] = []
 
     # ----------------------------------------------------------------- entry points
     def outputs(self, query: exp.Expr) -> list[Output]:
         """The output columns of a query (Select, set operation or Subquery), in order."""
-        root = build_scope(query)
+        root = self._root_scope(query)
         if root is None:
             raise QueryError(f"cannot build scopes for {type(query).__name__}")
         self._register(root)
@@ -87,7 +88,7 @@ class QueryLineage:
 
     def reads(self, query: exp.Expr) -> list[exp.Table]:
         """Every base table the query reads (not CTE names), in source order."""
-        root = build_scope(query)
+        root = self._root_scope(query)
         if root is None:
             return []
         seen: list[exp.Table] = []
@@ -96,6 +97,13 @@ class QueryLineage:
                 if isinstance(source, exp.Table) and source not in seen:
                     seen.append(source)
         return seen
+
+    def _root_scope(self, query: exp.Expr) -> Scope | None:
+        """The scope tree of ``query``, built once for both `outputs` and `reads`."""
+        known = self._roots.get(id(query))
+        if known is None or known[0] is not query:
+            known = self._roots[id(query)] = (query, build_scope(query))
+        return known[1]
 
     def _register(self, root: Scope) -> None:
         for scope in root.traverse():
@@ -371,8 +379,9 @@ class QueryLineage:
         """Leaves of a clause. WHERE/ON read source columns first, later clauses output aliases first."""
         if node is None:
             return
+        span = node_span(node)
         for leaf in self._expression_leaves(scope, node, aliases, prefer_source):
-            yield leaf.under(BARE, kind, leaf.span if leaf.indirect else node_span(node))
+            yield leaf.under(BARE, kind, leaf.span if leaf.indirect else span)
 
     # ----------------------------------------------------------------- expressions
     def _expression_leaves(

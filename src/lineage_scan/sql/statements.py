@@ -72,6 +72,8 @@ class StatementAnalyser:
         self.schema = schema
         self.locate = locate
         self.query_target = query_target
+        self._refs: dict[tuple[str | None, str], ColumnRef] = {}
+        """One ColumnRef per column of the script: edges share them."""
         self.HANDLERS: tuple[tuple[type[exp.Expr], Callable[[exp.Expr, StatementLineage], None]], ...] = (
             (exp.Create, self._create),
             (exp.Insert, self._insert),
@@ -349,11 +351,13 @@ class StatementAnalyser:
             kind = EdgeKind.IDENTITY if leaf.column == column or leaf.column == STAR else EdgeKind.RENAME
         else:
             kind = _DIRECT_KIND[leaf.level]
-        certainty = leaf.certainty.weakest(target.certainty) if leaf.indirect is None else leaf.certainty
+        certainty = leaf.certainty
+        if leaf.indirect is None and target.certainty is not Certainty.RESOLVED:
+            certainty = certainty.weakest(target.certainty)
         span = leaf.span if leaf.indirect is not None else output.span
         return ColumnEdge(
-            source=ColumnRef(leaf.table, leaf.column),
-            target=ColumnRef(target.name, column),
+            source=self._ref(leaf.table, leaf.column),
+            target=self._ref(target.name, column),
             kind=kind,
             certainty=certainty,
             location=self.locate(span),
@@ -372,6 +376,12 @@ class StatementAnalyser:
         if leaf.rate:
             facts.append(ValueFact(ValueOp.RATE, source, written, self.locate(leaf.rate)))
         return facts
+
+    def _ref(self, table: str | None, column: str) -> ColumnRef:
+        ref = self._refs.get((table, column))
+        if ref is None:
+            ref = self._refs[(table, column)] = ColumnRef(table, column)
+        return ref
 
     def _write_assignments(
         self,

@@ -181,7 +181,7 @@ class SqlReader:
             path = source.origin.path if source.origin is not None else source.anchor.path
             script = analyse_script(
                 text, dialect, path=path, schema=self.context.schema, default_db=default_db,
-                default_catalog=self.context.default_catalog,
+                default_catalog=self.context.default_catalog, statement_timeout=self.context.config.statement_timeout_seconds,
                 query_target=lambda line, m=mapper, p=path: target or f"query:{p}:{m.line(line)}",
             )
             mapper.apply(script, lineage.script)

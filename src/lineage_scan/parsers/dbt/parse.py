@@ -372,6 +372,7 @@ class ProjectParser:
             schema=self.registry,
             default_db=self.context.default_db,
             default_catalog=self.context.default_catalog,
+            statement_timeout=self.context.config.statement_timeout_seconds,
             query_target=lambda _line: target,
         )
         first = not compiled.relations
