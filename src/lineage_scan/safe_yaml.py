@@ -17,11 +17,12 @@ class YAMLRejected(ValueError):
     """The YAML is invalid, too large, too deep, or expands to too many nodes."""
 
 
-def load_yaml(text: str, max_nodes: int = MAX_EXPANDED_NODES) -> object:
+def load_yaml(text: str, max_nodes: int = MAX_EXPANDED_NODES, loader: type[yaml.SafeLoader] = yaml.SafeLoader) -> object:
+    """``text`` loaded with ``loader`` (a `SafeLoader` or subclass), within the bounds above."""
     if len(text) > MAX_YAML_CHARS:
         raise YAMLRejected(f"YAML document is over {MAX_YAML_CHARS:,} characters")
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=loader)  # noqa: S506 - only SafeLoader and its subclasses
     except yaml.YAMLError as error:
         raise YAMLRejected(f"invalid YAML: {error}") from error
     except RecursionError as error:

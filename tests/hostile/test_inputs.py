@@ -83,3 +83,16 @@ def test_cyclic_views_do_not_hang(make_repo) -> None:
     assert graph.upstream(ColumnRef("v1", "x")) == [ColumnRef("v2", "x")]
     assert graph.downstream(ColumnRef("v2", "x")) == [ColumnRef("v1", "x")]
     assert graph.upstream_relations("v3") == ["v4"] and graph.upstream_relations("v4") == ["v3"]
+
+
+def test_yaml_bombs_in_a_dbt_project_are_diagnostics(make_repo) -> None:
+    root = make_repo({
+        "proj/dbt_project.yml": "name: shop\nprofile: shop\n",
+        "proj/models/orders.sql": "select id from {{ source('app', 'orders') }}",
+        "proj/models/_bomb.yml": "version: 2\n" + BILLION_LAUGHS,
+        "proj/profiles.yml": BILLION_LAUGHS,
+    })
+    result = scan(root)
+    bomb = [d for d in result.diagnostics if d.location.path == "proj/models/_bomb.yml"]
+    assert bomb and "alias bomb" in bomb[0].message
+    assert any(r.startswith("analytics") or "orders" in r for r in result.graph.relations())

@@ -14,10 +14,9 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from lineage_scan.parsers.airflow.paths import RepoFiles
 from lineage_scan.parsers.airflow.values import Opaque
+from lineage_scan.safe_yaml import YAMLRejected, load_yaml
 
 DBT_COMMANDS = ("run", "build", "test", "seed", "snapshot", "compile", "run-operation", "source", "ls", "list")
 SELECT_FLAGS = ("--select", "-s", "--models", "--model", "-m")
@@ -157,8 +156,8 @@ def dbt_project(files: RepoFiles, project_dir: str | None) -> tuple[str, str] | 
         if text is None:
             continue
         try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError:
+            data = load_yaml(text)
+        except YAMLRejected:
             return None
         name = data.get("name") if isinstance(data, dict) else None
         return (folder or ".", name) if isinstance(name, str) else None

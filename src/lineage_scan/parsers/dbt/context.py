@@ -43,6 +43,7 @@ from lineage_scan.parsers.dbt.objects import (
 )
 from lineage_scan.parsers.dbt.project import Project, merge_config, normalise_config
 from lineage_scan.parsers.dbt.properties import Properties
+from lineage_scan.safe_yaml import YAMLRejected, load_yaml
 from lineage_scan.sql.names import Names
 from lineage_scan.sql.schema import SchemaRegistry
 
@@ -525,8 +526,8 @@ def _fromjson(text: str, default: Any = None) -> Any:
 
 def _fromyaml(text: str, default: Any = None) -> Any:
     try:
-        return yaml.safe_load(text)
-    except (TypeError, yaml.YAMLError):
+        return load_yaml(text)
+    except (TypeError, YAMLRejected):
         return default
 
 

@@ -16,6 +16,8 @@ import pathspec
 import yaml
 
 from lineage_scan.config import DEFAULT_EXCLUDES
+from lineage_scan.safe_yaml import YAMLRejected
+from lineage_scan.safe_yaml import load_yaml as load_bounded_yaml
 
 PROJECT_FILE = "dbt_project.yml"
 PATH_KEYS = {
@@ -59,13 +61,11 @@ def load_yaml(path: Path) -> Any:
     try:
         if path.stat().st_size > MAX_YAML_BYTES:
             raise ValueError(f"file is over the {MAX_YAML_BYTES:,}-byte limit for YAML")
-        return yaml.load(path.read_text(encoding="utf-8-sig"), Loader=LineLoader)  # noqa: S506 - a SafeLoader
+        return load_bounded_yaml(path.read_text(encoding="utf-8-sig"), loader=LineLoader)
     except (OSError, UnicodeDecodeError) as error:
         raise ValueError(f"cannot read file: {error}") from error
-    except yaml.YAMLError as error:
-        raise ValueError(f"invalid YAML: {error}".replace("\n", " ")) from error
-    except RecursionError as error:
-        raise ValueError("YAML nested too deeply") from error
+    except YAMLRejected as error:
+        raise ValueError(str(error).replace("\n", " ")) from error
 
 
 def line_of(mapping: Any, default: int = 1) -> int:

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from lineage_scan.parsers.dbt.project import Project
+from lineage_scan.safe_yaml import YAMLRejected, load_yaml
 
 DEFAULT_TARGET_NAME = "dev"
 DEFAULT_SCHEMA = "analytics"
@@ -57,8 +56,8 @@ def _profile_target(project: Project, wanted: str | None) -> dict[str, Any]:
     if not path.is_file() or path.is_symlink():
         return {}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        data = load_yaml(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, YAMLRejected):
         return {}
     profile = data.get(project.profile or "") if isinstance(data, dict) else None
     if not isinstance(profile, dict) or not isinstance(profile.get("outputs"), dict):

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import libcst as cst
-import yaml
 
 from lineage_scan.files import read_repo_text
 from lineage_scan.limits import TimeLimitExceeded, time_limit
@@ -31,6 +30,7 @@ from lineage_scan.parsers.python.interpreter import (
 )
 from lineage_scan.parsers.python.modules import ModuleLoader, ParseFailure, Source, parse_module
 from lineage_scan.parsers.python.values import Frame
+from lineage_scan.safe_yaml import YAMLRejected, load_yaml
 
 ANALYSIS_SECONDS = 30.0
 DBT_PROJECT_FILE = "dbt_project.yml"
@@ -206,8 +206,8 @@ def _dbt_python_model(tree: cst.Module, rel: str, root: Path) -> DbtPythonModel 
         project_file = root / folder / DBT_PROJECT_FILE
         if project_file.is_file():
             try:
-                project = yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}
-            except (OSError, yaml.YAMLError, UnicodeDecodeError):
+                project = load_yaml(project_file.read_text(encoding="utf-8")) or {}
+            except (OSError, YAMLRejected, UnicodeDecodeError):
                 project = {}
             name = project.get("name") if isinstance(project, dict) else None
             stem = Path(rel).stem
