@@ -113,3 +113,14 @@ def test_dbt_project_ml_exposure_owners_and_coverage() -> None:
     assert not result.graph.has_relation("core.legacy_arpu")
     dbt = summarise(result)["dbt"]
     assert (dbt["models"], dbt["rendered"], dbt["parsed"]) == (16, 16, 16)
+
+
+def test_codeowners_give_owners_to_warehouse_relations() -> None:
+    graph = scan(EXAMPLE_REPO).graph
+    # `.github/CODEOWNERS`: /warehouse/ @acme/data-platform; the SQL files declare no owner themselves
+    assert graph.relation("marts.legacy_revenue_v1").owners == ("@acme/data-platform",)
+    assert graph.relation("raw.crm_contacts").owners == ("@acme/data-platform",)
+    # raw.customers is also a dbt source whose YAML names owners: those win, CODEOWNERS adds nothing
+    assert "@acme/data-platform" not in graph.relation("raw.customers").owners
+    # relations defined outside any CODEOWNERS pattern (the ml/ package's outputs) stay ownerless
+    assert graph.relation("ml.churn_scores").owners == ()

@@ -12,11 +12,13 @@ from sqlglot.dialects.dialect import Dialect
 from lineage_scan import collector
 from lineage_scan.build import build_graph, unsettled
 from lineage_scan.build.configured import add_configured_models
+from lineage_scan.build.ownership import apply_codeowners
 from lineage_scan.config import Config, ConfigError, config_from_mapping, load_config
 from lineage_scan.discover import SourceFile, discover
 from lineage_scan.fragment_cache import FragmentCache, default_cache_base, default_cache_dir, prune_other_repositories
 from lineage_scan.graph import LineageGraph
 from lineage_scan.model import ColumnEdge, Diagnostic, Finding, Fragment
+from lineage_scan.owners import load_codeowners
 from lineage_scan.parse_files import default_jobs, parse_files
 from lineage_scan.parsers import PARSERS, PROJECT_PARSERS
 from lineage_scan.parsers.context import ParseContext
@@ -140,6 +142,7 @@ def _scan(
             prune_other_repositories(default_cache_base(), fragment_cache.directory)
     with collector.paused():
         graph = build_graph(fragments, declared)
+        apply_codeowners(graph, load_codeowners(root))
         configured = add_configured_models(graph, config, names)
     rules = run_rules(graph, config, root)
     # A .sql file run by a DAG is analysed by both parsers: the same diagnostic is one fact, kept once.
