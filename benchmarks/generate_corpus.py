@@ -78,6 +78,8 @@ class Corpus:
     files: int = 0
     statements: int = 0
     files_by_layer: dict[str, int] = field(default_factory=dict)
+    pipelines: dict[str, int] = field(default_factory=dict)
+    """Counts of the non-SQL parts (`generate_pipelines.py`): dbt models, DAG files, Python modules."""
 
 
 def fresh_name(name: str, taken: Collection[str]) -> str:
@@ -512,8 +514,12 @@ class CorpusWriter:
         self.write(layer, name, statements, f"{layer} model built from {primary.name}")
 
 
-def generate_corpus(out: Path, files: int, seed: int = 0) -> Corpus:
-    """Write a repository of ``files`` SQL files (plus `lineage-scan.yml`) into the empty directory ``out``."""
+def generate_corpus(
+    out: Path, files: int, seed: int = 0, dbt_models: int = 0, dags: int = 0, python_modules: int = 0
+) -> Corpus:
+    """Write a repository of ``files`` SQL files (plus `lineage-scan.yml`) into the empty directory ``out``,
+    optionally with a dbt project of ``dbt_models`` models, ``dags`` Airflow DAG files and
+    ``python_modules`` pandas feature modules reading its tables (see `generate_pipelines.py`)."""
     if files < 1:
         raise ValueError("files must be at least 1")
     out.mkdir(parents=True, exist_ok=True)
@@ -528,6 +534,20 @@ def generate_corpus(out: Path, files: int, seed: int = 0) -> Corpus:
             else:
                 prefixes = next(p for name, p, _share in LAYERS if name == layer)
                 writer.derived_table(layer, prefixes, index)
+    if dbt_models or dags or python_modules:
+        from generate_pipelines import PipelineWriter
+
+        pipelines = PipelineWriter(out, writer.rng, writer.tables)
+        if dbt_models:
+            pipelines.dbt_project(dbt_models)
+        pipelines.python_modules(python_modules)
+        sql_files = sorted(p.relative_to(out).as_posix() for layer in writer.tables for p in (out / layer).glob("*.sql"))
+        pipelines.dags(dags, [f for f in sql_files if not f.startswith("raw/")])
+        writer.corpus.pipelines = {
+            "dbt models": sum(len(models) for models in pipelines.models.values()),
+            "DAG files": dags,
+            "Python modules": python_modules,
+        }
     return writer.corpus
 
 
@@ -536,10 +556,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--files", type=int, default=2000, help="number of SQL files (default 2000)")
     parser.add_argument("--out", type=Path, required=True, help="empty or missing output directory")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--dbt-models", type=int, default=0, help="also a dbt project of this many models (default 0)")
+    parser.add_argument("--dags", type=int, default=0, help="also this many Airflow DAG files (default 0)")
+    parser.add_argument("--python-modules", type=int, default=0, help="also this many pandas feature modules (default 0)")
     args = parser.parse_args(argv)
-    corpus = generate_corpus(args.out, args.files, args.seed)
+    corpus = generate_corpus(args.out, args.files, args.seed, args.dbt_models, args.dags, args.python_modules)
     layers = ", ".join(f"{n} {layer}" for layer, n in corpus.files_by_layer.items())
-    print(f"wrote {corpus.files} files ({layers}), {corpus.statements} statements to {corpus.root}")
+    extra = "".join(f", {n} {what}" for what, n in corpus.pipelines.items())
+    print(f"wrote {corpus.files} SQL files ({layers}), {corpus.statements} statements{extra} to {corpus.root}")
 
 
 if __name__ == "__main__":

@@ -4,9 +4,6 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE_REPO = REPO_ROOT / "fixtures" / "example_repo"
-
 
 @pytest.fixture
 def make_repo(tmp_path: Path):
@@ -20,3 +17,12 @@ def make_repo(tmp_path: Path):
         return tmp_path
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _private_user_cache(tmp_path_factory):
+    """Scans cache parsed files under the user's cache directory: keep the tests' out of the real one
+    (with a patch of its own, which a test's `monkeypatch.undo()` leaves in place)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("user-cache")))
+        yield

@@ -84,3 +84,16 @@ def test_schema_file_outside_the_root_is_refused(make_repo, tmp_path_factory) ->
     root = make_repo({"lineage-scan.yml": f"schema_file: ../{outside.parent.name}/schema.yml\n"})
     with pytest.raises(ConfigError, match="outside"):
         scan(root)
+
+
+@pytest.mark.parametrize(("value", "expected"), [("2.5", 2.5), ("0", None), ("null", None), ("30", 30.0)])
+def test_statement_timeout_setting(make_repo, value, expected) -> None:
+    root = make_repo({"lineage-scan.yml": f"statement_timeout_seconds: {value}\n"})
+    assert scan(root).config.statement_timeout_seconds == expected
+
+
+@pytest.mark.parametrize("value", ["-1", "soon", "true", "[1]"])
+def test_bad_statement_timeout_is_a_config_error(make_repo, value) -> None:
+    root = make_repo({"lineage-scan.yml": f"statement_timeout_seconds: {value}\n"})
+    with pytest.raises(ConfigError, match="statement_timeout_seconds"):
+        scan(root)

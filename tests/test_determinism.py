@@ -6,9 +6,9 @@ import os
 import subprocess
 import sys
 
-from conftest import EXAMPLE_REPO, REPO_ROOT
+from repo_paths import EXAMPLE_REPO, REPO_ROOT
 
-SCRIPT = "from lineage_scan import scan; from lineage_scan.report.json import render_json; import sys; sys.stdout.write(render_json(scan(sys.argv[1])))"
+SCRIPT = "from lineage_scan import scan; from lineage_scan.report.json import render_json; import sys; sys.stdout.write(render_json(scan(sys.argv[1], cache=False)))"
 
 
 def test_json_is_identical_across_hash_seeds() -> None:

@@ -7,23 +7,27 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 from sqlglot.dialects.dialect import Dialect
 
+from lineage_scan import collector
 from lineage_scan.build import build_graph, unsettled
+from lineage_scan.build.configured import add_configured_models
 from lineage_scan.config import Config, ConfigError, config_from_mapping, load_config
 from lineage_scan.discover import SourceFile, discover
+from lineage_scan.fragment_cache import FragmentCache, default_cache_base, default_cache_dir, prune_other_repositories
 from lineage_scan.graph import LineageGraph
-from lineage_scan.model import ColumnEdge, Diagnostic, Fragment
+from lineage_scan.model import ColumnEdge, Diagnostic, Finding, Fragment
+from lineage_scan.parse_files import default_jobs, parse_files
 from lineage_scan.parsers import PARSERS, PROJECT_PARSERS
 from lineage_scan.parsers.context import ParseContext
-from lineage_scan.rules import run_rules
+from lineage_scan.rules import check_config, run_rules
+from lineage_scan.safe_yaml import load_yaml
 from lineage_scan.sql.names import Names
 from lineage_scan.sql.schema import SchemaRegistry, registry_from_mapping
 from lineage_scan.sql.script import analyse_script
 
 Progress = Callable[[int, int, str], None]
-"""Called as (files done, files in all, path) before each file is analysed (for progress bars)."""
+"""Called as (files done, files in all, path) as each file is done (for progress bars)."""
 
 
 def sql_column_lineage(
@@ -50,7 +54,8 @@ def dedupe_edges(edges: list[ColumnEdge]) -> list[ColumnEdge]:
 
 @dataclass
 class ScanResult:
-    """What a scan found: the lineage graph, the fragments it was built from, and diagnostics."""
+    """What a scan found: the lineage graph, the fragments it was built from, diagnostics and the
+    rules' findings (suppressed ones included, marked)."""
 
     root: Path
     config: Config
@@ -58,7 +63,9 @@ class ScanResult:
     graph: LineageGraph
     fragments: list[Fragment]
     diagnostics: list[Diagnostic]
-    findings: list = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    files_from_cache: int = 0
+    """Files whose fragment came from the cache rather than a parser (not part of any report)."""
 
 
 def scan(
@@ -67,14 +74,33 @@ def scan(
     *,
     schema: Mapping[str, object] | str | Path | None = None,
     progress: Progress | None = None,
+    jobs: int | None = None,
+    cache: bool = True,
+    cache_dir: str | Path | None = None,
 ) -> ScanResult:
     """Analyse the repository at ``path`` without running any of it.
 
     ``config`` defaults to the repository's `lineage-scan.yml`; ``schema`` is a mapping of tables to
     columns or a YAML/JSON file of one (overriding the config's ``schema_file``).
+    Files are parsed by ``jobs`` processes (default: the CPUs available; 1 parses in this process);
+    the result does not depend on it. Parsed files are cached in ``cache_dir`` (default: a folder
+    for this repository under the user's cache directory, see `fragment_cache`) unless ``cache`` is
+    False, so a re-scan only parses the files that changed.
     Raises ``ConfigError`` for unusable settings; problems in scanned files become diagnostics.
     """
-    root = Path(path)
+    with collector.scan_session():
+        return _scan(Path(path), config, schema, progress, jobs, cache, cache_dir)
+
+
+def _scan(
+    root: Path,
+    config: Config | Mapping[str, object] | None,
+    schema: Mapping[str, object] | str | Path | None,
+    progress: Progress | None,
+    jobs: int | None,
+    cache: bool,
+    cache_dir: str | Path | None,
+) -> ScanResult:
     if not root.is_dir():
         raise ConfigError(f"not a directory: {root}")
     if config is None:
@@ -85,6 +111,7 @@ def scan(
         dialect = Dialect.get_or_raise(config.dialect)
     except ValueError as error:
         raise ConfigError(f"unknown dialect {config.dialect!r}") from error
+    check_config(config)
     names = Names(dialect)
     declared = _declared_schema(root, config, schema, names)
     context = ParseContext(
@@ -100,14 +127,27 @@ def scan(
         if kind in PROJECT_PARSERS:
             for project in projects:
                 fragments.extend(PROJECT_PARSERS[kind](root, project, context))
-    todo = [source for source in found.files if source.kind in PARSERS]
-    for done, source in enumerate(todo):
-        if progress is not None:
-            progress(done, len(todo), source.path)
-        fragments.append(PARSERS[source.kind](root / source.path, source.path, context))
-    graph = build_graph(fragments, declared)
-    diagnostics = sorted([*found.diagnostics, *unsettled([d for f in fragments for d in f.diagnostics], graph)])
-    return ScanResult(root, config, found.files, graph, fragments, diagnostics, run_rules(graph, config))
+    # a file a project parser already gave to a file parser's analysis (a dbt Python model) is not analysed twice
+    analysed = {(f.parser, f.path) for f in fragments}
+    todo = [s for s in found.files if s.kind in PARSERS and (s.kind, s.path) not in analysed]
+    fragment_cache = FragmentCache(Path(cache_dir) if cache_dir else default_cache_dir(root), context) if cache else None
+    fragments.extend(parse_files(
+        root, todo, context, jobs=jobs if jobs is not None else default_jobs(), cache=fragment_cache, progress=progress,
+    ))
+    if fragment_cache is not None:
+        fragment_cache.prune()
+        if not cache_dir:
+            prune_other_repositories(default_cache_base(), fragment_cache.directory)
+    with collector.paused():
+        graph = build_graph(fragments, declared)
+        configured = add_configured_models(graph, config, names)
+    rules = run_rules(graph, config, root)
+    # A .sql file run by a DAG is analysed by both parsers: the same diagnostic is one fact, kept once.
+    diagnostics = sorted({
+        *found.diagnostics, *unsettled([d for f in fragments for d in f.diagnostics], graph), *configured, *rules.diagnostics,
+    })
+    hits = fragment_cache.hits if fragment_cache is not None else 0
+    return ScanResult(root, config, found.files, graph, fragments, diagnostics, rules.findings, files_from_cache=hits)
 
 
 def _declared_schema(
@@ -129,8 +169,8 @@ def load_schema_file(path: Path) -> Mapping[str, object]:
     """A YAML or JSON file mapping tables to columns (`{table: {column: type}}` or lists)."""
     try:
         text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (OSError, ValueError, yaml.YAMLError) as error:
+        data = json.loads(text) if path.suffix == ".json" else load_yaml(text)
+    except (OSError, ValueError) as error:
         raise ConfigError(f"cannot read schema file {path}: {error}") from error
     if not isinstance(data, Mapping):
         raise ConfigError(f"schema file {path}: expected a mapping of tables to columns")

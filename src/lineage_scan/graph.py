@@ -6,13 +6,14 @@ Column-to-column edges are keyed by their kind (one edge per source, target and 
 relation-to-relation edges (``"reads"``) record that a relation is computed from another even where
 no column edge says so (an INSERT ... VALUES, an unexpandable star). Tasks read (``"read"``) and
 write (``"write"``) relations and depend on other tasks (``"depends_on"``); ML models take columns
-as ``"feature"`` or ``"target"``.
+as ``"feature"`` or ``"target"``. Each relation keeps the definitions that write it, and the graph
+keeps the value facts (null-to-zero, rates) and Python ML data steps the rules read.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import networkx as nx
@@ -23,11 +24,15 @@ from lineage_scan.model import (
     ColumnEdge,
     ColumnMeta,
     ColumnRef,
+    DataStep,
+    EdgeKind,
     Location,
     MLModelDef,
+    RelationDef,
     RelationKind,
     RelationMeta,
     TaskDef,
+    ValueFact,
 )
 
 RelationNode = tuple[str, str]
@@ -64,6 +69,9 @@ class RelationInfo:
     locations: tuple[Location, ...]
     produced: bool
     """True when some file in the repository writes or declares it."""
+    defined_columns: tuple[str, ...] | None = None
+    """The columns its definition produces (DDL, a schema file, a query with known outputs); None
+    when unknown. ``columns`` also lists columns only seen read downstream."""
     description: str | None = None
     owners: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
@@ -76,6 +84,8 @@ class LineageGraph:
 
     def __init__(self) -> None:
         self.nx = nx.MultiDiGraph()
+        self._value_facts: set[ValueFact] = set()
+        self._data_steps: dict[str, DataStep] = {}
 
     # ----------------------------------------------------------------- building
     def add_relation(
@@ -97,6 +107,19 @@ class LineageGraph:
         if location is not None and location not in data["locations"]:
             data["locations"].append(location)
 
+    def add_definition(self, definition: RelationDef) -> None:
+        """Record a statement (or model) that writes a relation; the relation must exist."""
+        data = self.nx.nodes[relation_node(definition.name)]
+        definitions = data.setdefault("definitions", [])
+        if definition not in definitions:
+            definitions.append(definition)
+
+    def add_value_fact(self, fact: ValueFact) -> None:
+        self._value_facts.add(fact)
+
+    def add_data_step(self, step: DataStep) -> None:
+        self._data_steps[step.id] = step
+
     def add_column(self, relation: str, column: str) -> None:
         node = column_node(relation, column)
         if node in self.nx:
@@ -107,18 +130,48 @@ class LineageGraph:
 
     def add_edge(self, edge: ColumnEdge) -> None:
         """Add a column edge; an ambiguous source is linked from each candidate table."""
-        sources = [edge.source] if edge.source.table else [ColumnRef(t, edge.source.column) for t in edge.candidates]
-        for source in sources:
-            assert source.table is not None
-            self.add_column(source.table, source.column)
-            self.add_column(edge.target.table or "?", edge.target.column)
-            key = edge.kind.value
-            u, v = column_node(source.table, source.column), column_node(edge.target.table or "?", edge.target.column)
-            existing = self.nx.get_edge_data(u, v, key)
-            if existing is None or Certainty(existing["certainty"]).rank > edge.certainty.rank:
-                self.nx.add_edge(u, v, key=key, kind=edge.kind, certainty=edge.certainty, location=edge.location,
-                                 candidates=edge.candidates)
-            self.add_dependency(source.table, edge.target.table or "?", edge.location)
+        self.add_edges([edge])
+
+    def add_edges(self, edges: Iterable[ColumnEdge]) -> None:
+        """Add column edges in order, as `add_edge` does one by one, in one pass.
+
+        Between the same two columns, one edge per kind is kept: the first of the most certain.
+        (Written for speed: a repository has hundreds of thousands of edges.)
+        """
+        graph = self.nx
+        rank_of = {certainty.value: certainty.rank for certainty in Certainty}
+        unset = len(rank_of)
+        created: dict[ColumnNode, bool] = {}
+        """Column nodes met so far -> whether this call created them (then no edge can exist yet)."""
+        linked: set[tuple[str, str]] = set()
+        chosen: dict[tuple[ColumnNode, ColumnNode, str], tuple[int, ColumnEdge | None]] = {}
+        for edge in edges:
+            target_table = edge.target.table or "?"
+            v = ("column", target_table, edge.target.column)
+            rank = rank_of[edge.certainty._value_]
+            kind = edge.kind._value_
+            for table in (edge.source.table,) if edge.source.table else edge.candidates:
+                u = ("column", table, edge.source.column)
+                if u not in created:
+                    created[u] = u not in graph
+                    self.add_column(table, edge.source.column)
+                if v not in created:
+                    created[v] = v not in graph
+                    self.add_column(target_table, edge.target.column)
+                key = (u, v, kind)
+                best = chosen.get(key)
+                if best is None:
+                    existing = None if created[u] or created[v] else graph.get_edge_data(u, v, kind)
+                    best = chosen[key] = (unset, None) if existing is None else (existing["certainty"].rank, None)
+                if rank < best[0]:
+                    chosen[key] = (rank, edge)
+                if (table, target_table) not in linked:
+                    self.add_dependency(table, target_table, edge.location)
+                    linked.add((table, target_table))
+        for (u, v, kind), (_, edge) in chosen.items():
+            if edge is not None:
+                graph.add_edge(u, v, key=kind, kind=edge.kind, certainty=edge.certainty, location=edge.location,
+                               candidates=edge.candidates)
 
     def add_metadata(self, meta: RelationMeta) -> None:
         """Merge documentation onto a relation and its columns (first description wins; sets unite)."""
@@ -156,7 +209,8 @@ class LineageGraph:
     def add_ml_model(self, model: MLModelDef) -> None:
         node = model_node(model.id)
         self.nx.add_node(node, name=model.name, location=model.location, estimator=model.estimator,
-                         attributes=model.attributes, features=model.features, target=model.target)
+                         attributes=model.attributes, features=model.features, target=model.target,
+                         prediction_time=model.prediction_time, keys=model.keys)
         for feature in model.features:
             self.add_column(feature.table or "?", feature.column)
             self.nx.add_edge(column_node(feature.table or "?", feature.column), node, key=FEATURE)
@@ -184,6 +238,7 @@ class LineageGraph:
             declared=data["declared"],
             locations=tuple(sorted(data["locations"])),
             produced=data["produced"],
+            defined_columns=data.get("defined_columns"),
             description=data.get("description"),
             owners=data.get("owners", ()),
             tags=data.get("tags", ()),
@@ -214,8 +269,20 @@ class LineageGraph:
             if node[0] == "model":
                 data = self.nx.nodes[node]
                 models.append(MLModelDef(node[1], data["name"], data["location"], data["features"], data["target"],
-                                         data["estimator"], data["attributes"]))
+                                         data["estimator"], data["attributes"], data["prediction_time"], data["keys"]))
         return sorted(models)
+
+    def definitions(self, relation: str) -> tuple[RelationDef, ...]:
+        """The statements and models that write ``relation``, sorted (by name, kind, location...)."""
+        if not self.has_relation(relation):
+            return ()
+        return tuple(sorted(self.nx.nodes[relation_node(relation)].get("definitions", ()), key=_definition_order))
+
+    def value_facts(self) -> list[ValueFact]:
+        return sorted(self._value_facts, key=_fact_order)
+
+    def data_steps(self) -> list[DataStep]:
+        return [self._data_steps[key] for key in sorted(self._data_steps)]
 
     def has_relation(self, name: str) -> bool:
         return relation_node(name) in self.nx
@@ -224,17 +291,65 @@ class LineageGraph:
         return tuple(self.nx.nodes[relation_node(relation)]["columns"]) if self.has_relation(relation) else ()
 
     def set_columns(self, relation: str, columns: tuple[str, ...]) -> None:
-        """Declare a relation's column order (declared columns first, then any others seen)."""
+        """Record the columns a relation's definition produces (listed first, then any others seen)."""
         self.add_relation(relation)
         for column in columns:
             self.add_column(relation, column)
         data = self.nx.nodes[relation_node(relation)]
         data["columns"] = list(dict.fromkeys([*columns, *data["columns"]]))
+        data["defined_columns"] = tuple(columns)
+
+    def edges_into(self, column: ColumnRef) -> list[tuple[ColumnRef, EdgeKind, Certainty, Location | None]]:
+        """The column edges ending at ``column``: (source, kind, certainty, location).
+
+        In the graph's insertion order, which the build makes deterministic (edges are added sorted).
+        """
+        node = column_node(column.table or "?", column.column)
+        if node not in self.nx:
+            return []
+        return [(ColumnRef(u[1], u[2]), d["kind"], d["certainty"], d["location"])
+                for u, _, d in self.nx.in_edges(node, data=True) if u[0] == "column"]
+
+    def edges_out_of(self, column: ColumnRef) -> list[tuple[ColumnRef, EdgeKind, Certainty, Location | None]]:
+        """The column edges starting at ``column``: (target, kind, certainty, location), in insertion order."""
+        node = column_node(column.table or "?", column.column)
+        if node not in self.nx:
+            return []
+        return [(ColumnRef(v[1], v[2]), d["kind"], d["certainty"], d["location"])
+                for _, v, d in self.nx.out_edges(node, data=True) if v[0] == "column"]
+
+    def readers(self, relation: str) -> list[str]:
+        """Tasks (by id) that read ``relation``."""
+        node = relation_node(relation)
+        if node not in self.nx:
+            return []
+        return sorted(v[1] for _, v, key in self.nx.out_edges(node, keys=True) if key == TASK_READ)
+
+    def writers(self, relation: str) -> list[str]:
+        """Tasks (by id) that write ``relation``."""
+        node = relation_node(relation)
+        if node not in self.nx:
+            return []
+        return sorted(u[1] for u, _, key in self.nx.in_edges(node, keys=True) if key == TASK_WRITE)
+
+    def column_edges_of(self, kind: EdgeKind) -> Iterator[tuple[ColumnRef, ColumnRef]]:
+        """(source, target) of every column edge of one kind (edges are keyed by their kind)."""
+        for u, v, key in self.nx.edges(keys=True):
+            if key == kind.value and u[0] == "column" and v[0] == "column":
+                yield ColumnRef(u[1], u[2]), ColumnRef(v[1], v[2])
 
     def column_edges(self) -> Iterator[tuple[ColumnRef, ColumnRef, dict]]:
         for u, v, data in self.nx.edges(data=True):
             if u[0] == "column" and v[0] == "column":
                 yield ColumnRef(u[1], u[2]), ColumnRef(v[1], v[2]), data
+
+    def column_edges_into(self, relation: str, column: str) -> Iterator[tuple[ColumnRef, ColumnRef, dict]]:
+        """The column edges whose target is ``relation.column``."""
+        node = column_node(relation, column)
+        if node in self.nx:
+            for u, _, data in self.nx.in_edges(node, data=True):
+                if u[0] == "column":
+                    yield ColumnRef(u[1], u[2]), ColumnRef(relation, column), data
 
     def relation_edges(self) -> Iterator[tuple[str, str, dict]]:
         for u, v, key, data in self.nx.edges(keys=True, data=True):
@@ -255,6 +370,26 @@ class LineageGraph:
     def downstream(self, column: ColumnRef, direct_only: bool = False, max_depth: int | None = None) -> list[ColumnRef]:
         """Every column computed from the given column (transitively), sorted."""
         return self._walk(column, forward=True, direct_only=direct_only, max_depth=max_depth)
+
+    def inputs(self, column: ColumnRef) -> list[tuple[ColumnRef, EdgeKind]]:
+        """The column's immediate sources with the kind of each edge, sorted."""
+        node = column_node(column.table or "?", column.column)
+        if node not in self.nx:
+            return []
+        return sorted(
+            ((ColumnRef(u[1], u[2]), data["kind"]) for u, _, data in self.nx.in_edges(node, data=True) if u[0] == "column"),
+            key=lambda pair: (pair[0], pair[1].value),
+        )
+
+    def outputs(self, column: ColumnRef) -> list[tuple[ColumnRef, EdgeKind]]:
+        """The columns computed directly from this one, with the kind of each edge, sorted."""
+        node = column_node(column.table or "?", column.column)
+        if node not in self.nx:
+            return []
+        return sorted(
+            ((ColumnRef(v[1], v[2]), data["kind"]) for _, v, data in self.nx.out_edges(node, data=True) if v[0] == "column"),
+            key=lambda pair: (pair[0], pair[1].value),
+        )
 
     def _walk(self, column: ColumnRef, forward: bool, direct_only: bool, max_depth: int | None) -> list[ColumnRef]:
         start = column_node(column.table or "?", column.column)
@@ -309,3 +444,16 @@ class LineageGraph:
             return not direct_only or self.nx.edges[u, v, key]["kind"] in DIRECT_KINDS
 
         return nx.subgraph_view(self.nx, filter_node=lambda n: n[0] == "column", filter_edge=keep_edge)
+
+
+def _location_order(location: Location | None) -> tuple:
+    return (0, location.path, location.start_line, location.start_col, location.end_line, location.end_col) if location else (1,)
+
+
+def _definition_order(definition: RelationDef) -> tuple:
+    return (_location_order(definition.location), definition.mode.value, definition.kind.value)
+
+
+
+def _fact_order(fact: ValueFact) -> tuple:
+    return (fact.op.value, str(fact.source), str(fact.target), _location_order(fact.location), _location_order(fact.rate))

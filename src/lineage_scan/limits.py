@@ -7,6 +7,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+TIME_LIMIT_CODE = "LS940"
+"""The diagnostic code of work abandoned at its time limit (such results are not cached: under
+less load the same work may finish)."""
+
 
 class TimeLimitExceeded(Exception):
     """The guarded block ran longer than its limit."""
@@ -17,10 +21,11 @@ def time_limit(seconds: float | None) -> Iterator[None]:
     """Raise ``TimeLimitExceeded`` inside the block once ``seconds`` have passed.
 
     Uses a real-time interval timer, so it only works on the main thread of a process (the scan
-    runs parsers there, in the main process or in pool workers); elsewhere, or with ``None``, the
-    block runs unbounded. Nested limits keep the outer timer's remaining time.
+    runs parsers there, in the main process or in pool workers); elsewhere, on systems without
+    SIGALRM (Windows), or with ``None``, the block runs unbounded. Nested limits keep the outer
+    timer's remaining time.
     """
-    if not seconds or threading.current_thread() is not threading.main_thread():
+    if not seconds or not hasattr(signal, "SIGALRM") or threading.current_thread() is not threading.main_thread():
         yield
         return
 

@@ -30,6 +30,7 @@ class EdgeKind(str, Enum):
 
 
 DIRECT_KINDS = frozenset({EdgeKind.IDENTITY, EdgeKind.RENAME, EdgeKind.TRANSFORM, EdgeKind.AGGREGATE})
+_KIND_VALUE = {kind: kind.value for kind in EdgeKind}
 
 
 class Certainty(str, Enum):
@@ -42,13 +43,14 @@ class Certainty(str, Enum):
 
     @property
     def rank(self) -> int:
-        return _CERTAINTY_ORDER.index(self)
+        return _CERTAINTY_RANK[self]
 
     def weakest(self, other: Certainty) -> Certainty:
         return self if self.rank >= other.rank else other
 
 
 _CERTAINTY_ORDER = (Certainty.RESOLVED, Certainty.INFERRED, Certainty.AMBIGUOUS, Certainty.UNRESOLVED)
+_CERTAINTY_RANK = {certainty: rank for rank, certainty in enumerate(_CERTAINTY_ORDER)}
 
 
 class Severity(str, Enum):
@@ -57,7 +59,7 @@ class Severity(str, Enum):
     NOTE = "note"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Location:
     """A span in a file: repo-relative POSIX path, 1-based lines and columns (end inclusive)."""
 
@@ -71,7 +73,7 @@ class Location:
         return f"{self.path}:{self.start_line}:{self.start_col}"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class ColumnRef:
     """A column of a relation. ``table`` is None when the source cannot be attributed to one table."""
 
@@ -87,7 +89,7 @@ QUERY_TARGET = "__query__"
 """The placeholder table written by a bare SELECT that has no write target."""
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class ColumnEdge:
     """One source column feeding one target column.
 
@@ -107,19 +109,43 @@ class ColumnEdge:
         return f"{self.source} -> {self.target} : {self.kind.value} ({self.certainty.value})"
 
     def sort_key(self) -> tuple:
-        """A total, hash-seed-independent order: source, target, kind, certainty, location."""
-        location = self.location
+        """A total, hash-seed-independent order: source, target, kind, certainty, location.
+
+        (Written out rather than through `str` and properties: the build sorts every edge.)
+        """
+        source, target, location = self.source, self.target, self.location
         return (
-            str(self.source),
-            str(self.target),
-            self.kind.value,
-            self.certainty.rank,
+            f"{'?' if source.table is None else source.table}.{source.column}",
+            f"{'?' if target.table is None else target.table}.{target.column}",
+            _KIND_VALUE[self.kind],
+            _CERTAINTY_RANK[self.certainty],
             (location.path, location.start_line, location.start_col, location.end_line, location.end_col)
             if location
             else ("", 0, 0, 0, 0),
             self.candidates,
             self.excluded,
         )
+
+
+class WriteMode(str, Enum):
+    """How a statement writes a relation.
+
+    ``create`` (CTAS, view, SELECT INTO, clone, a dbt model/seed/snapshot), ``declare`` (DDL with
+    columns and no data) and ``overwrite`` (INSERT OVERWRITE) each define the whole relation;
+    ``insert``, ``merge``, ``update`` and ``load`` (COPY INTO) add to or change what is there.
+    """
+
+    CREATE = "create"
+    DECLARE = "declare"
+    OVERWRITE = "overwrite"
+    INSERT = "insert"
+    MERGE = "merge"
+    UPDATE = "update"
+    LOAD = "load"
+
+    @property
+    def defines(self) -> bool:
+        return self in (WriteMode.CREATE, WriteMode.DECLARE, WriteMode.OVERWRITE)
 
 
 class RelationKind(str, Enum):
@@ -142,6 +168,9 @@ class RelationDef:
 
     ``declared`` is True when the columns come from DDL or a schema file rather than a query.
     ``columns`` is None when the statement's output columns are not all known (an unexpanded star).
+    ``mode`` says how the relation is written (parsers that only ever define relations, such as
+    dbt models, can leave the default). ``logic`` is a fingerprint of the defining query after
+    normalisation (formatting, aliases, CTE names, operand order), equal for equivalent queries.
     """
 
     name: str
@@ -149,6 +178,8 @@ class RelationDef:
     location: Location | None
     columns: tuple[str, ...] | None = None
     declared: bool = False
+    mode: WriteMode = WriteMode.CREATE
+    logic: str | None = None
 
 
 @dataclass(frozen=True, order=True)
@@ -225,6 +256,9 @@ class TaskDef:
 class MLModelDef:
     """A trained model (a `fit(X, y)` call, a dbt `ml` exposure): its feature and target columns.
 
+    ``prediction_time`` is the column holding the time a row's prediction is made (the snapshot or
+    label date) and ``keys`` the entity keys of a row; neither is a feature, and leakage rules never
+    count a path through them.
     A feature `t.*` stands for every column of `t` (expanded by the build once `t`'s columns are
     known) except the ``excluded`` column names.
     """
@@ -236,7 +270,129 @@ class MLModelDef:
     target: ColumnRef | None = None
     estimator: str | None = None
     attributes: tuple[tuple[str, str], ...] = ()
+    prediction_time: ColumnRef | None = None
+    keys: tuple[ColumnRef, ...] = ()
     excluded: tuple[str, ...] = ()
+
+
+class ValueOp(str, Enum):
+    """What happens to a column's value on its way into another column (see `ValueFact`)."""
+
+    NULL_TO_ZERO = "null_to_zero"
+    """`COALESCE(x, 0)`, `IFNULL`, `NVL`, `ISNULL`, `ZEROIFNULL`, `CASE WHEN x IS NULL THEN 0`, `fillna(0)`."""
+    RATE = "rate"
+    """The value is divided (either side of `/`, `SAFE_DIVIDE`) or averaged (`AVG`, `mean()`)."""
+
+
+@dataclass(frozen=True, order=True)
+class ValueFact:
+    """A fact about how ``source``'s value reaches ``target`` (both written columns or base columns).
+
+    ``location`` is the call that does it (the `COALESCE`, the division). For ``NULL_TO_ZERO``,
+    ``rate`` is the location of a division or average applied to the filled value in the same
+    statement, if any.
+    """
+
+    op: ValueOp
+    source: ColumnRef
+    target: ColumnRef
+    location: Location | None
+    rate: Location | None = None
+
+
+class StepOp(str, Enum):
+    """What a `DataStep` does with the datasets it reads."""
+
+    SPLIT = "split"
+    """`train_test_split` and the like: ``roles`` gives each output's role."""
+    CROSS_VALIDATE = "cross_validate"
+    """`cross_val_score`, `cross_validate`, `GridSearchCV(...).fit`: splits its input internally."""
+    FIT = "fit"
+    FIT_TRANSFORM = "fit_transform"
+    TRANSFORM = "transform"
+    RESAMPLE = "resample"
+    """Oversampling / augmentation (`SMOTE().fit_resample`, `resample`): adds or copies rows."""
+    PREDICT = "predict"
+    EVALUATE = "evaluate"
+    """A metric (`accuracy_score(y, p)`) or `estimator.score(X, y)`."""
+    DERIVE = "derive"
+    """Any other operation whose outputs are computed from its inputs (selection, concat, copy)."""
+
+
+@dataclass(frozen=True, order=True)
+class DataStep:
+    """One call in Python ML code, as the preprocessing-leakage rule (LS102) needs it.
+
+    Dataset values are opaque ids, unique across the repository, one per *version* of a variable
+    (an assignment makes a new version, e.g. `python:train.py:X@12`): ``inputs`` are the values the
+    call reads (positional order: X before y), ``outputs`` the values it produces. A split gives
+    ``roles`` (`train` or `test`, one per output; a validation part counts as `test`).
+    ``estimator`` is the class fitted or used, dotted as imported (`sklearn.preprocessing.StandardScaler`),
+    ``components`` the classes inside a `Pipeline`, and ``instance`` the id of the estimator object,
+    shared by that object's fit, transform, predict and score steps.
+    """
+
+    id: str
+    op: StepOp
+    location: Location | None = None
+    inputs: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    estimator: str | None = None
+    components: tuple[str, ...] = ()
+    instance: str | None = None
+
+
+@dataclass(frozen=True, order=True)
+class RelatedLocation:
+    """A place a finding refers to besides its primary location, with what it is."""
+
+    message: str
+    location: Location | None
+
+
+@dataclass(frozen=True, order=True)
+class PathStep:
+    """One hop of a finding's lineage path: where it is and what happens there.
+
+    ``column`` is the column the hop reaches, when the hop is a column (not a Python call).
+    """
+
+    message: str
+    location: Location | None
+    column: ColumnRef | None = None
+
+
+@dataclass(frozen=True, order=True)
+class Suppression:
+    """An inline `lineage-scan: ignore[...]` comment that silences a finding, with its reason."""
+
+    location: Location
+    reason: str | None = None
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """A problem a rule found.
+
+    ``key`` is a stable semantic identity (`LS101|<target>|<feature>`), independent of line numbers,
+    used for fingerprints, baselines and anchors. ``location`` is the place a reviewer should
+    change; ``related`` the other places involved; ``path`` the ordered hops from cause to effect.
+    A suppressed finding stays in the results (visible) but does not count towards `--fail-on`.
+    """
+
+    rule: str
+    key: str
+    level: Severity
+    message: str
+    location: Location | None
+    related: tuple[RelatedLocation, ...] = ()
+    path: tuple[PathStep, ...] = ()
+    suppression: Suppression | None = None
+
+    @property
+    def suppressed(self) -> bool:
+        return self.suppression is not None
 
 
 @dataclass
@@ -252,8 +408,18 @@ class Fragment:
     metadata: list[RelationMeta] = field(default_factory=list)
     tasks: list[TaskDef] = field(default_factory=list)
     ml_models: list[MLModelDef] = field(default_factory=list)
+    value_facts: list[ValueFact] = field(default_factory=list)
+    data_steps: list[DataStep] = field(default_factory=list)
     statements: int = 0
     statements_failed: int = 0
+
+    def absorb(self, other: Fragment) -> None:
+        """Add what another parser learnt from the same file (a DAG file is also Python code)."""
+        for name in ("relations", "reads", "edges", "diagnostics", "metadata", "tasks", "ml_models",
+                     "value_facts", "data_steps"):
+            getattr(self, name).extend(getattr(other, name))
+        self.statements += other.statements
+        self.statements_failed += other.statements_failed
     depends_on: list[str] = field(default_factory=list)
     """Other repository files read to analyse this one (imported modules, SQL files the code opens):
     a cached fragment is stale when any of them changes."""

@@ -37,3 +37,10 @@ def test_syntax_errors_and_undefined_calls_are_messages() -> None:
     assert "syntax" in render(sandbox(), "{% if %}", {}).errors[0]
     failed = render(sandbox(undefined=jinja2.StrictUndefined), "{{ missing_macro() }}", {})
     assert failed.text is None and "missing_macro" in failed.errors[0]
+
+
+def test_arithmetic_cannot_allocate_without_bound() -> None:
+    for source in ("{{ 'x' * 10**10 }}", "{{ [1] * 10000000000 }}", "{{ n ** m }}", "{{ 2 ** 100000000 }}"):
+        out = render(sandbox(), source, {"n": 7, "m": 10**9}, seconds=2)
+        assert out.text is None and "sandbox" in out.errors[0], source
+    assert render(sandbox(), "{{ 'ab' * 3 }}-{{ 2 ** 10 }}", {}).text == "ababab-1024"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 import yaml
+from edge_strings import parse_edge
 from sqlglot.dialects.dialect import Dialect
 
 from lineage_scan.api import dedupe_edges
@@ -16,7 +16,6 @@ from lineage_scan.sql.schema import registry_from_mapping
 from lineage_scan.sql.script import analyse_script
 
 CASES_DIR = Path(__file__).parent / "cases"
-EDGE = re.compile(r"^\s*(?P<src>\S+)\s*->\s*(?P<dst>\S+)\s*:\s*(?P<kind>\w+)\s*(?:\((?P<certainty>\w+)\))?\s*$")
 
 
 def _load_cases() -> list:
@@ -25,20 +24,6 @@ def _load_cases() -> list:
         for case in yaml.safe_load(file.read_text())["cases"]:
             params.append(pytest.param(case, id=f"{file.stem}::{case['name']}"))
     return params
-
-
-def _edge_text(item: object) -> str:
-    """YAML reads `a -> b : kind` as a one-key mapping; accept that and plain strings."""
-    if isinstance(item, dict):
-        ((key, value),) = item.items()
-        return f"{key} : {value}"
-    return str(item)
-
-
-def _parse_expected(item: object) -> tuple[str, str, str, str | None]:
-    match = EDGE.match(_edge_text(item))
-    assert match, f"bad edge syntax: {item!r}"
-    return match["src"], match["dst"], match["kind"], match["certainty"]
 
 
 def _render(edge: ColumnEdge) -> tuple[str, str, str]:
@@ -52,7 +37,7 @@ def test_case(case: dict) -> None:
     result = analyse_script(case["sql"], dialect, path="case.sql", schema=schema)
     edges = dedupe_edges(result.edges)
     actual = {_render(e): e for e in edges}
-    expected = [_parse_expected(item) for item in case.get("edges") or []]
+    expected = [parse_edge(item) for item in case.get("edges") or []]
     missing = sorted(f"{s} -> {d} : {k}" for s, d, k, _ in expected if (s, d, k) not in actual)
     extra = sorted(f"{s} -> {d} : {k}" for (s, d, k) in actual if (s, d, k) not in {e[:3] for e in expected})
     assert not missing and not extra, f"\nmissing: {missing}\nextra:   {extra}"

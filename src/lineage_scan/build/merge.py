@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from lineage_scan.build.names import resolve_names
 from lineage_scan.build.stars import expand_stars, settle_ambiguous
-from lineage_scan.graph import LineageGraph
+from lineage_scan.graph import LineageGraph, column_node
 from lineage_scan.model import STAR, ColumnEdge, ColumnRef, Diagnostic, Fragment, MLModelDef, RelationKind
 from lineage_scan.sql.query import UNEXPANDED_STAR
 from lineage_scan.sql.schema import SchemaRegistry
@@ -43,6 +43,7 @@ def build_graph(fragments: list[Fragment], declared: SchemaRegistry | None = Non
     for fragment in fragments:
         for relation in fragment.relations:
             graph.add_relation(relation.name, relation.kind, relation.location, produced=True, declared=relation.declared)
+            graph.add_definition(relation)
         for use in fragment.reads:
             graph.add_dependency(rename.get(use.source, use.source), use.target, use.location)
         for meta in fragment.metadata:
@@ -55,8 +56,12 @@ def build_graph(fragments: list[Fragment], declared: SchemaRegistry | None = Non
             ))
     for model in _merged_models(fragments, rename, columns):
         graph.add_ml_model(model)
-    for edge in sorted(edges, key=ColumnEdge.sort_key):
-        graph.add_edge(edge)
+    for fragment in fragments:
+        for fact in fragment.value_facts:
+            graph.add_value_fact(replace(fact, source=_renamed_column(fact.source, rename)))
+        for step in fragment.data_steps:
+            graph.add_data_step(step)
+    graph.add_edges(sorted(edges, key=ColumnEdge.sort_key))
     for name, cols in sorted(columns.items()):
         if graph.has_relation(name):
             graph.set_columns(name, tuple(c for c in cols if c != STAR))
@@ -65,8 +70,11 @@ def build_graph(fragments: list[Fragment], declared: SchemaRegistry | None = Non
 
 def unsettled(diagnostics: list[Diagnostic], graph: LineageGraph) -> list[Diagnostic]:
     """Drop a file's "cannot expand star" notes once the build expanded that table's stars."""
-    still_open = {source.table for source, _, _ in graph.column_edges() if source.column == STAR}
     names = set(graph.relations())
+    still_open = {
+        name for name in names
+        if column_node(name, STAR) in graph.nx and any(v[0] == "column" for v in graph.nx.successors(column_node(name, STAR)))
+    }
     return [
         d for d in diagnostics
         if d.code != UNEXPANDED_STAR or d.subject in still_open or d.subject not in names
@@ -84,6 +92,8 @@ def _merged_models(fragments: list[Fragment], rename: dict[str, str],
                 model,
                 features=tuple(_renamed_column(c, rename) for c in model.features),
                 target=_renamed_column(model.target, rename) if model.target else None,
+                prediction_time=_renamed_column(model.prediction_time, rename) if model.prediction_time else None,
+                keys=tuple(_renamed_column(c, rename) for c in model.keys),
             )
             seen = by_id.get(model.id)
             if seen is not None:
@@ -114,7 +124,7 @@ def _renamed_column(column: ColumnRef, rename: dict[str, str]) -> ColumnRef:
 
 
 def _renamed(edge: ColumnEdge, rename: dict[str, str]) -> ColumnEdge:
-    if not rename:
+    if not rename or (edge.source.table not in rename and not edge.candidates):
         return edge
     source = _renamed_column(edge.source, rename)
     candidates = tuple(sorted({rename.get(t, t) for t in edge.candidates}))

@@ -32,7 +32,7 @@ def expand_stars(edges: list[ColumnEdge], columns: dict[str, tuple[str, ...]]) -
                     continue
                 target = ColumnRef(edge.target.table, name if edge.target.column == STAR else edge.target.column)
                 certainty = Certainty.RESOLVED if edge.certainty == Certainty.UNRESOLVED else edge.certainty
-                done.append(replace(edge, source=ColumnRef(edge.source.table, name), target=target, certainty=certainty, excluded=()))
+                done.append(ColumnEdge(ColumnRef(edge.source.table, name), target, edge.kind, certainty, edge.location, edge.candidates))
                 if target.table and target.column not in columns.get(target.table, ()):
                     columns[target.table] = (*columns.get(target.table, ()), target.column)
         pending = still

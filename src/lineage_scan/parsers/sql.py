@@ -23,10 +23,12 @@ def parse_sql_file(path: Path, rel: str, context: ParseContext) -> Fragment:
         default_db=context.default_db,
         default_catalog=context.default_catalog,
         query_target=lambda line: f"query:{rel}:{line}",
+        statement_timeout=context.config.statement_timeout_seconds,
     )
     fragment.relations = script.relations
     fragment.reads = script.reads
     fragment.edges = script.edges
+    fragment.value_facts = script.value_facts
     fragment.diagnostics.extend(script.diagnostics)
     fragment.statements = script.statements
     fragment.statements_failed = script.statements_failed

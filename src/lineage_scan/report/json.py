@@ -6,8 +6,9 @@ import json
 from typing import TYPE_CHECKING
 
 from lineage_scan import __version__
-from lineage_scan.model import ColumnRef, Diagnostic, Location
+from lineage_scan.model import ColumnRef, Diagnostic, Finding, Location
 from lineage_scan.report.summary import summarise
+from lineage_scan.rules import find_rule
 
 if TYPE_CHECKING:
     from lineage_scan.api import ScanResult
@@ -69,6 +70,8 @@ def document(result: ScanResult) -> dict:
             "estimator": model.estimator,
             "features": [column_id(c.table, c.column) for c in model.features],
             "target": column_id(model.target.table, model.target.column) if model.target else None,
+            "prediction_time": column_id(model.prediction_time.table, model.prediction_time.column) if model.prediction_time else None,
+            "keys": [column_id(c.table, c.column) for c in model.keys],
             "attributes": dict(model.attributes),
             "location": location_json(model.location),
         })
@@ -105,7 +108,7 @@ def document(result: ScanResult) -> dict:
         "summary": summarise(result),
         "nodes": nodes,
         "edges": edges,
-        "findings": [],
+        "findings": [finding_json(f) for f in result.findings],
         "diagnostics": [diagnostic_json(d) for d in result.diagnostics],
     }
 
@@ -145,4 +148,30 @@ def diagnostic_json(diagnostic: Diagnostic) -> dict:
         "parser": diagnostic.parser,
         "message": diagnostic.message,
         "location": location_json(diagnostic.location),
+    }
+
+
+def finding_json(finding: Finding) -> dict:
+    rule = find_rule(finding.rule)
+    return {
+        "rule": finding.rule,
+        "name": rule.slug if rule else None,
+        "level": finding.level.value,
+        "key": finding.key,
+        "message": finding.message,
+        "location": location_json(finding.location),
+        "related": [{"message": r.message, "location": location_json(r.location)} for r in finding.related],
+        "path": [
+            {
+                "message": step.message,
+                "location": location_json(step.location),
+                "column": column_id(step.column.table, step.column.column) if step.column else None,
+            }
+            for step in finding.path
+        ],
+        "suppressed": finding.suppressed,
+        "suppression": {
+            "reason": finding.suppression.reason,
+            "location": location_json(finding.suppression.location),
+        } if finding.suppression else None,
     }

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from lineage_scan.model import STAR, Certainty, EdgeKind, Severity
+from lineage_scan.graph import LineageGraph
+from lineage_scan.model import STAR, Certainty, EdgeKind, Fragment, Severity
+from lineage_scan.parsers.airflow import PARSER as AIRFLOW_PARSER
+from lineage_scan.parsers.airflow.fragment import TASK_KIND as AIRFLOW_TASK
+from lineage_scan.parsers.dbt.nodes import TASK_KINDS
+from lineage_scan.parsers.dbt.parse import RENDER_FAILED
+
+TEMPLATED_TASK_KINDS = frozenset({TASK_KINDS["model"], TASK_KINDS["snapshot"]})
 
 if TYPE_CHECKING:
     from lineage_scan.api import ScanResult
@@ -41,7 +48,7 @@ def summarise(result: ScanResult) -> dict:
         "files": {
             "discovered": len(result.files),
             "by_kind": dict(sorted(files_by_kind.items())),
-            "analysed": len(result.fragments),
+            "analysed": len({f.path for f in result.fragments}),
             "with_errors": len(failed_files),
         },
         "statements": {"total": statements, "failed": statements_failed, "analysed_pct": _pct(statements - statements_failed, statements)},
@@ -58,9 +65,60 @@ def summarise(result: ScanResult) -> dict:
             "stars_expanded_pct": _pct(max(parsed_stars - unresolved_stars, 0), parsed_stars),
         },
         "diagnostics": dict(sorted(Counter(d.severity.value for d in result.diagnostics).items())),
+        "findings": {
+            **{level.value: sum(1 for f in result.findings if f.level == level and not f.suppressed) for level in Severity},
+            "suppressed": sum(1 for f in result.findings if f.suppressed),
+        },
+        "dbt": _dbt_coverage(result.fragments, graph),
+        "airflow": _airflow(result),
         "tasks": dict(sorted(Counter(t.kind for t in graph.tasks()).items())),
         "ml_models": len(graph.ml_models()),
         "python": _python_summary(result),
+    }
+
+
+def _dbt_coverage(fragments: list[Fragment], graph: LineageGraph) -> dict:
+    """SQL dbt models/snapshots rendered and parsed, and how many of their columns are resolved.
+
+    A column is resolved when every direct edge into it is `resolved` (a literal has none).
+    """
+    models = rendered = parsed = columns = resolved = 0
+    for fragment in fragments:
+        for task in fragment.tasks:
+            if task.kind not in TEMPLATED_TASK_KINDS or dict(task.attributes).get("language") != "sql":
+                continue
+            models += 1
+            if any(d.code == RENDER_FAILED and d.severity == Severity.ERROR for d in fragment.diagnostics):
+                continue
+            rendered += 1
+            parsed += fragment.statements > 0 and fragment.statements_failed == 0
+            for relation in task.writes:
+                for column in graph.columns_of(relation) or (STAR,):
+                    columns += 1
+                    resolved += column != STAR and all(
+                        data["certainty"] == Certainty.RESOLVED
+                        for source, target, data in graph.column_edges_into(relation, column)
+                        if data["kind"].is_direct
+                    )
+    return {
+        "models": models,
+        "rendered": rendered,
+        "parsed": parsed,
+        "rendered_pct": _pct(rendered, models),
+        "parsed_pct": _pct(parsed, models),
+        "columns": columns,
+        "columns_resolved": resolved,
+        "columns_resolved_pct": _pct(resolved, columns),
+    }
+
+
+def _airflow(result: ScanResult) -> dict:
+    """DAGs and tasks found, and how many things the Airflow parser could not resolve (its diagnostics)."""
+    tasks = [t for t in result.graph.tasks() if t.kind == AIRFLOW_TASK]
+    return {
+        "dags": len({dict(t.attributes).get("dag_id") for t in tasks}),
+        "tasks": len(tasks),
+        "unresolved": sum(1 for d in result.diagnostics if d.parser == AIRFLOW_PARSER),
     }
 
 

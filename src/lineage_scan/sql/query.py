@@ -18,7 +18,7 @@ from sqlglot.optimizer.scope import Scope, ScopeType, build_scope
 from lineage_scan.model import STAR, Certainty, EdgeKind
 from lineage_scan.sql.names import Names
 from lineage_scan.sql.pivot import pivot_outputs
-from lineage_scan.sql.query_types import AGGREGATE, BARE, EMPTY, TRANSFORM, Leaf, Leaves, Output, Span
+from lineage_scan.sql.query_types import AGGREGATE, BARE, EMPTY, TRANSFORM, Leaf, Leaves, Output, Span, ValueUse
 from lineage_scan.sql.schema import SchemaRegistry
 
 
@@ -70,20 +70,25 @@ class QueryLineage:
         self._aliases: dict[int, dict[str, Leaves]] = {}
         self._in_progress: set[int] = set()
         self._scope_of: dict[int, Scope] = {}
+        self._roots: dict[int, tuple[exp.Expr, Scope | None]] = {}
         self.notes: list[Note] = []
 
     # ----------------------------------------------------------------- entry points
     def outputs(self, query: exp.Expr) -> list[Output]:
         """The output columns of a query (Select, set operation or Subquery), in order."""
-        root = build_scope(query)
+        root = self._root_scope(query)
         if root is None:
             raise QueryError(f"cannot build scopes for {type(query).__name__}")
         self._register(root)
         return self._scope_outputs(root)
 
+    def scope(self, query: exp.Expr) -> Scope | None:
+        """The scope `outputs` built for ``query`` (None before `outputs` ran on it)."""
+        return self._scope_of.get(id(query))
+
     def reads(self, query: exp.Expr) -> list[exp.Table]:
         """Every base table the query reads (not CTE names), in source order."""
-        root = build_scope(query)
+        root = self._root_scope(query)
         if root is None:
             return []
         seen: list[exp.Table] = []
@@ -92,6 +97,13 @@ class QueryLineage:
                 if isinstance(source, exp.Table) and source not in seen:
                     seen.append(source)
         return seen
+
+    def _root_scope(self, query: exp.Expr) -> Scope | None:
+        """The scope tree of ``query``, built once for both `outputs` and `reads`."""
+        known = self._roots.get(id(query))
+        if known is None or known[0] is not query:
+            known = self._roots[id(query)] = (query, build_scope(query))
+        return known[1]
 
     def _register(self, root: Scope) -> None:
         for scope in root.traverse():
@@ -367,8 +379,9 @@ class QueryLineage:
         """Leaves of a clause. WHERE/ON read source columns first, later clauses output aliases first."""
         if node is None:
             return
+        span = node_span(node)
         for leaf in self._expression_leaves(scope, node, aliases, prefer_source):
-            yield leaf.under(BARE, kind, leaf.span if leaf.indirect else node_span(node))
+            yield leaf.under(BARE, kind, leaf.span if leaf.indirect else span)
 
     # ----------------------------------------------------------------- expressions
     def _expression_leaves(
@@ -377,7 +390,7 @@ class QueryLineage:
         """The leaves of every column inside ``root`` (one projection or one clause)."""
         body = root.this if isinstance(root, exp.Alias) else root
         result: set[Leaf] = set()
-        for node, level, indirect in _column_uses(body, self._scope_of):
+        for node, level, indirect, value in _column_uses(body, self._scope_of):
             span = node_span(node)
             if isinstance(node, (exp.Select, exp.SetOperation, exp.Subquery)):
                 nested = self._scope_of.get(id(node)) or self._scope_of.get(id(node.this))
@@ -387,7 +400,8 @@ class QueryLineage:
             else:
                 leaves = self._column_leaves(scope, node, aliases, prefer_source)
             for leaf in leaves:
-                result.add(leaf.under(level, indirect, span))
+                leaf = leaf.under(level, indirect, span)
+                result.add(leaf.valued(value) if value is not None and leaf.indirect is None else leaf)
         result.update(self._named_window_leaves(scope, body, aliases))
         return frozenset(result)
 
@@ -596,55 +610,104 @@ _NESTED = (exp.Select, exp.SetOperation)
 
 
 def _columns_in(root: exp.Expr, scope_of: dict[int, Scope]) -> Iterator[exp.Column]:
-    for node, _, _ in _column_uses(root, scope_of):
+    for node, _, _, _ in _column_uses(root, scope_of):
         if isinstance(node, exp.Column):
             yield node
 
 
-def _column_uses(root: exp.Expr, scope_of: dict[int, Scope]) -> Iterator[tuple[exp.Expr, int, EdgeKind | None]]:
+Use = tuple[exp.Expr, int, EdgeKind | None, ValueUse | None]
+
+
+def _column_uses(root: exp.Expr, scope_of: dict[int, Scope]) -> Iterator[Use]:
     """Each column (or nested subquery) in ``root`` with the level/indirect kind of its use.
 
     Walking down from the root, an aggregate function raises the level to AGGREGATE, any other
     wrapper to TRANSFORM; a CASE/IF condition makes the use CONDITIONAL, a window's PARTITION BY /
     ORDER BY makes it WINDOW, an aggregate's FILTER clause CONDITIONAL. The first indirect marker met
-    from the root (the one nearest the target) wins.
+    from the root (the one nearest the target) wins. The `ValueUse` says which null-to-zero calls
+    and divisions/averages the column's value goes through (None: neither).
     """
-    stack: list[tuple[exp.Expr, int, EdgeKind | None]] = [(root, BARE, None)]
+    stack: list[Use] = [(root, BARE, None, None)]
     while stack:
-        node, level, indirect = stack.pop()
+        node, level, indirect, value = stack.pop()
         if isinstance(node, exp.Column):
-            yield node, level, indirect
+            yield node, level, indirect, value
             continue
         # A scalar subquery is one more hop, like a derived table: it keeps the level of its use.
         if node is not root and isinstance(node, _NESTED) and id(node) in scope_of:
-            yield node, level, indirect
+            yield node, level, indirect, value
             continue
         if isinstance(node, exp.Subquery) and id(node.this) in scope_of:
-            yield node.this, level, indirect
+            yield node.this, level, indirect, value
             continue
-        children = list(_children(node, level, indirect))
+        children = list(_children(node, level, indirect, value))
         stack.extend(reversed(children))
 
 
 _PASS_THROUGH = (exp.Paren, exp.Alias)
 _NAVIGATION = (exp.Lag, exp.Lead, exp.FirstValue, exp.LastValue, exp.NthValue)
 """Window functions sqlglot types as aggregates that only pick a row's value (a transform)."""
+_RATES = (exp.Div, exp.SafeDivide, exp.Avg)
+_VALUE_NODES = (*_RATES, exp.Coalesce, exp.If, exp.Case)
 
 
-def _children(node: exp.Expr, level: int, indirect: EdgeKind | None) -> Iterator[tuple[exp.Expr, int, EdgeKind | None]]:
+def _children(node: exp.Expr, level: int, indirect: EdgeKind | None, value: ValueUse | None) -> Iterator[Use]:
     if isinstance(node, _PASS_THROUGH):
         child_level = level
     elif isinstance(node, exp.AggFunc) and not isinstance(node, _NAVIGATION):
         child_level = AGGREGATE
     else:
         child_level = max(level, TRANSFORM)
-    for key, value in node.args.items():
-        values = value if isinstance(value, list) else [value]
+    filled_key = None
+    if isinstance(node, _VALUE_NODES):
+        if isinstance(node, _RATES):
+            if value is None or value.rate is None:
+                value = ValueUse(value.fill if value else None, value.fill_rate if value else None, node_span(node))
+        else:
+            filled_key = _zero_filled_argument(node)
+    for key, arg in node.args.items():
+        values = arg if isinstance(arg, list) else [arg]
+        child_value = value
+        if filled_key is not None and (filled_key == "*" or key == filled_key):
+            rate = value.rate if value else None
+            child_value = ValueUse(node_span(node), rate, rate)
         for child in values:
             if not isinstance(child, exp.Expr):
                 continue
             child_indirect = indirect or _indirect_role(node, key)
-            yield child, child_level, child_indirect
+            yield child, child_level, child_indirect, child_value
+
+
+def _zero_filled_argument(node: exp.Expr) -> str | None:
+    """Which argument a null-to-zero call fills (`*`: all of them), or None if it is not one.
+
+    `COALESCE(x, 0)` / `IFNULL` / `NVL` / `ISNULL`, Snowflake's `ZEROIFNULL(x)` and
+    `IFF(x IS NULL, 0, x)` (sqlglot's `If`), and `CASE WHEN x IS NULL THEN 0 ELSE x END`.
+    """
+    if isinstance(node, exp.Coalesce):
+        fallbacks = node.expressions
+        return "*" if fallbacks and _is_zero(fallbacks[-1]) else None
+    if isinstance(node, exp.If):
+        return "false" if _null_test(node.this) and _is_zero(node.args.get("true")) else None
+    if isinstance(node, exp.Case) and node.this is None and len(node.args.get("ifs") or []) == 1:
+        when = node.args["ifs"][0]
+        return "default" if _null_test(when.this) and _is_zero(when.args.get("true")) else None
+    return None
+
+
+def _null_test(node: exp.Expr | None) -> bool:
+    return isinstance(node, exp.Is) and isinstance(node.expression, exp.Null)
+
+
+def _is_zero(node: exp.Expr | None) -> bool:
+    while isinstance(node, (exp.Cast, exp.Paren)):
+        node = node.this
+    if not isinstance(node, exp.Literal) or node.is_string:
+        return False
+    try:
+        return float(node.name) == 0
+    except ValueError:
+        return False
 
 
 def _indirect_role(parent: exp.Expr, key: str) -> EdgeKind | None:

@@ -24,6 +24,12 @@ class Leaf:
     candidates: tuple[str, ...] = ()
     excluded: tuple[str, ...] = ()
     span: Span | None = None
+    fill: Span | None = None
+    """The null-to-zero call (`COALESCE(x, 0)`...) the value went through, if any."""
+    fill_rate: Span | None = None
+    """A division or average applied to the value after that fill."""
+    rate: Span | None = None
+    """A division or average the value went through."""
 
     def under(self, level: int, indirect: EdgeKind | None, span: Span | None) -> Leaf:
         """This leaf seen through one more hop that uses it at ``level``/``indirect``."""
@@ -31,13 +37,36 @@ class Leaf:
             if indirect == self.indirect and (span is None or span == self.span):
                 return self
             return Leaf(self.table, self.column, self.level, indirect, self.certainty, self.candidates, self.excluded,
-                        span or self.span)
+                        span or self.span, self.fill, self.fill_rate, self.rate)
         if level <= self.level:
             return self
-        return Leaf(self.table, self.column, level, self.indirect, self.certainty, self.candidates, self.excluded, self.span)
+        return Leaf(self.table, self.column, level, self.indirect, self.certainty, self.candidates, self.excluded,
+                    self.span, self.fill, self.fill_rate, self.rate)
+
+    def valued(self, use: ValueUse) -> Leaf:
+        """This leaf's value passed through ``use`` (a fill and/or a rate around this hop)."""
+        fill = self.fill or use.fill
+        fill_rate = self.fill_rate or (use.fill_rate if use.fill else None) or (use.rate if self.fill else None)
+        rate = self.rate or use.rate
+        if (fill, fill_rate, rate) == (self.fill, self.fill_rate, self.rate):
+            return self
+        return replace(self, fill=fill, fill_rate=fill_rate, rate=rate)
 
     def weakened(self, certainty: Certainty) -> Leaf:
         return replace(self, certainty=self.certainty.weakest(certainty))
+
+
+@dataclass(frozen=True)
+class ValueUse:
+    """What a column's value goes through inside one expression, walking down from its root.
+
+    ``fill`` is the innermost null-to-zero call around the column, ``fill_rate`` a division or
+    average around that fill, ``rate`` the outermost division or average around the column.
+    """
+
+    fill: Span | None = None
+    fill_rate: Span | None = None
+    rate: Span | None = None
 
 
 Leaves = frozenset[Leaf]

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
-from sqlglot.errors import ErrorLevel, ParseError, TokenError
+from sqlglot.errors import ErrorLevel, OptimizeError, ParseError, TokenError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.tokens import Token, TokenType
 
+from lineage_scan.limits import TIME_LIMIT_CODE, TimeLimitExceeded, time_limit
 from lineage_scan.model import (
     QUERY_TARGET,
     ColumnEdge,
@@ -25,6 +26,7 @@ from lineage_scan.model import (
     RelationDef,
     RelationUse,
     Severity,
+    ValueFact,
 )
 from lineage_scan.sql.names import Names
 from lineage_scan.sql.query import QueryError
@@ -66,6 +68,7 @@ class ScriptLineage:
     reads: list[RelationUse] = field(default_factory=list)
     edges: list[ColumnEdge] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    value_facts: list[ValueFact] = field(default_factory=list)
     statements: int = 0
     statements_failed: int = 0
 
@@ -132,11 +135,16 @@ def analyse_script(
     default_db: str | None = None,
     default_catalog: str | None = None,
     query_target: Callable[[int], str] | None = None,
+    statement_timeout: float | None = None,
 ) -> ScriptLineage:
     """Column lineage of every statement of a script.
 
     ``schema`` is copied, then extended by the script's own DDL and writes as statements run.
     ``query_target(line)`` names the placeholder relation of a bare SELECT starting at ``line``.
+    A statement whose parsing and analysis take longer than ``statement_timeout`` seconds is
+    abandoned with a diagnostic (the limit only applies on a process's main thread).
+    Edges are unique per (source, target, kind, certainty, candidates, excluded), each with the
+    earliest location that creates it.
     """
     result = ScriptLineage()
     locator = Locator(path, sql)
@@ -150,19 +158,57 @@ def analyse_script(
     for raw in statements:
         result.statements += 1
         try:
-            parsed = dialect.parser(error_level=ErrorLevel.RAISE).parse(raw.tokens, sql)
-        except ParseError as error:
+            with time_limit(statement_timeout):
+                outcome = _analyse_raw_statement(sql, raw, dialect, analyser, locator)
+        except TimeLimitExceeded as error:
             result.statements_failed += 1
-            result.diagnostics.append(_parse_diagnostic(locator, raw, error))
+            message = f"statement not analysed: {error} (the limit is statement_timeout_seconds)"
+            result.diagnostics.append(_diagnostic(locator, (raw.start, raw.end), message, Severity.WARNING, TIME_LIMIT_CODE))
             continue
-        except RecursionError:
-            result.statements_failed += 1
-            message = "cannot parse statement: nested too deeply"
-            result.diagnostics.append(_diagnostic(locator, (raw.start, raw.start), message, Severity.ERROR, "LS901"))
-            continue
-        for statement in parsed:
-            if statement is None:
-                continue
+        result.relations.extend(outcome.relations)
+        result.reads.extend(outcome.reads)
+        result.edges.extend(outcome.edges)
+        result.value_facts.extend(outcome.value_facts)
+        result.diagnostics.extend(outcome.diagnostics)
+        result.statements_failed += outcome.statements_failed
+    result.edges = _first_of_each(result.edges)
+    return result
+
+
+def _first_of_each(edges: list[ColumnEdge]) -> list[ColumnEdge]:
+    """Drop repeats of an edge that differ only in location (statements come in file order, each
+    one's edges sorted, so the first is the earliest); the build keeps one location per edge anyway."""
+    unique: dict[tuple, ColumnEdge] = {}
+    for edge in edges:
+        unique.setdefault((edge.source, edge.target, edge.kind, edge.certainty, edge.candidates, edge.excluded), edge)
+    return list(unique.values())
+
+
+def _analyse_raw_statement(
+    sql: str, raw: RawStatement, dialect: Dialect, analyser: StatementAnalyser, locator: Locator
+) -> ScriptLineage:
+    """What one `;`-separated statement contributes (nothing is added to the script's result until it is done)."""
+    result = ScriptLineage()
+    try:
+        parsed = dialect.parser(error_level=ErrorLevel.RAISE).parse(raw.tokens, sql)
+    except ParseError as error:
+        result.statements_failed += 1
+        result.diagnostics.append(_parse_diagnostic(locator, raw, error))
+        return result
+    except RecursionError:
+        result.statements_failed += 1
+        message = "cannot parse statement: nested too deeply"
+        result.diagnostics.append(_diagnostic(locator, (raw.start, raw.start), message, Severity.ERROR, "LS901"))
+        return result
+    except TimeLimitExceeded:
+        raise
+    except Exception as error:  # noqa: BLE001 - sqlglot can fail inside on odd input; the scan goes on
+        result.statements_failed += 1
+        message = f"cannot parse statement: the SQL parser failed ({type(error).__name__}: {error})"
+        result.diagnostics.append(_diagnostic(locator, (raw.start, raw.start), message, Severity.ERROR, "LS901"))
+        return result
+    for statement in parsed:
+        if statement is not None:
             _analyse_statement(statement, raw, analyser, locator, result)
     return result
 
@@ -174,15 +220,22 @@ def _analyse_statement(
     try:
         statement = normalize_identifiers(statement, dialect=analyser.names.dialect)
         lineage = analyser.analyse(statement, line)
-    except (QueryError, RecursionError) as error:
+    except (QueryError, OptimizeError, RecursionError) as error:
         result.statements_failed += 1
-        result.diagnostics.append(
-            _diagnostic(locator, (raw.start, raw.end), f"statement not analysed: {error}", Severity.WARNING, "LS902")
-        )
+        message = f"statement not analysed: {error or type(error).__name__}"
+        result.diagnostics.append(_diagnostic(locator, (raw.start, raw.end), message, Severity.WARNING, "LS902"))
+        return
+    except TimeLimitExceeded:
+        raise
+    except Exception as error:  # noqa: BLE001 - a bug of ours must cost one statement, not the scan
+        result.statements_failed += 1
+        message = f"statement not analysed: internal error ({type(error).__name__}: {error}); please report it"
+        result.diagnostics.append(_diagnostic(locator, (raw.start, raw.end), message, Severity.WARNING, "LS902"))
         return
     result.relations.extend(lineage.relations)
     result.reads.extend(lineage.reads)
     result.edges.extend(sorted(lineage.edges, key=ColumnEdge.sort_key))
+    result.value_facts.extend(sorted(set(lineage.facts)))
     for note in lineage.notes:
         location = locator.span(note.span or (raw.start, raw.end))
         assert location is not None

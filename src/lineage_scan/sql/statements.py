@@ -22,7 +22,11 @@ from lineage_scan.model import (
     RelationDef,
     RelationKind,
     RelationUse,
+    ValueFact,
+    ValueOp,
+    WriteMode,
 )
+from lineage_scan.sql.fingerprint import logic_fingerprint
 from lineage_scan.sql.names import Names
 from lineage_scan.sql.query import Note, QueryLineage, node_span
 from lineage_scan.sql.query_types import AGGREGATE, BARE, TRANSFORM, Leaf, Output, Span
@@ -39,6 +43,7 @@ class StatementLineage:
     reads: list[RelationUse] = field(default_factory=list)
     edges: list[ColumnEdge] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    facts: list[ValueFact] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,8 @@ class StatementAnalyser:
         self.schema = schema
         self.locate = locate
         self.query_target = query_target
+        self._refs: dict[tuple[str | None, str], ColumnRef] = {}
+        """One ColumnRef per column of the script: edges share them."""
         self.HANDLERS: tuple[tuple[type[exp.Expr], Callable[[exp.Expr, StatementLineage], None]], ...] = (
             (exp.Create, self._create),
             (exp.Insert, self._insert),
@@ -124,10 +131,14 @@ class StatementAnalyser:
             columns = self.schema.columns(self.names.table(like.this))
             if columns is not None:
                 self.schema.set(name, columns)
-            result.relations.append(RelationDef(name, kind, self.locate(node_span(table)), columns, declared=True))
+            result.relations.append(
+                RelationDef(name, kind, self.locate(node_span(table)), columns, declared=True, mode=WriteMode.DECLARE)
+            )
         elif columns is not None:
             self.schema.set(name, columns)
-            result.relations.append(RelationDef(name, kind, self.locate(node_span(table)), columns, declared))
+            result.relations.append(
+                RelationDef(name, kind, self.locate(node_span(table)), columns, declared, mode=WriteMode.DECLARE)
+            )
 
     def _create_target(self, create: exp.Create) -> tuple[exp.Table | None, tuple[str, ...] | None, bool]:
         this = create.this
@@ -156,6 +167,7 @@ class StatementAnalyser:
         query = insert.expression
         if isinstance(query, exp.Query) and insert.args.get("with_") is not None and query.args.get("with_") is None:
             query.set("with_", insert.args["with_"])
+        mode = WriteMode.OVERWRITE if insert.args.get("overwrite") else WriteMode.INSERT
         static = self._static_partition_columns(this)
         if explicit is not None:
             target = Target(name, RelationKind.TABLE, node_span(this), explicit, positional=True)
@@ -167,9 +179,9 @@ class StatementAnalyser:
             else:
                 target = Target(name, RelationKind.TABLE, node_span(this), certainty=Certainty.INFERRED)
         if isinstance(query, exp.Query):
-            self._write_query(target, query, result, register=False)
+            self._write_query(target, query, result, register=False, mode=mode)
         else:
-            result.relations.append(RelationDef(name, RelationKind.TABLE, self.locate(node_span(this))))
+            result.relations.append(RelationDef(name, RelationKind.TABLE, self.locate(node_span(this)), mode=mode))
 
     def _static_partition_columns(self, table: exp.Table) -> set[str]:
         partition = table.args.get("partition")
@@ -213,7 +225,7 @@ class StatementAnalyser:
             from_=exp.From(this=merge.args["using"]),
             joins=[exp.Join(this=target_copy, on=merge.args.get("on"))],
         )
-        self._write_assignments(name, target_table, select, assigned, result)
+        self._write_assignments(name, target_table, select, assigned, result, WriteMode.MERGE)
 
     def _merge_assignments(self, then: exp.Expr | None) -> list[tuple[str, exp.Expr]]:
         if isinstance(then, exp.Update):
@@ -253,7 +265,7 @@ class StatementAnalyser:
             joins=joins + list(update.args.get("joins") or []),
             where=update.args.get("where"),
         )
-        self._write_assignments(name, table, select, assigned, result)
+        self._write_assignments(name, table, select, assigned, result, WriteMode.UPDATE)
 
     def _alter(self, alter: exp.Alter, result: StatementLineage) -> None:
         table = alter.this
@@ -290,7 +302,7 @@ class StatementAnalyser:
     def _copy(self, copy: exp.Copy, result: StatementLineage) -> None:
         if isinstance(copy.this, exp.Table) and copy.args.get("kind"):
             name = self.names.table(copy.this)
-            result.relations.append(RelationDef(name, RelationKind.TABLE, self.locate(node_span(copy.this))))
+            result.relations.append(RelationDef(name, RelationKind.TABLE, self.locate(node_span(copy.this)), mode=WriteMode.LOAD))
 
     def _command(self, command: exp.Command, result: StatementLineage) -> None:
         keyword = (command.this or "").upper()
@@ -298,7 +310,10 @@ class StatementAnalyser:
             result.notes.append(Note(f"{keyword} statement could not be parsed fully; not analysed", node_span(command), NOT_ANALYSED))
 
     # ----------------------------------------------------------------- shared machinery
-    def _write_query(self, target: Target, query: exp.Query, result: StatementLineage, register: bool = True) -> None:
+    def _write_query(
+        self, target: Target, query: exp.Query, result: StatementLineage, register: bool = True,
+        mode: WriteMode = WriteMode.CREATE,
+    ) -> None:
         engine = QueryLineage(self.names, self.schema)
         outputs = engine.outputs(query)
         result.notes.extend(engine.notes)
@@ -306,9 +321,13 @@ class StatementAnalyser:
         for column, output in mapped:
             for leaf in output.leaves:
                 result.edges.append(self._edge(target, column, output, leaf))
+                result.facts.extend(self._facts(target, column, leaf))
         columns = target.columns if target.positional and target.columns else tuple(c for c, _ in mapped)
         known = None if STAR in columns else columns
-        result.relations.append(RelationDef(target.name, target.kind, self.locate(target.span), known))
+        # A bare SELECT defines its placeholder relation (parsers such as dbt's name it after the model).
+        defines = mode.defines and target.kind in (RelationKind.TABLE, RelationKind.VIEW, RelationKind.QUERY)
+        logic = logic_fingerprint(query, self.names, engine.scope(query)) if defines else None
+        result.relations.append(RelationDef(target.name, target.kind, self.locate(target.span), known, mode=mode, logic=logic))
         self._record_reads(engine.reads(query), target.name, result)
         if register and target.kind != RelationKind.QUERY:
             if known is not None:
@@ -332,17 +351,37 @@ class StatementAnalyser:
             kind = EdgeKind.IDENTITY if leaf.column == column or leaf.column == STAR else EdgeKind.RENAME
         else:
             kind = _DIRECT_KIND[leaf.level]
-        certainty = leaf.certainty.weakest(target.certainty) if leaf.indirect is None else leaf.certainty
+        certainty = leaf.certainty
+        if leaf.indirect is None and target.certainty is not Certainty.RESOLVED:
+            certainty = certainty.weakest(target.certainty)
         span = leaf.span if leaf.indirect is not None else output.span
         return ColumnEdge(
-            source=ColumnRef(leaf.table, leaf.column),
-            target=ColumnRef(target.name, column),
+            source=self._ref(leaf.table, leaf.column),
+            target=self._ref(target.name, column),
             kind=kind,
             certainty=certainty,
             location=self.locate(span),
             candidates=leaf.candidates,
             excluded=leaf.excluded,
         )
+
+    def _facts(self, target: Target, column: str, leaf: Leaf) -> list[ValueFact]:
+        """Null-to-zero and rate facts of a direct leaf's value on its way into ``column``."""
+        if leaf.indirect is not None or leaf.table is None or leaf.column == STAR or not (leaf.fill or leaf.rate):
+            return []
+        source, written = ColumnRef(leaf.table, leaf.column), ColumnRef(target.name, column)
+        facts = []
+        if leaf.fill:
+            facts.append(ValueFact(ValueOp.NULL_TO_ZERO, source, written, self.locate(leaf.fill), self.locate(leaf.fill_rate)))
+        if leaf.rate:
+            facts.append(ValueFact(ValueOp.RATE, source, written, self.locate(leaf.rate)))
+        return facts
+
+    def _ref(self, table: str | None, column: str) -> ColumnRef:
+        ref = self._refs.get((table, column))
+        if ref is None:
+            ref = self._refs[(table, column)] = ColumnRef(table, column)
+        return ref
 
     def _write_assignments(
         self,
@@ -351,6 +390,7 @@ class StatementAnalyser:
         select: exp.Select,
         assigned: list[tuple[str, int, int | None]],
         result: StatementLineage,
+        mode: WriteMode,
     ) -> None:
         """Edges of UPDATE/MERGE assignments, computed through an equivalent SELECT."""
         engine = QueryLineage(self.names, self.schema)
@@ -370,7 +410,8 @@ class StatementAnalyser:
             for target_column, output in pairs:
                 for leaf in output.leaves | filters:
                     result.edges.append(self._edge(target, target_column, output, leaf))
-        result.relations.append(RelationDef(name, RelationKind.TABLE, self.locate(target.span), None))
+                    result.facts.extend(self._facts(target, target_column, leaf))
+        result.relations.append(RelationDef(name, RelationKind.TABLE, self.locate(target.span), None, mode=mode))
         self._record_reads([t for t in engine.reads(select) if self.names.table(t) != name], name, result)
 
     def _copy_relation(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
 import yaml
+from edge_strings import parse_edge
 from sqlglot.dialects.dialect import Dialect
 
 from lineage_scan.model import Fragment
@@ -17,7 +17,6 @@ from lineage_scan.parsers.python import parse_python_file
 from lineage_scan.sql.schema import SchemaRegistry
 
 CASES_DIR = Path(__file__).parent / "cases"
-EDGE = re.compile(r"^\s*(?P<src>\S+)\s*->\s*(?P<dst>\S+)\s*:\s*(?P<kind>\w+)\s*(?:\((?P<certainty>\w+)\))?\s*$")
 
 
 def _load_cases() -> list:
@@ -26,20 +25,6 @@ def _load_cases() -> list:
         for case in yaml.safe_load(file.read_text())["cases"]:
             params.append(pytest.param(case, id=f"{file.stem}::{case['name']}"))
     return params
-
-
-def _edge_text(item: object) -> str:
-    """YAML reads `a -> b : kind` as a one-key mapping; accept that and plain strings."""
-    if isinstance(item, dict):
-        ((key, value),) = item.items()
-        return f"{key} : {value}"
-    return str(item)
-
-
-def _parse(item: object) -> tuple[str, str, str, str | None]:
-    match = EDGE.match(_edge_text(item))
-    assert match, f"bad edge syntax: {item!r}"
-    return match["src"], match["dst"], match["kind"], match["certainty"]
 
 
 def notebook_json(cells: list[str]) -> str:
@@ -75,7 +60,7 @@ def analyse_case(case: dict, root: Path) -> Fragment:
 def test_case(case: dict, tmp_path: Path) -> None:
     fragment = analyse_case(case, tmp_path)
     actual = {(str(e.source), str(e.target), e.kind.value): e for e in fragment.edges}
-    expected = [_parse(item) for item in case.get("edges") or []]
+    expected = [parse_edge(item) for item in case.get("edges") or []]
     missing = sorted(f"{s} -> {d} : {k}" for s, d, k, _ in expected if (s, d, k) not in actual)
     extra = sorted(f"{s} -> {d} : {k}" for (s, d, k) in actual if (s, d, k) not in {e[:3] for e in expected})
     assert not missing and not extra, f"\nmissing: {missing}\nextra:   {extra}"
@@ -85,7 +70,7 @@ def test_case(case: dict, tmp_path: Path) -> None:
             assert got == certainty, f"{source} -> {target} : {kind}: certainty {got}, expected {certainty}"
     for item in case.get("locations") or []:
         edge, _, where = item.rpartition(" @ ")
-        source, target, kind, _ = _parse(edge)
+        source, target, kind, _ = parse_edge(edge)
         location = actual[(source, target, kind)].location
         got = f"{location.start_line}:{location.start_col}"
         if where.count(":") > 1:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import EXAMPLE_REPO
+from repo_paths import EXAMPLE_REPO
 from sqlglot.dialects.dialect import Dialect
 from test_python_cases import notebook_json
 
@@ -91,10 +91,17 @@ def test_model_trained_in_an_imported_module_is_one_model_with_its_data(make_rep
     assert run.depends_on == ["ml/model.py"]
 
 
+def _python_model(result):
+    """The example repository's model trained in Python (`ml/train.py`)."""
+    return next(m for m in result.graph.ml_models() if m.id.startswith("python:"))
+
+
 def test_example_repo_model_task_and_report() -> None:
     result = scan(EXAMPLE_REPO)
-    (model,) = result.graph.ml_models()
-    assert model.id == "python:ml/train.py:train_churn_model#model"
+    # the config (`lineage-scan.yml`) and dbt exposure models are the other two
+    assert [m.id for m in result.graph.ml_models()] == [
+        "config:churn", "dbt:churn.exposure.churn_model", "python:ml/train.py:train_churn_model#model"]
+    model = _python_model(result)
     assert [str(f) for f in model.features] == [
         "ml.churn_features.tenure_days",
         "ml.churn_features.mrr_usd",
@@ -115,10 +122,12 @@ def test_example_repo_model_task_and_report() -> None:
     assert dict(airflow_target.attributes)["trains"] == "python:ml/train.py:train_churn_model#model"
     assert tasks["python:notebooks/churn_exploration.ipynb"].writes == ("reports/churn_by_plan.csv",)
     summary = summarise(result)
-    assert summary["ml_models"] == 1
-    assert summary["python"] == {"modules": 4, "notebooks": 1, "with_lineage": 4, "unresolved": {}}
+    assert summary["ml_models"] == 3
+    # modules: ml/{__init__,features,score,train}.py and the two Airflow DAG files (their tasks are lineage);
+    # with lineage: all but ml/__init__.py (a docstring only), plus the notebook
+    assert summary["python"] == {"modules": 6, "notebooks": 1, "with_lineage": 6, "unresolved": {}}
     text = render_text(result)
-    assert "python      modules 4, notebooks 1 (4 with lineage); not resolved: none" in text
+    assert "python      modules 6, notebooks 1 (6 with lineage); not resolved: none" in text
     assert "python:ml/train.py:train_churn_model#model: 6 features -> ml.churn_labels.churned" in text
 
 
@@ -214,7 +223,7 @@ def test_work_limit_stops_one_entry_point_and_the_others_are_still_analysed(make
         "    pd.read_csv('in.csv', usecols=['a']).to_csv('out.csv')\n"
     )})
     fragment = _parse(root, "loops.py")
-    assert [(d.code, d.location.start_line) for d in fragment.diagnostics] == [("LS913", 1)]
+    assert [(d.code, d.location.start_line) for d in fragment.diagnostics] == [("LS933", 1)]
     assert "analysis of the script stopped after" in fragment.diagnostics[0].message
     assert [str(e) for e in fragment.edges] == ["in.csv.a -> out.csv.a : identity (resolved)"]
 
@@ -238,6 +247,5 @@ def test_airflow_dag_file_adds_nothing_of_its_own(make_repo) -> None:
 
 
 def test_model_location_is_the_whole_fit_call() -> None:
-    (model,) = scan(EXAMPLE_REPO).graph.ml_models()
-    location = model.location
+    location = _python_model(scan(EXAMPLE_REPO)).location
     assert (location.path, location.start_line, location.start_col, location.end_line) == ("ml/train.py", 24, 5, 24)

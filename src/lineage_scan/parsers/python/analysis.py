@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import libcst as cst
-import yaml
 
+from lineage_scan.files import read_repo_text
 from lineage_scan.limits import TimeLimitExceeded, time_limit
 from lineage_scan.model import ColumnEdge, Diagnostic, Fragment, Location, RelationKind, Severity, TaskDef
 from lineage_scan.parsers.context import ParseContext
@@ -30,6 +30,7 @@ from lineage_scan.parsers.python.interpreter import (
 )
 from lineage_scan.parsers.python.modules import MAX_MODULES, ModuleLoader, ParseFailure, Source, parse_module
 from lineage_scan.parsers.python.values import Frame
+from lineage_scan.safe_yaml import YAMLRejected, load_yaml
 
 ANALYSIS_SECONDS = 30.0
 """A last resort against runaway analysis; the step limits below normally stop it first (and,
@@ -61,22 +62,6 @@ class DbtPythonModel:
             return None
         key = (names[-2], names[-1])
         return self.sources.get(key, ".".join(key)) if self.sources is not None else ".".join(key)
-
-
-def read_repo_text(path: Path, max_bytes: int) -> str | None:
-    """A repository file's text, or None when it is too large, binary or not UTF-8."""
-    try:
-        if path.stat().st_size > max_bytes:
-            return None
-        data = path.read_bytes()
-    except OSError:
-        return None
-    if b"\x00" in data:
-        return None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None
 
 
 def scanned_root(path: Path, rel: str) -> Path:
@@ -148,7 +133,8 @@ def _run_entry(ix: Interpreter, module, tasks: list[TaskDef], parser: str, body,
     """Analyse one entry point and record its task; returns the steps it took."""
     ix.steps = 0
     ix.temp_views = {}
-    place = module.location(node.name) if isinstance(node, cst.FunctionDef) else module.source.location(1, 1, 1, 1)
+    # a script (or notebook) as a whole is located at the start of its file
+    place = module.location(node.name) if isinstance(node, cst.FunctionDef) else Location(module.rel, 1, 1, 1, 1)
     with ix.effects.trace() as trace:
         try:
             body()
@@ -232,8 +218,8 @@ def _dbt_python_model(tree: cst.Module, rel: str, root: Path) -> DbtPythonModel 
         project_file = root / folder / DBT_PROJECT_FILE
         if project_file.is_file():
             try:
-                project = yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}
-            except (OSError, yaml.YAMLError, UnicodeDecodeError):
+                project = load_yaml(project_file.read_text(encoding="utf-8")) or {}
+            except (OSError, YAMLRejected, UnicodeDecodeError):
                 project = {}
             name = project.get("name") if isinstance(project, dict) else None
             stem = Path(rel).stem

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lineage_scan.model import (
     ColumnEdge,
@@ -23,13 +23,13 @@ from lineage_scan.model import (
     Severity,
 )
 
-CODE_NOT_STATIC = "LS910"
+CODE_NOT_STATIC = "LS930"
 """A source or sink whose relation, path or SQL is not a constant the analysis can read."""
-CODE_UNKNOWN_CALL = "LS911"
+CODE_UNKNOWN_CALL = "LS931"
 """A dataframe passed to a function or method the analysis does not follow (lineage kept, inferred)."""
-CODE_MODEL_UNRESOLVED = "LS912"
+CODE_MODEL_UNRESOLVED = "LS932"
 """A `fit` whose feature or label columns cannot be traced to named columns."""
-CODE_LIMIT = "LS913"
+CODE_LIMIT = "LS933"
 """The analysis of a file stopped at a work limit (deep recursion, too many steps)."""
 CODE_MISSING_COLUMN = "LS906"
 """A column read from a dataframe whose columns are all known and do not include it (as in SQL)."""
@@ -130,8 +130,5 @@ class Effects:
             for version in versions:
                 features.update(dict.fromkeys(version.features))
                 excluded.update(version.excluded)
-            result.append(MLModelDef(
-                model_id, first.name, first.location, tuple(features), first.target, first.estimator,
-                first.attributes, tuple(sorted(excluded)),
-            ))
+            result.append(replace(first, features=tuple(features), excluded=tuple(sorted(excluded))))
         return result

@@ -425,6 +425,6 @@ def _read_file(ix: Interpreter, path: PathValue, call: Call) -> object:
         text = ix.loader.read_text_file(candidate)
         if text is not None:
             return Const(text, TextOrigin(Source(candidate)))
-    ix.diagnose(call.location, f"file {path.path!r} read by the code is not in the repository", "LS910")
+    ix.diagnose(call.location, f"file {path.path!r} read by the code is not in the repository", "LS930")
     return UNKNOWN
 

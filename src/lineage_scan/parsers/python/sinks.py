@@ -167,7 +167,7 @@ def feast_source(ix: Interpreter, kind: str, call: Call) -> object:
             database = ix.text(call.get(None, "database"))
             parts = [p.value for p in (database, schema) if p is not None] + [text.value]
             return FeastSource(table_name(ix, ".".join(parts)))
-        ix.diagnose(call.location, "Feast source defined by a query: its columns are not traced", "LS910")
+        ix.diagnose(call.location, "Feast source defined by a query: its columns are not traced", "LS930")
     return FeastSource(None)
 
 

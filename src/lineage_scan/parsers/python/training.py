@@ -174,7 +174,7 @@ def fit(ix: Interpreter, estimator: Estimator | None, features: object, label: o
         target,
         estimator.name if estimator is not None else None,
         tuple(sorted(attributes)),
-        tuple(sorted(excluded)),
+        excluded=tuple(sorted(excluded)),
     ))
     return Trained(estimator, lineage)
 

@@ -1,0 +1,128 @@
+"""LS303 conflicting-column-definition."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from functools import cache
+from itertools import combinations
+from typing import Any, ClassVar
+
+from lineage_scan.model import STAR, ColumnRef, EdgeKind, Finding, RelatedLocation, Severity
+from lineage_scan.rules.lineage import NAME_KINDS, VALUE_KINDS, definition_location, walk
+from lineage_scan.rules.rule import SOURCE_MODES, Rule
+
+MAX_ROOTS_SHOWN = 3
+
+
+class ConflictingColumnDefinition(Rule):
+    """Conflicting column definition: one column name, two unrelated derivations, used together.
+
+    ## What it does
+    Looks at relations that are joined in one query, and at relations that feed one ML model. When
+    two of them have a column of the same name, it compares where the two columns' values come
+    from (their source columns, through every file). It flags the pair when neither is derived from
+    the other, they share no source column, and at least one of them is computed (an expression or
+    aggregate, not a plain copy of a raw column). Join keys and columns with no known source are
+    left alone, and so are two plain copies of different tables' columns (`created_at` of orders
+    and of customers).
+
+    ## Why is this bad?
+    Two `revenue` columns computed from different tables are two different metrics under one name.
+    Whoever joins the relations (or picks features for a model) takes one for the other, and the
+    numbers disagree with the dashboard that uses the other.
+
+    ## Example
+    ```sql
+    CREATE TABLE marts.orders_summary AS
+    SELECT customer_id, SUM(amount) AS revenue FROM raw.orders GROUP BY 1;
+    CREATE TABLE marts.billing_summary AS
+    SELECT customer_id, SUM(invoice_total) AS revenue FROM raw.invoices GROUP BY 1;
+
+    SELECT o.customer_id, o.revenue, b.revenue
+    FROM marts.orders_summary o JOIN marts.billing_summary b ON b.customer_id = o.customer_id;
+    ```
+
+    ## Use instead
+    Give each definition a name that says what it is (`order_revenue`, `billed_revenue`), or
+    derive both from one definition.
+
+    ## Configuration
+    * `models` (default `true`): also compare the relations that feed each ML model.
+    """
+
+    id = "LS303"
+    slug = "conflicting-column-definition"
+    level = Severity.WARNING
+    precision = "medium"
+    tags = ("consistency", "semantics")
+    options: ClassVar[Mapping[str, Any]] = {"models": True}
+
+    def check(self) -> Iterator[Finding]:
+        self._upstream = cache(lambda column: walk(self.graph, [column], VALUE_KINDS))
+        self._roots = cache(self._roots_of)
+        self._join_columns: set[ColumnRef] = set()
+        reported: set[str] = set()
+        for (first, second), why in sorted(self._pairs().items()):
+            common = sorted(set(self.graph.columns_of(first)) & set(self.graph.columns_of(second)) - {STAR})
+            for column in common:
+                finding = self._compare(ColumnRef(first, column), ColumnRef(second, column), why)
+                if finding is not None and finding.key not in reported:
+                    reported.add(finding.key)
+                    yield finding
+
+    def _pairs(self) -> dict[tuple[str, str], str]:
+        """Pairs of relations used together, with how (the first reason found)."""
+        pairs: dict[tuple[str, str], str] = {}
+        joined: dict[str, set[str]] = {}
+        for source, target in self.graph.column_edges_of(EdgeKind.JOIN):
+            self._join_columns.add(source)
+            if source.table and target.table and source.table != target.table:
+                joined.setdefault(target.table, set()).add(source.table)
+        for relation, tables in sorted(joined.items()):
+            for pair in combinations(sorted(tables), 2):
+                pairs.setdefault(pair, f"are joined in {relation}")
+        if self.settings["models"]:
+            for model in self.graph.ml_models():
+                columns = [*model.features, *([model.target] if model.target else [])]
+                feeding = {c.table for c in walk(self.graph, columns, VALUE_KINDS) if c.table}
+                for pair in combinations(sorted(feeding), 2):
+                    pairs.setdefault(pair, f"both feed model '{model.name}'")
+        return pairs
+
+    def _roots_of(self, column: ColumnRef) -> set[ColumnRef]:
+        reached = self._upstream(column)
+        return {c for c in reached if not any(k in VALUE_KINDS for _, k, _, _ in self.graph.edges_into(c))}
+
+    def _computed(self, column: ColumnRef) -> bool:
+        """Whether the value is computed somewhere on its way (not only copied or renamed)."""
+        return any(hop is not None and hop.kind not in NAME_KINDS for hop in self._upstream(column).values())
+
+    def _sourced(self, column: ColumnRef) -> bool:
+        """Whether the value's sources are known: it has some, or it is a column of a source table
+        (not one the repository computes from nothing, like `COUNT(*)` or `CURRENT_DATE()`)."""
+        if len(self._upstream(column)) > 1:
+            return True
+        return not any(d.mode not in SOURCE_MODES for d in self.graph.definitions(column.table or ""))
+
+    def _compare(self, first: ColumnRef, second: ColumnRef, why: str) -> Finding | None:
+        if first in self._join_columns or second in self._join_columns:  # join keys are meant to be alike
+            return None
+        up_first, up_second = self._upstream(first), self._upstream(second)  # type: Walk, Walk
+        if second in up_first or first in up_second:
+            return None
+        roots_first, roots_second = self._roots(first), self._roots(second)
+        if roots_first & roots_second or not (self._computed(first) or self._computed(second)):
+            return None
+        if not (self._sourced(first) and self._sourced(second)):
+            return None
+        message = (f"column {first.column} of {first.table} (from {_names(roots_first)}) and of {second.table} "
+                   f"(from {_names(roots_second)}) are derived from unrelated sources, and the two relations {why}")
+        related = [RelatedLocation(f"{first} is computed here", definition_location(self.graph, first))]
+        return self.finding((first.column, first.table or "?", second.table or "?"), message,
+                            definition_location(self.graph, second), related)
+
+
+def _names(columns: set[ColumnRef]) -> str:
+    names = sorted(str(c) for c in columns)
+    shown = ", ".join(names[:MAX_ROOTS_SHOWN])
+    return shown + (f" and {len(names) - MAX_ROOTS_SHOWN} more" if len(names) > MAX_ROOTS_SHOWN else "")

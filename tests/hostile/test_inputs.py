@@ -1,0 +1,98 @@
+"""Broken and hostile inputs give diagnostics or results, never a traceback or a hang."""
+
+from __future__ import annotations
+
+import pytest
+
+from lineage_scan import ColumnRef, scan
+from lineage_scan.config import ConfigError
+from lineage_scan.parsers import context as parse_context
+from lineage_scan.safe_yaml import YAMLRejected, load_yaml
+
+BILLION_LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(9)
+)
+
+
+def _codes(result, path: str) -> list[str]:
+    return [d.code for d in result.diagnostics if d.location.path == path]
+
+
+def test_undecodable_binary_empty_and_broken_files(make_repo) -> None:
+    root = make_repo({"ok.sql": "CREATE TABLE t AS SELECT a FROM s;", "empty.sql": "", "comment.sql": "-- nothing\n"})
+    (root / "latin1.sql").write_bytes("SELECT 'caf\xe9' AS x".encode("latin-1"))
+    (root / "binary.sql").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    (root / "unterminated.sql").write_text("SELECT 'oops FROM t;\nCREATE TABLE u AS SELECT b FROM v;\n")
+    result = scan(root)
+    assert _codes(result, "latin1.sql") == ["LS900"]
+    assert _codes(result, "binary.sql") == ["LS900"]
+    assert _codes(result, "empty.sql") == [] and _codes(result, "comment.sql") == []
+    assert "LS901" in _codes(result, "unterminated.sql")
+    assert result.graph.has_relation("t")
+
+
+def test_too_large_file_is_refused_with_a_diagnostic(make_repo, monkeypatch) -> None:
+    root = make_repo({"big.sql": "SELECT 1;\n" * 500})
+    monkeypatch.setattr(
+        "lineage_scan.api.ParseContext",
+        lambda **kw: parse_context.ParseContext(**kw, max_file_bytes=1000),
+    )
+    result = scan(root)
+    (diagnostic,) = [d for d in result.diagnostics if d.location.path == "big.sql"]
+    assert "limit" in diagnostic.message
+
+
+def test_deep_nesting_and_huge_statements(make_repo) -> None:
+    root = make_repo({
+        "nested.sql": "SELECT " + "(" * 10_000 + "a" + ")" * 10_000 + " AS x FROM t;\nCREATE TABLE ok AS SELECT b FROM u;",
+        "wide.sql": "CREATE TABLE w AS SELECT " + ", ".join(f"c{i}" for i in range(5000)) + " FROM src;",
+    })
+    result = scan(root)
+    assert "LS901" in _codes(result, "nested.sql")
+    assert result.graph.has_relation("ok")
+    assert len(result.graph.columns_of("w")) == 5000
+
+
+def test_yaml_bombs_and_deep_documents_are_rejected(make_repo) -> None:
+    with pytest.raises(YAMLRejected, match="alias bomb"):
+        load_yaml(BILLION_LAUGHS)
+    with pytest.raises(YAMLRejected, match="deeply"):
+        load_yaml("[" * 50_000 + "]" * 50_000)
+    with pytest.raises(YAMLRejected, match="invalid"):
+        load_yaml("a: [unclosed")
+    assert load_yaml("x: &d {a: 1}\ny: *d\n") == {"x": {"a": 1}, "y": {"a": 1}}
+    root = make_repo({"lineage-scan.yml": BILLION_LAUGHS})
+    with pytest.raises(ConfigError, match="alias bomb"):
+        scan(root)
+
+
+def test_yaml_tags_that_would_run_code_are_refused(make_repo) -> None:
+    root = make_repo({"lineage-scan.yml": "dialect: !!python/object/apply:os.system ['touch pwned']\n"})
+    with pytest.raises(ConfigError):
+        scan(root)
+    assert not (root / "pwned").exists()
+
+
+def test_cyclic_views_do_not_hang(make_repo) -> None:
+    root = make_repo({
+        "a.sql": "CREATE VIEW v1 AS SELECT x FROM v2;",
+        "b.sql": "CREATE VIEW v2 AS SELECT x FROM v1;",
+        "c.sql": "CREATE VIEW v3 AS SELECT * FROM v4; CREATE VIEW v4 AS SELECT * FROM v3;",
+    })
+    graph = scan(root).graph
+    assert graph.upstream(ColumnRef("v1", "x")) == [ColumnRef("v2", "x")]
+    assert graph.downstream(ColumnRef("v2", "x")) == [ColumnRef("v1", "x")]
+    assert graph.upstream_relations("v3") == ["v4"] and graph.upstream_relations("v4") == ["v3"]
+
+
+def test_yaml_bombs_in_a_dbt_project_are_diagnostics(make_repo) -> None:
+    root = make_repo({
+        "proj/dbt_project.yml": "name: shop\nprofile: shop\n",
+        "proj/models/orders.sql": "select id from {{ source('app', 'orders') }}",
+        "proj/models/_bomb.yml": "version: 2\n" + BILLION_LAUGHS,
+        "proj/profiles.yml": BILLION_LAUGHS,
+    })
+    result = scan(root)
+    bomb = [d for d in result.diagnostics if d.location.path == "proj/models/_bomb.yml"]
+    assert bomb and "alias bomb" in bomb[0].message
+    assert any(r.startswith("analytics") or "orders" in r for r in result.graph.relations())

@@ -1,0 +1,136 @@
+"""What the SQL engine reports besides edges: write modes, logic fingerprints, value facts."""
+
+from __future__ import annotations
+
+import pytest
+from sqlglot.dialects.dialect import Dialect
+
+from lineage_scan.model import ColumnRef, ValueOp, WriteMode
+from lineage_scan.sql.script import analyse_script
+
+
+def _analyse(sql: str, dialect: str | None = None):
+    return analyse_script(sql, Dialect.get_or_raise(dialect), path="q.sql")
+
+
+@pytest.mark.parametrize(
+    ("sql", "dialect", "mode"),
+    [
+        ("CREATE TABLE t AS SELECT a FROM s", None, WriteMode.CREATE),
+        ("CREATE VIEW t AS SELECT a FROM s", None, WriteMode.CREATE),
+        ("SELECT a INTO t FROM s", "tsql", WriteMode.CREATE),
+        ("CREATE TABLE t (a INT)", None, WriteMode.DECLARE),
+        ("INSERT INTO t SELECT a FROM s", None, WriteMode.INSERT),
+        ("INSERT INTO t VALUES (1)", None, WriteMode.INSERT),
+        ("INSERT OVERWRITE TABLE t SELECT a FROM s", "spark", WriteMode.OVERWRITE),
+        ("MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN UPDATE SET a = s.a", None, WriteMode.MERGE),
+        ("UPDATE t SET a = 1", None, WriteMode.UPDATE),
+        ("COPY INTO t FROM @stage", "snowflake", WriteMode.LOAD),
+    ],
+)
+def test_write_modes(sql: str, dialect: str | None, mode: WriteMode) -> None:
+    [relation] = _analyse(sql, dialect).relations
+    assert relation.mode == mode
+
+
+def _logic(sql: str, dialect: str | None = None) -> str | None:
+    return _analyse(sql, dialect).relations[-1].logic
+
+
+BASE = "CREATE VIEW v AS SELECT c.id, SUM(o.amount) AS total FROM shop.customers c JOIN shop.orders o ON o.cid = c.id WHERE o.ok AND o.amount > 0 GROUP BY c.id"
+
+
+@pytest.mark.parametrize(
+    "same",
+    [
+        # formatting, comments, keyword case, aliases, AS, output names and order, operand order
+        (
+            "create view w as\n  select sum(x.amount) as revenue, y.id -- total first\n"
+            "  from shop.customers as y join shop.orders as x on y.id = x.cid\n"
+            "  where x.amount > 0 and x.ok group by y.id"
+        ),
+        # positional GROUP BY
+        "CREATE VIEW w AS SELECT c.id, SUM(o.amount) AS total FROM shop.customers c JOIN shop.orders o ON o.cid = c.id WHERE o.ok AND o.amount > 0 GROUP BY 1",
+    ],
+)
+def test_equivalent_queries_share_a_fingerprint(same: str) -> None:
+    assert _logic(BASE) is not None
+    assert _logic(same) == _logic(BASE)
+
+
+def test_cte_names_do_not_matter() -> None:
+    a = "CREATE VIEW a AS WITH x AS (SELECT id FROM t WHERE k = 1) SELECT id FROM x"
+    b = "CREATE VIEW b AS WITH recent AS (SELECT t.id FROM t WHERE t.k = 1) SELECT r.id FROM recent r"
+    assert _logic(a) == _logic(b)
+
+
+@pytest.mark.parametrize(
+    "different",
+    [
+        BASE.replace("o.amount > 0", "o.amount > 1"),  # a literal
+        BASE.replace("JOIN", "LEFT JOIN"),  # a join type
+        BASE.replace("SUM(", "AVG("),  # an aggregate
+        BASE.replace("o.amount > 0", "o.amount >= 0"),  # a comparison
+        BASE.replace("shop.orders", "shop.orders_archive"),  # a source
+        BASE.replace(" GROUP BY c.id", " GROUP BY c.id HAVING SUM(o.amount) > 10"),  # a clause
+    ],
+)
+def test_real_differences_change_the_fingerprint(different: str) -> None:
+    assert _logic(different) != _logic(BASE)
+
+
+def test_only_defining_writes_get_a_fingerprint() -> None:
+    relations = _analyse("CREATE TABLE t (a INT); INSERT INTO t SELECT a FROM s; CREATE TEMPORARY TABLE x AS SELECT 1 AS a").relations
+    assert [r.logic for r in relations] == [None, None, None]
+
+
+def _facts(sql: str, dialect: str | None = None) -> set[tuple[str, str, str, int, int | None]]:
+    return {
+        (f.op.value, str(f.source), str(f.target), f.location.start_col, f.rate.start_col if f.rate else None)
+        for f in _analyse(sql, dialect).value_facts
+    }
+
+
+def test_null_to_zero_and_rates() -> None:
+    sql = "CREATE TABLE t AS SELECT COALESCE(a, 0) / b AS r, COALESCE(c / d, 0) AS q, AVG(e) AS m FROM s"
+    # columns: COALESCE(a at 26 (the division starts there too), COALESCE(c at 51, c / d at 60, AVG at 76
+    assert _facts(sql) == {
+        ("null_to_zero", "s.a", "t.r", 26, 26),  # filled, then divided
+        ("rate", "s.a", "t.r", 26, None),
+        ("rate", "s.b", "t.r", 26, None),
+        ("null_to_zero", "s.c", "t.q", 51, None),  # divided, then filled: no rate after the fill
+        ("null_to_zero", "s.d", "t.q", 51, None),
+        ("rate", "s.c", "t.q", 60, None),
+        ("rate", "s.d", "t.q", 60, None),
+        ("rate", "s.e", "t.m", 76, None),
+    }
+
+
+@pytest.mark.parametrize(
+    ("expression", "dialect"),
+    [
+        ("IFNULL(a, 0)", None),
+        ("NVL(a, 0)", "snowflake"),
+        ("ZEROIFNULL(a)", "snowflake"),
+        ("ISNULL(a, 0)", "tsql"),
+        ("COALESCE(a, b, 0.0)", None),
+        ("CASE WHEN a IS NULL THEN 0 ELSE a END", None),
+        ("COALESCE(a, CAST(0 AS INT))", None),
+    ],
+)
+def test_null_to_zero_spellings(expression: str, dialect: str | None) -> None:
+    facts = _analyse(f"CREATE TABLE t AS SELECT {expression} AS x FROM s", dialect).value_facts
+    assert (ValueOp.NULL_TO_ZERO, ColumnRef("s", "a"), ColumnRef("t", "x")) in {(f.op, f.source, f.target) for f in facts}
+
+
+@pytest.mark.parametrize("expression", ["COALESCE(a, 1)", "COALESCE(a, '0')", "COALESCE(a, b)", "CASE WHEN a IS NULL THEN 1 ELSE a END"])
+def test_other_fallbacks_are_not_null_to_zero(expression: str) -> None:
+    facts = _analyse(f"CREATE TABLE t AS SELECT {expression} AS x FROM s").value_facts
+    assert not [f for f in facts if f.op == ValueOp.NULL_TO_ZERO]
+
+
+def test_fill_in_a_cte_reaches_the_rate_outside() -> None:
+    sql = "CREATE TABLE t AS WITH c AS (SELECT COALESCE(a, 0) AS a0, b FROM s) SELECT a0 / b AS r FROM c"
+    fills = [f for f in _analyse(sql).value_facts if f.op == ValueOp.NULL_TO_ZERO]
+    # the COALESCE starts at column 37, the division `a0 / b` at 76
+    assert [(str(f.source), str(f.target), f.location.start_col, f.rate.start_col) for f in fills] == [("s.a", "t.r", 37, 76)]

@@ -1,0 +1,151 @@
+"""The fragment codec: cache entries and worker results round-trip exactly, and bad data only fails."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from repo_paths import EXAMPLE_REPO
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lineage_scan import scan
+from lineage_scan.fragment_codec import FORMAT, CodecError, decode_fragment, encode_fragment
+from lineage_scan.model import (
+    Certainty,
+    ColumnEdge,
+    ColumnMeta,
+    ColumnRef,
+    DataStep,
+    Diagnostic,
+    EdgeKind,
+    Fragment,
+    Location,
+    MLModelDef,
+    RelationDef,
+    RelationKind,
+    RelationMeta,
+    RelationUse,
+    Severity,
+    StepOp,
+    TaskDef,
+    ValueFact,
+    ValueOp,
+    WriteMode,
+)
+
+
+def full_fragment() -> Fragment:
+    """A fragment with every field set, including the rarely used ones."""
+    here = Location("models/a.sql", 3, 5, 4, 12)
+    elsewhere = Location("models/a.sql", 9, 1, 9, 30)
+    orders, totals = ColumnRef("raw.orders", "amount"), ColumnRef("mart.totals", "total")
+    return Fragment(
+        path="models/a.sql",
+        parser="dbt",
+        relations=[RelationDef("mart.totals", RelationKind.VIEW, here, ("total", "id"), True),
+                   RelationDef("query:models/a.sql:9", RelationKind.QUERY, None, None),
+                   RelationDef("mart.log", RelationKind.TABLE, here, ("id",), False, WriteMode.INSERT, "date > max(date)")],
+        reads=[RelationUse("raw.orders", "mart.totals", elsewhere)],
+        edges=[
+            ColumnEdge(orders, totals, EdgeKind.AGGREGATE, Certainty.RESOLVED, here),
+            ColumnEdge(ColumnRef(None, "id"), ColumnRef("mart.totals", "id"), EdgeKind.IDENTITY, Certainty.AMBIGUOUS,
+                       here, candidates=("raw.a", "raw.b")),
+            ColumnEdge(ColumnRef("raw.c", "*"), ColumnRef("mart.totals", "*"), EdgeKind.IDENTITY, Certainty.UNRESOLVED,
+                       None, excluded=("secret",)),
+            ColumnEdge(orders, totals, EdgeKind.FILTER, Certainty.INFERRED, elsewhere),
+        ],
+        diagnostics=[Diagnostic(here, "dbt", "cannot expand star", Severity.WARNING, "LS905", "raw.c"),
+                     Diagnostic(elsewhere, "dbt", "ünïcode ✓ message", Severity.ERROR, "LS901")],
+        metadata=[RelationMeta("mart.totals", here, "Totals.", ("@data",), ("pii",), ("unique",),
+                               (ColumnMeta("total", "Sum.", "numeric", ("not_null",), ("money",)), ColumnMeta("id")),
+                               (("materialized", "view"),))],
+        tasks=[TaskDef("dbt:proj.totals", "dbt_model", "totals", here, ("raw.orders",), ("mart.totals",),
+                       ("dbt:proj.orders",), (("tags", "daily"),))],
+        ml_models=[MLModelDef("python:train.py:fit", "churn", elsewhere, (orders,), totals, "LogisticRegression",
+                              (("source", "config"),), ColumnRef("raw.orders", "ordered_at"), (ColumnRef("raw.orders", "id"),)),
+                   MLModelDef("python:train.py:fit2", "untargeted")],
+        value_facts=[ValueFact(ValueOp.NULL_TO_ZERO, orders, totals, here, elsewhere),
+                     ValueFact(ValueOp.RATE, orders, totals, None)],
+        data_steps=[DataStep("python:train.py:fit#1", StepOp.SPLIT, elsewhere, ("df",), ("train", "test"), ("x", "y"),
+                             "sklearn.model_selection.train_test_split", ("a", "b"), "splitter"),
+                    DataStep("python:train.py:fit#2", StepOp.FIT)],
+        statements=7,
+        statements_failed=2,
+    )
+
+
+def test_every_field_round_trips_through_json() -> None:
+    fragment = full_fragment()
+    assert decode_fragment(json.loads(json.dumps(encode_fragment(fragment)))) == fragment
+
+
+def test_scanned_fragments_round_trip_and_share_repeated_values() -> None:
+    for fragment in scan(EXAMPLE_REPO, cache=False).fragments:
+        decoded = decode_fragment(json.loads(json.dumps(encode_fragment(fragment))))
+        assert decoded == fragment
+        assert [e.sort_key() for e in decoded.edges] == [e.sort_key() for e in fragment.edges]
+    decoded = decode_fragment(encode_fragment(full_fragment()))
+    first, _, _, last = decoded.edges
+    assert first.source is last.source and first.target is last.target
+    assert decoded.edges[1].location is first.location
+
+
+def test_equal_fragments_encode_identically() -> None:
+    assert json.dumps(encode_fragment(full_fragment())) == json.dumps(encode_fragment(full_fragment()))
+
+
+@pytest.mark.parametrize("damage", [
+    lambda data: None,
+    lambda data: "not a fragment",
+    lambda data: [FORMAT + 1, *data[1:]],
+    lambda data: data[:4],
+    lambda data: [*data[:4], data[4][:-1]],                              # a field missing
+    lambda data: [data[0], [["x.sql", "1", 1, 1, 1]], *data[2:]],        # a line number as text
+    lambda data: [data[0], [["x.sql", True, 1, 1, 1]], *data[2:]],       # a bool is not a line number
+    lambda data: [*data[:4], [*data[4][:4], [999, 0, 0, 0, 0, 0, 0], *data[4][5:]]],   # edge index out of range
+    lambda data: [*data[:4], [*data[4][:4], [0, 0, 0, 0, 0, 0], *data[4][5:]]],         # edges not in sevens
+    lambda data: [*data[:4], [*data[4][:4], [0, 1, "2", 0, 0, 0, 0], *data[4][5:]]],    # a kind as text
+    lambda data: [*data[:4], [*data[4][:2], [["t", "no-such-kind", None, None, False]], *data[4][3:]]],
+    lambda data: [data[0], data[1], [["t", {"__reduce__": "os.system"}]], *data[3:]],   # a mapping is no name
+    lambda data: [*data[:3], [["a", 1]], data[4]],                       # a name tuple holding a number
+])
+def test_damaged_data_is_a_codec_error(damage) -> None:
+    data = json.loads(json.dumps(encode_fragment(full_fragment())))
+    with pytest.raises(CodecError):
+        decode_fragment(damage(data))
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 1000) | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=3), children, max_size=3),
+    max_leaves=12,
+)
+
+
+def _paths(value, path=()):
+    yield path
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _paths(item, (*path, index))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_any_change_to_an_entry_decodes_or_is_a_codec_error(data) -> None:
+    """Replace one part of a valid encoding with arbitrary JSON: never any other exception."""
+    encoded = json.loads(json.dumps(encode_fragment(full_fragment())))
+    paths = list(_paths(encoded))[1:]
+    path = data.draw(st.sampled_from(paths))
+    parent = encoded
+    for index in path[:-1]:
+        parent = parent[index]
+    parent[path[-1]] = data.draw(json_values)
+    try:
+        fragment = decode_fragment(encoded)
+    except CodecError:
+        return
+    assert isinstance(fragment, Fragment)
+    for edge in fragment.edges:
+        assert isinstance(edge.source, ColumnRef) and isinstance(edge.kind, EdgeKind)
+        assert edge.location is None or isinstance(edge.location, Location)
