@@ -28,11 +28,14 @@ from lineage_scan.parsers.python.interpreter import (
     Instance,
     Interpreter,
 )
-from lineage_scan.parsers.python.modules import ModuleLoader, ParseFailure, Source, parse_module
+from lineage_scan.parsers.python.modules import MAX_MODULES, ModuleLoader, ParseFailure, Source, parse_module
 from lineage_scan.parsers.python.values import Frame
 from lineage_scan.safe_yaml import YAMLRejected, load_yaml
 
 ANALYSIS_SECONDS = 30.0
+"""A last resort against runaway analysis; the step limits below normally stop it first (and,
+unlike time, always at the same place)."""
+MAX_FILE_STEPS = 1_500_000
 DBT_PROJECT_FILE = "dbt_project.yml"
 
 
@@ -95,14 +98,24 @@ def analyse_program(
     tasks: list[TaskDef] = []
     try:
         with time_limit(ANALYSIS_SECONDS):
-            _run_entry(ix, module, tasks, parser, lambda: ix.run_as_main(module), None, module.tree)
+            spent = _run_entry(ix, module, tasks, parser, lambda: ix.run_as_main(module), None, module.tree)
             for qualname, function in _entry_functions(ix, module):
+                if spent > MAX_FILE_STEPS:
+                    effects.diagnostics.add(Diagnostic(
+                        module.location(function.node.name), parser,
+                        f"analysis of the file stopped after {MAX_FILE_STEPS:,} steps; {qualname}() and the "
+                        "functions after it are not analysed", Severity.WARNING, fx.CODE_LIMIT))
+                    break
                 is_dbt = dbt_model is not None and qualname == "model"
-                _run_entry(ix, module, tasks, parser, lambda f=function, d=is_dbt: _run_function(ix, f, d),
-                           qualname, function.node, dbt_model.task_id if is_dbt else None)
+                spent += _run_entry(ix, module, tasks, parser, lambda f=function, d=is_dbt: _run_function(ix, f, d),
+                                    qualname, function.node, dbt_model.task_id if is_dbt else None)
     except TimeLimitExceeded as error:
-        effects.diagnostics.add(Diagnostic(module.location(module.tree), parser,
+        effects.diagnostics.add(Diagnostic(module.source.location(1, 1, 1, 1), parser,
                                            f"analysis stopped: {error}", Severity.WARNING, fx.CODE_LIMIT))
+    if loader.cut:
+        effects.diagnostics.add(Diagnostic(module.source.location(1, 1, 1, 1), parser, "imports followed through "
+                                           f"{MAX_MODULES} modules of the repository; further ones are not read",
+                                           Severity.NOTE, fx.CODE_LIMIT))
     fragment.edges = sorted(effects.edges, key=ColumnEdge.sort_key)
     fragment.relations = sorted(effects.relations, key=lambda r: (r.name, r.location or Location("", 0, 0, 0, 0)))
     fragment.reads = sorted(effects.reads, key=lambda u: (u.source, u.target, u.location or Location("", 0, 0, 0, 0)))
@@ -116,32 +129,29 @@ def analyse_program(
 
 
 def _run_entry(ix: Interpreter, module, tasks: list[TaskDef], parser: str, body, qualname: str | None,
-               node: cst.CSTNode, task_id: str | None = None):
+               node: cst.CSTNode, task_id: str | None = None) -> int:
+    """Analyse one entry point and record its task; returns the steps it took."""
     ix.steps = 0
     ix.temp_views = {}
+    # a script (or notebook) as a whole is located at the start of its file
+    place = module.location(node.name) if isinstance(node, cst.FunctionDef) else Location(module.rel, 1, 1, 1, 1)
     with ix.effects.trace() as trace:
         try:
-            result = body()
+            body()
         except BudgetExceeded as error:
             where = f"{qualname}()" if qualname else "the script"
-            ix.effects.diagnose(module.location(node), f"analysis of {where} {error}", fx.CODE_LIMIT, Severity.WARNING)
-            result = None
+            ix.effects.diagnose(place, f"analysis of {where} {error}", fx.CODE_LIMIT, Severity.WARNING)
         except RecursionError:
-            ix.effects.diagnose(module.location(node), "analysis stopped: code nested too deeply", fx.CODE_LIMIT,
-                                Severity.WARNING)
-            result = None
+            ix.effects.diagnose(place, "analysis stopped: code nested too deeply", fx.CODE_LIMIT, Severity.WARNING)
     if trace.reads or trace.writes or trace.models:
         if task_id is None:
             task_id = f"python:{module.rel}" + (f":{qualname}" if qualname else "")
         kind = "dbt_python_model" if task_id.startswith("dbt:") else (
             "python_function" if qualname else "notebook" if parser == "notebook" else "python_script")
         attributes = (("trains", ", ".join(sorted(trace.models))),) if trace.models else ()
-        location = module.location(node.name) if isinstance(node, cst.FunctionDef) else module.location(node)
-        if not isinstance(node, cst.FunctionDef):
-            location = Location(location.path, 1, 1, 1, 1)
-        tasks.append(TaskDef(task_id, kind, qualname or module.rel, location,
+        tasks.append(TaskDef(task_id, kind, qualname or module.rel, place,
                              tuple(sorted(trace.reads)), tuple(sorted(trace.writes)), (), attributes))
-    return result
+    return ix.steps
 
 
 def _entry_functions(ix: Interpreter, module) -> list[tuple[str, FunctionValue]]:
@@ -175,9 +185,11 @@ def _run_function(ix: Interpreter, function: FunctionValue, dbt: bool) -> object
         owner = function.closure.get(function.qualname.split(".")[0])
         if isinstance(owner, ClassValue) and not _is_static(function.node):
             bound = Instance(owner, open=True)
-    ix.bind_parameters(function.node.params, scope, None, bound)
-    activation = ix.run(function.module, function.qualname, function.node,
-                        lambda: ix.exec_block(function.node.body.body, scope))
+    def body() -> None:
+        ix.bind_parameters(function.node.params, scope, None, bound)
+        ix.exec_block(function.node.body.body, scope)
+
+    activation = ix.run(function.module, function.qualname, function.node, body)
     if dbt and ix.dbt_model is not None:
         from lineage_scan.parsers.python.sinks import emit
 

@@ -129,15 +129,14 @@ def engine(frame: Frame, default: str) -> str:
 def get_item(ix: Interpreter, base: object, node: cst.Subscript, env: Env) -> object:
     from lineage_scan.parsers.python.interpreter import Indexer
 
-    location = ix.where(node)
     if isinstance(base, Indexer):
-        return _indexer_get(ix, base, node, env, location)
+        return _indexer_get(ix, base, node, env, ix.where(node))
     index_node = ix.index_value(node)
     if index_node is None:
         return base if isinstance(base, Frame | ColumnValue) else UNKNOWN
     index = ix.eval(index_node, env)
     if isinstance(base, Frame):
-        return frame_item(ix, base, index, location)
+        return frame_item(ix, base, index, ix.where(node))
     if isinstance(base, Grouped):
         names = ix.column_names(index)
         if names is None:

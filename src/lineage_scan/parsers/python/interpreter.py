@@ -47,6 +47,8 @@ from lineage_scan.sql.names import Names
 
 MAX_CALL_DEPTH = 24
 MAX_STEPS = 400_000
+MAX_IMPORT_STEPS = 20_000
+"""Work allowed to evaluate one imported module's top level (its definitions) for the importer."""
 MAX_UNROLL = 64
 STAR_IMPORTS = "*"
 """The scope entry listing libraries imported with `from x import *`."""
@@ -94,6 +96,15 @@ class ModuleValue:
 
     dotted: str
     rel: str | None
+
+
+@dataclass(frozen=True)
+class LazyImport:
+    """`from module import name` met while reading an imported module's definitions: the name is
+    only looked up when used, so imports of imports are not all read up front."""
+
+    module: ModuleValue
+    name: str
 
 
 @dataclass(frozen=True)
@@ -169,6 +180,7 @@ class Interpreter:
         self.temp_views: dict[str, Frame] = {}
         self.memo: dict[tuple, tuple[object, fx.Trace]] = {}
         self.generators: dict[cst.FunctionDef, bool] = {}
+        self.resolving: set[tuple[str, str]] = set()
         self.current: list[tuple[cst.CSTNode, Env]] = []
         """The simple statements being run (innermost last), with their scopes."""
         self.dbt_model = None
@@ -224,8 +236,15 @@ class Interpreter:
         env.vars["__name__"] = Const(module.name)
         env.vars["__file__"] = Const(module.rel)
         module.globals_cache["env"] = env
-        with self.effects.mute():
-            self.run(module, None, None, lambda: self.exec_block(module.tree.body, env))
+        steps = self.steps
+        self.steps = MAX_STEPS - MAX_IMPORT_STEPS
+        try:
+            with self.effects.mute():
+                self.run(module, None, None, lambda: self.exec_block(module.tree.body, env))
+        except BudgetExceeded:
+            pass  # a module too large to evaluate whole: the definitions read so far are kept
+        finally:
+            self.steps = steps
         return env
 
     def run_as_main(self, module: ParsedModule) -> Env:
@@ -255,7 +274,18 @@ class Interpreter:
             module = self.module if value.rel == self.module.rel else self.loader.load(value.rel)
             if module is not None:
                 found = self.module_globals(module).vars.get(name)
-                if found is not None:
+                if isinstance(found, LazyImport):
+                    key = (found.module.dotted, found.name)
+                    # `from . import sub` in a package names its own submodule: not a cycle to follow
+                    if key in self.resolving or found.module == value:
+                        found = None
+                    else:
+                        self.resolving.add(key)
+                        try:
+                            found = self.module_attribute(found.module, found.name)
+                        finally:
+                            self.resolving.discard(key)
+                if found is not None and found is not UNKNOWN:
                     return found
         sub = f"{value.dotted}.{name}"
         rel = self.loader.resolve(self.module.rel, sub)
@@ -439,7 +469,9 @@ class Interpreter:
         for alias in statement.names:
             name = get_full_name_for_node(alias.name) or ""
             local = alias.asname.name.value if alias.asname is not None else name
-            if module is not None:
+            if module is not None and not self.effects.active:
+                value = LazyImport(module, name)
+            elif module is not None:
                 value = self.module_attribute(module, name)
             else:
                 sub = self.import_module(f"{dotted}.{name}" if dotted else name, level) if level else None
@@ -569,6 +601,13 @@ class Interpreter:
 
     def lookup(self, name: str, env: Env) -> object:
         value = env.get(name)
+        if isinstance(value, LazyImport):
+            value = self.module_attribute(value.module, value.name)
+            holder = env
+            while holder is not None and name not in holder.vars:
+                holder = holder.parent
+            if holder is not None:
+                holder.vars[name] = value
         if value is not None:
             return value
         if name in ("True", "False", "None"):
@@ -611,15 +650,14 @@ class Interpreter:
                 return Const(None)
             if isinstance(value, bytes):
                 return Const(value.decode("utf-8", "replace"))
-            line, col = self.module.start(node)
             opening = len(node.prefix) + len(node.quote)
             exact = "\\" not in node.value
-            return Const(value, TextOrigin(self.module.source, line, col + opening, exact))
+            return Const(value, TextOrigin(self.module.source, (self.module, node), offset=opening, exact=exact))
         if isinstance(node, cst.ConcatenatedString):
             left, right = self.string(node.left, env), self.string(node.right, env)
             if not isinstance(left.value, str) or not isinstance(right.value, str):
                 return Const(None)
-            origin = left.origin and TextOrigin(left.origin.source, left.origin.line, left.origin.col, False)
+            origin = left.origin and left.origin.shifted(exact=False)
             return Const(left.value + right.value, origin)
         text: list[str] = []
         for part in node.parts:
@@ -631,8 +669,7 @@ class Interpreter:
                 text.append(str(value.value))
             else:
                 text.append(HOLE % self.module.tree.code_for_node(part.expression))
-        line, col = self.module.start(node)
-        return Const("".join(text), TextOrigin(self.module.source, line, col + len(node.start), False))
+        return Const("".join(text), TextOrigin(self.module.source, (self.module, node), offset=len(node.start), exact=False))
 
     def binary(self, left: object, operator: cst.CSTNode, right: object, node: cst.CSTNode) -> object:
         if isinstance(left, Const) and isinstance(right, Const):
@@ -906,17 +943,21 @@ class Interpreter:
             return result
         scope = Env(function.closure)
         node = function.node
-        self.bind_parameters(node.params, scope, call, function.bound)
         if isinstance(node, cst.Lambda):
             self.stack.append(Activation(function.module, None, node))
             try:
+                self.bind_parameters(node.params, scope, call, function.bound)
                 return self.eval(node.body, scope)
             finally:
                 self.stack.pop()
         views = dict(self.temp_views)
+
+        def body() -> None:
+            self.bind_parameters(node.params, scope, call, function.bound)
+            self.exec_block(node.body.body, scope)
+
         with self.effects.trace() as delta:
-            activation = self.run(function.module, function.qualname, node,
-                                  lambda: self.exec_block(node.body.body, scope))
+            activation = self.run(function.module, function.qualname, node, body)
         self._update_mutated_arguments(node.params, scope, call, function.bound)
         if self._is_generator(node):
             return UNKNOWN
@@ -1112,7 +1153,7 @@ def _fold(left: Const, operator: cst.CSTNode, right: Const) -> object:
         return UNKNOWN
     origin = left.origin if isinstance(left.value, str) else None
     if origin is not None:
-        origin = TextOrigin(origin.source, origin.line, origin.col, False)
+        origin = origin.shifted(exact=False)
     return Const(value, origin)
 
 

@@ -216,7 +216,7 @@ def _string_method(ix: Interpreter, text: Const, method: str, call: Call) -> obj
                 pieces.append(str(argument.value))
             else:
                 pieces.append("{" + field + "}")
-        origin = text.origin and TextOrigin(text.origin.source, text.origin.line, text.origin.col, False)
+        origin = text.origin and text.origin.shifted(exact=False)
         return Const("".join(pieces), origin)
     if method == "join" and call.args:
         items = ix.iterate(call.args[0])
@@ -424,7 +424,7 @@ def _read_file(ix: Interpreter, path: PathValue, call: Call) -> object:
     for candidate in candidates:
         text = ix.loader.read_text_file(candidate)
         if text is not None:
-            return Const(text, TextOrigin(Source(candidate), 1, 1, True))
+            return Const(text, TextOrigin(Source(candidate)))
     ix.diagnose(call.location, f"file {path.path!r} read by the code is not in the repository", "LS930")
     return UNKNOWN
 

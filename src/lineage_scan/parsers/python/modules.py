@@ -148,6 +148,10 @@ def module_name(rel: str) -> str:
     return ".".join(parts)
 
 
+MAX_MODULES = 64
+"""Modules of the repository one file's analysis may read (imports followed transitively)."""
+
+
 class ModuleLoader:
     """Finds and parses the repository's own modules; never reads outside ``root``."""
 
@@ -161,6 +165,8 @@ class ModuleLoader:
         """Repository files read to analyse the current one (besides itself)."""
         self.main = ""
         """The repository path of the file being analysed."""
+        self.cut = False
+        """True when imports were no longer followed because ``MAX_MODULES`` were read."""
 
     def resolve(self, importer: str, dotted: str, level: int = 0) -> str | None:
         """The repository path of module ``dotted`` imported from file ``importer`` (``level`` dots)."""
@@ -190,9 +196,14 @@ class ModuleLoader:
         return None
 
     def load(self, rel: str) -> ParsedModule | None:
-        """The parsed module at repository path ``rel``, or None if it cannot be read or parsed."""
+        """The parsed module at repository path ``rel``, or None if it cannot be read or parsed (or
+        the analysis already follows ``MAX_MODULES`` modules: a chain of imports through a large
+        package is cut there, its names staying unknown)."""
         if rel in self._parsed:
             return self._parsed[rel]
+        if len(self._parsed) > MAX_MODULES:
+            self.cut = True
+            return None
         self._parsed[rel] = None
         text = self._read(self.root / rel)
         if text is None:

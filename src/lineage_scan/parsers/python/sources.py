@@ -350,7 +350,7 @@ def _expression_select(text: Const, before: str, after: str) -> Const | None:
         return None
     origin = text.origin
     if origin is not None:
-        origin = TextOrigin(origin.source, origin.line, origin.col - len(before), origin.exact)
+        origin = origin.shifted(-len(before))
     return Const(before + text.value + after, origin)
 
 

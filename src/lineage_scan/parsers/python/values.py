@@ -252,17 +252,37 @@ class Const:
     origin: TextOrigin | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TextOrigin:
     """Where a string's text starts in a source (1-based line and column), to locate embedded SQL.
 
-    ``exact`` is False when escapes, concatenation or interpolation make column offsets approximate.
+    The position is that of ``anchor`` (a parsed module and the literal's node, looked up on first
+    use: positions are costly and most strings never need one) or ``fixed``, plus ``offset``
+    columns. ``exact`` is False when escapes, concatenation or interpolation make columns approximate.
     """
 
     source: object
-    line: int
-    col: int
+    anchor: tuple | None = None
+    fixed: tuple[int, int] = (1, 1)
+    offset: int = 0
     exact: bool = True
+
+    @property
+    def line(self) -> int:
+        return self._start()[0]
+
+    @property
+    def col(self) -> int:
+        return self._start()[1] + self.offset
+
+    def _start(self) -> tuple[int, int]:
+        if self.anchor is None:
+            return self.fixed
+        module, node = self.anchor
+        return module.start(node)
+
+    def shifted(self, columns: int = 0, exact: bool | None = None) -> TextOrigin:
+        return replace(self, offset=self.offset + columns, exact=self.exact if exact is None else exact)
 
 
 @dataclass(frozen=True)
