@@ -35,17 +35,22 @@ def _git(root: Path, *args: str) -> None:
     subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
+def _init_repo(root: Path, files: dict[str, str], message: str) -> None:
+    """A new git repository at ``root`` whose first commit holds ``files``."""
     root.mkdir()
     _git(root, "init", "-q", "-b", "main")
     _git(root, "config", "user.email", "t@example.invalid")
     _git(root, "config", "user.name", "t")
-    for rel, text in BASE.items():
+    for rel, text in files.items():
         (root / rel).write_text(text)
     _git(root, "add", "-A")
-    _git(root, "commit", "-q", "-m", "base")
+    _git(root, "commit", "-q", "-m", message)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    _init_repo(root, BASE, "base")
     _git(root, "tag", "base")
     for rel, text in HEAD_CHANGES.items():
         (root / rel).write_text(text)
@@ -128,14 +133,7 @@ LEAKY_TRAIN = (
 
 def test_diff_reports_a_new_leakage_path_and_its_fix(tmp_path: Path) -> None:
     root = tmp_path / "leak"
-    root.mkdir()
-    _git(root, "init", "-q", "-b", "main")
-    _git(root, "config", "user.email", "t@example.invalid")
-    _git(root, "config", "user.name", "t")
-    for rel, text in LEAK_BASE.items():
-        (root / rel).write_text(text)
-    _git(root, "add", "-A")
-    _git(root, "commit", "-q", "-m", "clean")
+    _init_repo(root, LEAK_BASE, "clean")
     (root / "train.sql").write_text(LEAKY_TRAIN)
     _git(root, "commit", "-q", "-am", "add days_since_cancel")
     introduced = CliRunner().invoke(main, ["diff", str(root), "--base", "HEAD~1", "--head", "HEAD", "--format", "json"])

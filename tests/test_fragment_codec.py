@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from repo_paths import EXAMPLE_REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from repo_paths import EXAMPLE_REPO
 
 from lineage_scan import scan
 from lineage_scan.fragment_codec import FORMAT, CodecError, decode_fragment, encode_fragment

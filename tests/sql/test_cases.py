@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
-from edge_strings import parse_edge
+from case_files import load_cases, parse_edge
 from sqlglot.dialects.dialect import Dialect
 
 from lineage_scan.api import dedupe_edges
@@ -18,19 +17,11 @@ from lineage_scan.sql.script import analyse_script
 CASES_DIR = Path(__file__).parent / "cases"
 
 
-def _load_cases() -> list:
-    params = []
-    for file in sorted(CASES_DIR.glob("*.yml")):
-        for case in yaml.safe_load(file.read_text())["cases"]:
-            params.append(pytest.param(case, id=f"{file.stem}::{case['name']}"))
-    return params
-
-
 def _render(edge: ColumnEdge) -> tuple[str, str, str]:
     return str(edge.source), str(edge.target), edge.kind.value
 
 
-@pytest.mark.parametrize("case", _load_cases())
+@pytest.mark.parametrize("case", load_cases(CASES_DIR))
 def test_case(case: dict) -> None:
     dialect = Dialect.get_or_raise(case.get("dialect"))
     schema = registry_from_mapping(case.get("schema") or {}, Names(dialect))

@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
-from edge_strings import parse_edge
+from case_files import load_cases, parse_edge
 from sqlglot.dialects.dialect import Dialect
 
 from lineage_scan.model import Fragment
@@ -17,14 +16,6 @@ from lineage_scan.parsers.python import parse_python_file
 from lineage_scan.sql.schema import SchemaRegistry
 
 CASES_DIR = Path(__file__).parent / "cases"
-
-
-def _load_cases() -> list:
-    params = []
-    for file in sorted(CASES_DIR.glob("*.yml")):
-        for case in yaml.safe_load(file.read_text())["cases"]:
-            params.append(pytest.param(case, id=f"{file.stem}::{case['name']}"))
-    return params
 
 
 def notebook_json(cells: list[str]) -> str:
@@ -56,7 +47,7 @@ def analyse_case(case: dict, root: Path) -> Fragment:
     return parse(root / main, main, context)
 
 
-@pytest.mark.parametrize("case", _load_cases())
+@pytest.mark.parametrize("case", load_cases(CASES_DIR))
 def test_case(case: dict, tmp_path: Path) -> None:
     fragment = analyse_case(case, tmp_path)
     actual = {(str(e.source), str(e.target), e.kind.value): e for e in fragment.edges}
