@@ -5,17 +5,30 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def read_repo_text(path: Path, max_bytes: int) -> str | None:
-    """A repository file's text, or None when it is too large, binary (NUL bytes) or not UTF-8."""
+class UnreadableFile(Exception):
+    """A repository file that is not analysed; the message says why (too large, binary, not UTF-8)."""
+
+
+def load_repo_text(path: Path, max_bytes: int) -> str:
+    """A repository file's text; raises `UnreadableFile` when it is too large, binary (NUL bytes) or not UTF-8."""
     try:
-        if path.stat().st_size > max_bytes:
-            return None
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise UnreadableFile(f"file is {size:,} bytes, over the {max_bytes:,}-byte limit; not analysed")
         data = path.read_bytes()
-    except OSError:
-        return None
+    except OSError as error:
+        raise UnreadableFile(f"cannot read file: {error.strerror or error}") from None
     if b"\x00" in data:
-        return None
+        raise UnreadableFile("file looks binary (contains NUL bytes); not analysed")
     try:
         return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as error:
+        raise UnreadableFile(f"file is not valid UTF-8 (byte {error.start}); not analysed") from None
+
+
+def read_repo_text(path: Path, max_bytes: int) -> str | None:
+    """A repository file's text, or None when it cannot be analysed (see `load_repo_text`)."""
+    try:
+        return load_repo_text(path, max_bytes)
+    except UnreadableFile:
         return None

@@ -12,12 +12,12 @@ from pathlib import Path
 
 from lineage_scan.model import Fragment
 from lineage_scan.parsers.airflow import is_dag_file, parse_dag_source
-from lineage_scan.parsers.context import ParseContext
+from lineage_scan.parsers.context import ParseContext, read_text
 from lineage_scan.parsers.dbt import parse_dbt_project
 from lineage_scan.parsers.notebook import parse_notebook_file
 from lineage_scan.parsers.python import PARSER as PYTHON
 from lineage_scan.parsers.python import analyse_program, scanned_root
-from lineage_scan.parsers.sql import parse_sql_file, read_text
+from lineage_scan.parsers.sql import parse_sql_file
 
 Parser = Callable[[Path, str, ParseContext], Fragment]
 ProjectParser = Callable[[Path, str, ParseContext], list[Fragment]]

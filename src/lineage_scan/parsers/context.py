@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlglot.dialects.dialect import Dialect
 
 from lineage_scan.config import Config
+from lineage_scan.files import UnreadableFile, load_repo_text
+from lineage_scan.model import Diagnostic, Fragment, Location, Severity
 from lineage_scan.sql.schema import SchemaRegistry
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -22,3 +25,13 @@ class ParseContext:
     default_db: str | None = None
     default_catalog: str | None = None
     max_file_bytes: int = MAX_FILE_BYTES
+
+
+def read_text(path: Path, rel: str, context: ParseContext, fragment: Fragment) -> str | None:
+    """The file's text, or None with an `LS900` diagnostic when it is too large, binary or not UTF-8."""
+    try:
+        return load_repo_text(path, context.max_file_bytes)
+    except UnreadableFile as error:
+        location = Location(rel, 1, 1, 1, 1)
+        fragment.diagnostics.append(Diagnostic(location, fragment.parser, str(error), Severity.ERROR, "LS900"))
+        return None

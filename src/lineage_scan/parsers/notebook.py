@@ -20,10 +20,9 @@ from pathlib import Path
 import libcst as cst
 
 from lineage_scan.model import Diagnostic, Fragment, Location, Severity
-from lineage_scan.parsers.context import ParseContext
+from lineage_scan.parsers.context import ParseContext, read_text
 from lineage_scan.parsers.python.analysis import analyse_program, scanned_root
 from lineage_scan.parsers.python.modules import Source
-from lineage_scan.parsers.sql import read_text
 
 PARSER = "notebook"
 MAX_DEPTH = 200

@@ -1,11 +1,20 @@
-"""Plain SQL scripts: one file -> one Fragment, through the shared SQL engine."""
+"""Plain SQL scripts: one file -> one Fragment, through the shared SQL engine.
+
+A script with Jinja markers outside a dbt project is usually an Airflow template (`{{ ds }}`,
+`{% if params.full %}`): it is rendered in the sandbox the way the Airflow parser renders it, with
+placeholder values for what only exists at run time and includes from its own folder, so the SQL
+around the template tags is analysed instead of failing to parse.
+"""
 
 from __future__ import annotations
 
+import posixpath
 from pathlib import Path
 
 from lineage_scan.model import Diagnostic, Fragment, Location, Severity
-from lineage_scan.parsers.context import ParseContext
+from lineage_scan.parsers.airflow.paths import RepoFiles, root_of
+from lineage_scan.parsers.airflow.templates import TemplateContext, TemplateRenderer, configured_variables, is_template
+from lineage_scan.parsers.context import ParseContext, read_text
 from lineage_scan.sql.script import PARSER, analyse_script
 
 
@@ -15,6 +24,8 @@ def parse_sql_file(path: Path, rel: str, context: ParseContext) -> Fragment:
     text = read_text(path, rel, context, fragment)
     if text is None:
         return fragment
+    if is_template(text):
+        text = render_template(text, path, rel, context, fragment)
     script = analyse_script(
         text,
         context.dialect,
@@ -35,25 +46,14 @@ def parse_sql_file(path: Path, rel: str, context: ParseContext) -> Fragment:
     return fragment
 
 
-def read_text(path: Path, rel: str, context: ParseContext, fragment: Fragment) -> str | None:
-    """The file's text, or None with a diagnostic when it is too large, binary or not UTF-8."""
-    def fail(message: str) -> None:
-        fragment.diagnostics.append(Diagnostic(Location(rel, 1, 1, 1, 1), fragment.parser, message, Severity.ERROR, "LS900"))
-
-    try:
-        size = path.stat().st_size
-        if size > context.max_file_bytes:
-            fail(f"file is {size:,} bytes, over the {context.max_file_bytes:,}-byte limit; not analysed")
-            return None
-        data = path.read_bytes()
-    except OSError as error:
-        fail(f"cannot read file: {error.strerror or error}")
-        return None
-    if b"\x00" in data:
-        fail("file looks binary (contains NUL bytes); not analysed")
-        return None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        fail(f"file is not valid UTF-8 (byte {error.start}); not analysed")
-        return None
+def render_template(text: str, path: Path, rel: str, context: ParseContext, fragment: Fragment) -> str:
+    """``text`` rendered as an Airflow SQL template, or unchanged (with a diagnostic) when that fails."""
+    renderer = TemplateRenderer(RepoFiles(root_of(path, rel), rel, context.max_file_bytes))
+    template_context = TemplateContext(variables=configured_variables(context))
+    rendered = renderer.render(text, template_context, "", "", [posixpath.dirname(rel)])
+    if rendered.text is not None:
+        return rendered.text
+    line = rendered.where[1] if rendered.where and rendered.where[0] == "<template>" else 1
+    message = f"cannot render the Jinja template; analysed as written: {'; '.join(rendered.errors)}"
+    fragment.diagnostics.append(Diagnostic(Location(rel, line, 1, line, 1), fragment.parser, message, Severity.WARNING, "LS903"))
+    return text

@@ -9,8 +9,7 @@ sandbox), transfers (`transfers.py`), assets, dbt runs (`dbt_tasks.py`) and Pyth
 from __future__ import annotations
 
 import re
-from pathlib import Path, PurePosixPath
-from typing import Any
+from pathlib import Path
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -19,9 +18,9 @@ from lineage_scan.model import Diagnostic, Fragment, Location, Severity
 from lineage_scan.parsers.airflow.dagfile import NOT_PYTHON, PARSER
 from lineage_scan.parsers.airflow.fragment import FragmentBuilder
 from lineage_scan.parsers.airflow.interpreter import Interpreter
-from lineage_scan.parsers.airflow.paths import RepoFiles
-from lineage_scan.parsers.context import ParseContext
-from lineage_scan.parsers.sql import read_text
+from lineage_scan.parsers.airflow.paths import RepoFiles, root_of
+from lineage_scan.parsers.airflow.templates import configured_variables
+from lineage_scan.parsers.context import ParseContext, read_text
 
 __all__ = ["PARSER", "is_dag_file", "parse_airflow_file", "parse_dag_source"]
 
@@ -55,8 +54,8 @@ def parse_dag_source(text: str, path: Path, rel: str, context: ParseContext) -> 
         return _failed(rel, location, f"cannot parse DAG file: {error.message}")
     except RecursionError:
         return _failed(rel, Location(rel, 1, 1, 1, 1), "cannot parse DAG file: nested too deeply")
-    variables = _configured_variables(context)
-    files = RepoFiles(_root_of(path, rel), rel, context.max_file_bytes)
+    variables = configured_variables(context)
+    files = RepoFiles(root_of(path, rel), rel, context.max_file_bytes)
     dag_file = Interpreter(wrapper.module, positions, files, variables).run()
     return FragmentBuilder(dag_file, files, context, variables).build()
 
@@ -65,15 +64,3 @@ def _failed(rel: str, location: Location, message: str) -> Fragment:
     fragment = Fragment(path=rel, parser=PARSER)
     fragment.diagnostics.append(Diagnostic(location, PARSER, message, Severity.ERROR, NOT_PYTHON))
     return fragment
-
-
-def _root_of(path: Path, rel: str) -> Path:
-    depth = len(PurePosixPath(rel).parts)
-    return path.parents[depth - 1] if depth > 0 else path.parent
-
-
-def _configured_variables(context: ParseContext) -> dict[str, Any]:
-    """Airflow Variables given in `lineage-scan.yml` (`airflow: {variables: {name: value}}`)."""
-    section = context.config.extra.get("airflow")
-    variables = section.get("variables") if isinstance(section, dict) else None
-    return {str(k): v for k, v in variables.items()} if isinstance(variables, dict) else {}

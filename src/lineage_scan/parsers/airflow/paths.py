@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from lineage_scan.parsers.airflow.values import ROOT_MARK
 
 MAX_PATH_PARTS = 32
+
+
+def root_of(path: Path, rel: str) -> Path:
+    """The scanned root, given a file's absolute path and its repo path."""
+    depth = len(PurePosixPath(rel).parts)
+    return path.parents[depth - 1] if depth > 0 else path.parent
 
 
 class RepoFiles:

@@ -19,6 +19,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from lineage_scan.parsers.airflow.paths import RepoFiles
+from lineage_scan.parsers.context import ParseContext
 from lineage_scan.parsers.jinja import Rendered, render, sandbox
 
 LOGICAL_DATE = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
@@ -190,3 +191,10 @@ def ds_format(ds: str, input_format: str, output_format: str) -> str:
         return dt.datetime.strptime(str(ds), input_format).strftime(output_format)
     except ValueError:
         return str(ds)
+
+
+def configured_variables(context: ParseContext) -> dict[str, Any]:
+    """Airflow Variables given in `lineage-scan.yml` (`airflow: {variables: {name: value}}`)."""
+    section = context.config.extra.get("airflow")
+    variables = section.get("variables") if isinstance(section, dict) else None
+    return {str(k): v for k, v in variables.items()} if isinstance(variables, dict) else {}

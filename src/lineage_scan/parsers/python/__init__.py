@@ -13,9 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from lineage_scan.model import Fragment
-from lineage_scan.parsers.context import ParseContext
+from lineage_scan.parsers.context import ParseContext, read_text
 from lineage_scan.parsers.python.analysis import DbtPythonModel, analyse_program, scanned_root
-from lineage_scan.parsers.sql import read_text
 
 PARSER = "python"
 
