@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from lineage_scan.build.names import resolve_names
 from lineage_scan.build.stars import expand_stars, settle_ambiguous
+from lineage_scan.build.temporary import scope_temporary
 from lineage_scan.graph import LineageGraph, column_node
 from lineage_scan.model import STAR, ColumnEdge, ColumnRef, Diagnostic, Fragment, MLModelDef, RelationKind
 from lineage_scan.sql.query import UNEXPANDED_STAR
@@ -18,7 +19,7 @@ def build_graph(fragments: list[Fragment], declared: SchemaRegistry | None = Non
     ``declared`` holds user-declared schemas (a `--schema` file): those relations become nodes with
     their columns even when no file mentions them.
     """
-    fragments = sorted(fragments, key=lambda f: f.path)
+    fragments = sorted((scope_temporary(f) for f in fragments), key=lambda f: f.path)
     declared_columns = declared.as_dict() if declared is not None else {}
     produced = {r.name for f in fragments for r in f.relations} | set(declared_columns)
     referenced = {use.source for f in fragments for use in f.reads}

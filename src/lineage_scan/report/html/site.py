@@ -19,6 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from lineage_scan import __version__
+from lineage_scan.build.temporary import SCOPE_MARK
 from lineage_scan.model import Diagnostic, Location
 from lineage_scan.report.html import urls
 from lineage_scan.report.html.catalog import Catalog
@@ -337,11 +338,12 @@ class _Site:
 
 
 def schema_of(name: str) -> str:
-    """The schema part of a relation name; for a dataset URI (`s3://bucket/key`), its scheme and host."""
+    """The schema part of a relation name; for a dataset URI (`s3://bucket/key`), its scheme and host;
+    for a file's temporary table (`stage@etl/load.sql`), the schema of its own name."""
     if "://" in name:
         scheme, _, rest = name.partition("://")
         return f"{scheme}://{rest.split('/', 1)[0]}"
-    return name.rpartition(".")[0] or "(no schema)"
+    return name.partition(SCOPE_MARK)[0].rpartition(".")[0] or "(no schema)"
 
 
 def breakable(name: str) -> Markup:
