@@ -95,8 +95,11 @@ def builtin(name: str, args: list, kwargs: dict) -> Any:
             start = args[1] if len(args) > 1 else kwargs.get("start", 0)
             return list(enumerate(items, start)) if isinstance(start, int) else UNKNOWN
         if name == "sorted":
+            reverse = kwargs.get("reverse", False)
+            if set(kwargs) - {"reverse"} or not isinstance(reverse, bool):
+                return UNKNOWN
             try:
-                return sorted(items)
+                return sorted(items, reverse=reverse)
             except TypeError:
                 return UNKNOWN
         return tuple(items) if name == "tuple" else items
@@ -104,9 +107,18 @@ def builtin(name: str, args: list, kwargs: dict) -> Any:
         sequences = [items_of(a) for a in args]
         return list(zip(*sequences, strict=False)) if all(s is not None for s in sequences) else UNKNOWN
     if name == "dict":
-        base = dict(first) if isinstance(first, dict) else {}
-        return {**base, **kwargs} if not args or isinstance(first, dict) else UNKNOWN
+        base = dict(first) if isinstance(first, dict) else _pairs(first) if args else {}
+        return {**base, **kwargs} if base is not None and len(args) <= 1 else UNKNOWN
     return None if name == "print" else UNKNOWN
+
+
+def _pairs(value: Any) -> dict | None:
+    """A dict from a collection of (key, value) pairs with constant keys, as `dict(pairs)` builds it."""
+    items = items_of(value) if isinstance(value, (list, tuple)) else None
+    if items is None or not all(isinstance(i, (list, tuple)) and len(i) == 2 and isinstance(i[0], CONSTANT_TYPES)
+                                for i in items):
+        return None
+    return dict(items)
 
 
 def path_attribute(path: PurePosixPath, name: str) -> Any:

@@ -47,10 +47,12 @@ def fstring(node: cst.FormattedString, value_of: Callable[[cst.BaseExpression], 
 
 def literal_text(raw: str, prefix: str, quote: str) -> str:
     """The text of a literal part of an f-string (escapes decoded, `{{` `}}` undoubled)."""
-    try:
-        text = ast.literal_eval(f"{prefix}{quote * 3}{raw}{quote * 3}")
-    except (SyntaxError, ValueError):
-        text = raw
+    text = raw
+    if "\\" in raw:
+        try:
+            text = ast.literal_eval(f"{prefix}{quote * 3}{raw}{quote * 3}")
+        except (SyntaxError, ValueError):
+            text = raw
     return text.replace("{{", "{").replace("}}", "}")
 
 

@@ -49,11 +49,12 @@ class Origin:
 
 
 class Text(str):
-    """A string that came unchanged from one literal of a file, knowing where it starts."""
+    """A string that came unchanged from one literal of a file, knowing where it starts: an `Origin`,
+    or a parser's own record of it (the Python parser's `TextOrigin`, which has the same fields)."""
 
-    origin: Origin
+    origin: Any
 
-    def __new__(cls, value: str, origin: Origin) -> Text:
+    def __new__(cls, value: str, origin: Any) -> Text:
         text = super().__new__(cls, value)
         text.origin = origin
         return text
