@@ -3,7 +3,7 @@
 import libcst as cst
 import pytest
 
-from lineage_scan.parsers.pyvalues.strings import fstring, format_fields, percent_format, string_method
+from lineage_scan.parsers.pyvalues.strings import format_fields, fstring, percent_format, string_method
 from lineage_scan.parsers.pyvalues.values import UNKNOWN
 
 NAMES = {"schema": "analytics", "n": 7, "ratio": 0.25, "missing": UNKNOWN, "flag": None}
