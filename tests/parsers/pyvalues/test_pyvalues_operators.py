@@ -4,6 +4,8 @@ from pathlib import PurePosixPath
 
 import libcst as cst
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lineage_scan.parsers.pyvalues.operators import binary, compare, truth, unary
 from lineage_scan.parsers.pyvalues.values import UNKNOWN, Opaque, Text
@@ -93,3 +95,25 @@ def test_truth_and_unary():
     assert unary(cst.BitInvert(), 5) == -6
     assert unary(cst.Minus(), "a") is UNKNOWN
     assert unary(cst.BitInvert(), 1.5) is UNKNOWN
+
+
+CONSTANTS = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=5),
+              st.builds(PurePosixPath, st.text(alphabet="ab/.", max_size=5))),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.tuples(inner), st.dictionaries(st.text(max_size=2), inner,
+                                                                                           max_size=2)),
+    max_leaves=6,
+)
+BINARY = [cst.Add(), cst.Subtract(), cst.Multiply(), cst.Divide(), cst.FloorDivide(), cst.Modulo(), cst.BitOr(),
+          cst.Power(), cst.AddAssign(), cst.ModuloAssign()]
+COMPARISON = [cst.Equal(), cst.NotEqual(), cst.LessThan(), cst.GreaterThanEqual(), cst.In(), cst.NotIn(), cst.Is()]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(BINARY), st.sampled_from(COMPARISON), CONSTANTS, CONSTANTS)
+def test_operators_never_raise_on_any_constants(op, comparison, left, right):
+    """Operands come from scanned code: the result is a value or UNKNOWN, never an exception."""
+    binary(op, left, right)
+    assert compare(comparison, left, right) in (True, False, UNKNOWN)
+    unary(cst.Minus(), left)
+    unary(cst.BitInvert(), left)

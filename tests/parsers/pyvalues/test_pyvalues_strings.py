@@ -2,6 +2,8 @@
 
 import libcst as cst
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lineage_scan.parsers.pyvalues.strings import format_fields, fstring, percent_format, string_method
 from lineage_scan.parsers.pyvalues.values import UNKNOWN
@@ -102,3 +104,22 @@ def test_string_methods_not_modelled_or_not_constant():
     assert string_method("a", "startswith", [1], {}) is UNKNOWN
     assert string_method("{}", "format", [UNKNOWN], {}, holes=True) == "{}"
     assert string_method("ab" * 1000, "replace", ["a", "x" * 1000], {}) is UNKNOWN
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="{}%()!:<>^=+-#0123456789.,sdrfxacz ab", max_size=30),
+       st.lists(st.one_of(st.text(max_size=5), st.integers(), st.floats(), st.none(), st.booleans()), max_size=3))
+def test_formatting_never_raises_on_any_template(template, values):
+    """Templates come from scanned code: whatever they hold, the result is a string or UNKNOWN."""
+    for result in (format_fields(template, values, {"a": 1}, holes=True), format_fields(template, values, {}),
+                   percent_format(template, tuple(values)), percent_format(template, {"a": "x"})):
+        assert result is UNKNOWN or isinstance(result, str)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=10), st.sampled_from(["strip", "lstrip", "rstrip", "lower", "title", "startswith", "endswith",
+                                              "replace", "join", "split", "rsplit", "format", "zfill"]),
+       st.lists(st.one_of(st.text(max_size=3), st.integers(), st.none(), st.tuples(st.text(max_size=2))), max_size=3))
+def test_string_methods_never_raise(text, name, args):
+    result = string_method(text, name, args, {})
+    assert result is UNKNOWN or isinstance(result, (str, bool, list))

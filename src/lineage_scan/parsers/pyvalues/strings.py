@@ -67,7 +67,7 @@ def _spec(spec: Any) -> str | None:
 
 def _field_text(value: Any, conversion: str | None, spec: str | None) -> str | None:
     """How a replacement field shows a constant: `!s`/`!r`/`!a` conversions and a format spec."""
-    if spec is None or as_text(value) is None:
+    if spec is None or "{" in spec or as_text(value) is None:
         return None
     if conversion in ("r", "a") and isinstance(value, CONSTANT_TYPES):
         value = repr(value)
@@ -84,7 +84,7 @@ def _formatted(template: str, value: Any) -> str | None:
         return None
     try:
         return template.format(value) if template.startswith("{") else template % (value,)
-    except (ValueError, TypeError, OverflowError):
+    except (ValueError, TypeError, OverflowError, IndexError, KeyError):
         return None
 
 
@@ -169,7 +169,7 @@ def string_method(text: str, name: str, args: list, kwargs: dict, holes: bool = 
         if all(isinstance(a, str) for a in args[0]):
             return bounded(str(text).join(args[0]))
         return UNKNOWN
-    if name in ("split", "rsplit") and strings and len(args) <= 1:
+    if name in ("split", "rsplit") and strings and len(args) <= 1 and args != [""]:
         return getattr(str(text), name)(*args)
     if name == "format":
         return format_fields(str(text), args, kwargs, holes)
