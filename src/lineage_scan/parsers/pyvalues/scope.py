@@ -39,18 +39,15 @@ def bind_arguments(params: cst.Parameters, args: Sequence[object], kwargs: Mappi
     rest = dict(kwargs)
     positional = [*params.posonly_params, *params.params]
     bound: dict[str, object] = {}
-    for index, param in enumerate(positional):
-        name = param.name.value
-        if index < len(args):
-            bound[name] = args[index]
-        elif name in rest:
-            bound[name] = rest.pop(name)
-        else:
-            bound[name] = default(param.default) if param.default is not None else missing(name)
-    for param in params.kwonly_params:
+
+    def by_keyword(param: cst.Param) -> object:
         name = param.name.value
         if name in rest:
-            bound[name] = rest.pop(name)
-        else:
-            bound[name] = default(param.default) if param.default is not None else missing(name)
+            return rest.pop(name)
+        return default(param.default) if param.default is not None else missing(name)
+
+    for index, param in enumerate(positional):
+        bound[param.name.value] = args[index] if index < len(args) else by_keyword(param)
+    for param in params.kwonly_params:
+        bound[param.name.value] = by_keyword(param)
     return bound, list(args[len(positional):]), rest
