@@ -40,7 +40,9 @@ from lineage_scan.parsers.pyvalues.values import (
 ROOT_MARK = "/__lineage_scan_root__"
 """`__file__` evaluates to ROOT_MARK + "/" + the repo path, so path arithmetic stays plain strings."""
 MAX_STEPS = 200_000
+"""Statements and expressions evaluated per file before `OutOfBudget` stops the evaluation."""
 MAX_CALL_DEPTH = 12
+"""Calls of the file's own functions followed inside each other; deeper ones are UNKNOWN."""
 
 
 class SourceFiles(Protocol):
