@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from airflow_support import DAG, attributes, codes, dependencies, parse, tasks
+from airflow_support import DAG, attributes, codes, dependencies, edges, parse, tasks
 
 from lineage_scan.parsers.airflow import is_dag_file
 
@@ -219,3 +219,29 @@ with DAG("hostile") as dag:
     assert any("too complex" in m for m in messages)
     assert "airflow:hostile.t_0_0" in tasks(fragment)
     assert "airflow:hostile.t_999_999" not in tasks(fragment)
+
+
+def test_ids_and_sql_built_with_format_specs_percent_and_augmented_assignment(make_repo) -> None:
+    """Constant values the shared static evaluator computes (parsers/pyvalues): format specs and
+    conversions in f-strings, `%` formatting, `-=`, integer division, `sorted(reverse=)`, `dict(pairs)`."""
+    root = make_repo({DAG: """
+from airflow import DAG
+from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
+
+SHARDS = 3
+TABLES = dict([("b", "raw.b"), ("a", "raw.a")])
+
+with DAG("shards") as dag:
+    for shard in range(SHARDS // 2 + 1):
+        last = SHARDS
+        last -= 1
+        SQLExecuteQueryOperator(task_id=f"shard_{shard:02d}_of_{last}", sql="SELECT 1")
+    for name in sorted(TABLES, reverse=True):
+        SQLExecuteQueryOperator(task_id="copy_%s" % name,
+                                sql="CREATE TABLE mart.%s AS SELECT id FROM %s" % (name, TABLES[name]))
+"""})
+    fragment = parse(root)
+    assert sorted(tasks(fragment)) == ["airflow:shards.copy_a", "airflow:shards.copy_b",
+                                       "airflow:shards.shard_00_of_2", "airflow:shards.shard_01_of_2"]
+    assert edges(fragment) == {"raw.a.id -> mart.a.id : identity", "raw.b.id -> mart.b.id : identity"}
+    assert fragment.diagnostics == []

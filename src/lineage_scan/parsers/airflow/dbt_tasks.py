@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lineage_scan.parsers.airflow.paths import RepoFiles
-from lineage_scan.parsers.airflow.values import Opaque
+from lineage_scan.parsers.pyvalues.values import Opaque
 from lineage_scan.safe_yaml import YAMLRejected, load_yaml
 
 DBT_COMMANDS = ("run", "build", "test", "seed", "snapshot", "compile", "run-operation", "source", "ls", "list")

@@ -30,8 +30,9 @@ from lineage_scan.parsers.airflow.sql_tasks import (
     written_relations,
 )
 from lineage_scan.parsers.airflow.templates import TemplateContext, is_template
-from lineage_scan.parsers.airflow.values import AssetRef, Function, Imported, LineageEntity, Opaque, collect
+from lineage_scan.parsers.airflow.values import AssetRef, LineageEntity
 from lineage_scan.parsers.context import ParseContext
+from lineage_scan.parsers.pyvalues.values import Function, Imported, Opaque, collect
 
 TASK_KIND = "airflow_task"
 WAREHOUSE_SCHEMES = {

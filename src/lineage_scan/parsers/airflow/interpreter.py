@@ -1,4 +1,4 @@
-"""Airflow's meaning for a DAG file's constructs, on top of the static evaluator (`evaluator.py`).
+"""Airflow's meaning for a DAG file's constructs, on top of the static evaluator (`parsers/pyvalues`).
 
 Records DAGs (`DAG(...)`, `with DAG`, `@dag`, `@asset`, Cosmos `DbtDag`), task groups (`TaskGroup`,
 `@task_group`, with their id prefixes), tasks (any call with a `task_id`, TaskFlow calls with Airflow's
@@ -19,28 +19,25 @@ import libcst as cst
 from libcst.metadata import CodeRange
 
 from lineage_scan.model import Severity
-from lineage_scan.parsers.airflow.dagfile import NOT_STATIC, STRUCTURE, DagFile, DagInfo, GroupInfo, TaskInfo
-from lineage_scan.parsers.airflow.evaluator import MAX_STEPS, Evaluator, OutOfBudget, is_pure
+from lineage_scan.parsers.airflow.dagfile import NOT_STATIC, PARSER, STRUCTURE, DagFile, DagInfo, GroupInfo, TaskInfo
 from lineage_scan.parsers.airflow.paths import RepoFiles
 from lineage_scan.parsers.airflow.values import (
-    UNKNOWN,
     AssetRef,
-    BoundMethod,
     DagRef,
     Decorator,
     EdgeLabel,
     Factory,
-    Function,
     GroupRef,
-    Imported,
     LineageEntity,
     PartialOperator,
-    Scope,
     TaskFlow,
     TaskRef,
-    collect,
     is_task_like,
 )
+from lineage_scan.parsers.pyvalues.evaluator import MAX_STEPS, Evaluator, OutOfBudget
+from lineage_scan.parsers.pyvalues.scope import Scope
+from lineage_scan.parsers.pyvalues.stdlib import is_pure
+from lineage_scan.parsers.pyvalues.values import UNKNOWN, BoundMethod, Function, Imported, collect
 
 DECORATOR_KINDS = frozenset({"task", "dag", "task_group", "asset", "asset.multi", "setup", "teardown"})
 ASSET_CLASSES = frozenset({"Asset", "Dataset"})
@@ -71,9 +68,13 @@ def decorator_kind(qualname: str) -> str | None:
 class Interpreter(Evaluator):
     """Interprets one parsed DAG file into a `DagFile`."""
 
+    parser = PARSER
+    not_static = NOT_STATIC
+    module_name = "airflow_dag_module"
+
     def __init__(self, module: cst.Module, positions: dict[cst.CSTNode, CodeRange], files: RepoFiles,
                  variables: dict[str, Any]):
-        super().__init__(module, positions, files)
+        super().__init__(module, positions, files.dag_path, files)
         self.variables = variables
         self.result = DagFile(files.dag_path)
         self.frames: list[Frame] = [Frame(None, None)]

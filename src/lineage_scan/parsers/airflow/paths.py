@@ -11,7 +11,7 @@ import posixpath
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
-from lineage_scan.parsers.airflow.values import ROOT_MARK
+from lineage_scan.parsers.pyvalues.evaluator import ROOT_MARK
 
 MAX_PATH_PARTS = 32
 

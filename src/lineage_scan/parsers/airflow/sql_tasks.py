@@ -22,8 +22,8 @@ from lineage_scan.model import Diagnostic, Location, RelationDef, RelationKind, 
 from lineage_scan.parsers.airflow.dagfile import NOT_FOUND, NOT_STATIC, PARSER, TEMPLATE, TaskInfo
 from lineage_scan.parsers.airflow.paths import RepoFiles
 from lineage_scan.parsers.airflow.templates import TemplateContext, TemplateRenderer, find_template, is_template
-from lineage_scan.parsers.airflow.values import Origin, Text
 from lineage_scan.parsers.context import ParseContext
+from lineage_scan.parsers.pyvalues.values import Origin, Text
 from lineage_scan.sql.names import Names
 from lineage_scan.sql.script import ScriptLineage, analyse_script
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from lineage_scan.parsers.python.values import ColumnValue, Const, Frame, Seq, Unknown
+from lineage_scan.parsers.pyvalues.scope import Scope
 
 
-class Env:
+class Env(Scope):
     """One scope's variables; reads fall back to the enclosing scopes (closure, module globals)."""
 
     def __init__(self, parent: Env | None = None, module_scope: bool = False):
-        self.vars: dict[str, object] = {}
-        self.parent = parent
+        super().__init__(parent)
         self.module_scope = module_scope
         self.declared_global: set[str] = set()
         self.params: set[str] = set()
@@ -20,14 +20,6 @@ class Env:
         self.rebound: set[str] = set()
         self.aliases: dict[str, object] = {}
         """Parameters changed in place (never rebound), with their new value, for the caller."""
-
-    def get(self, name: str) -> object | None:
-        env: Env | None = self
-        while env is not None:
-            if name in env.vars:
-                return env.vars[name]
-            env = env.parent
-        return None
 
     def set(self, name: str, value: object) -> None:
         if name in self.declared_global:

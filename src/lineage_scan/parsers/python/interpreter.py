@@ -12,7 +12,6 @@ else is an unknown call, whose dataframe arguments are assumed to pass their col
 from __future__ import annotations
 
 import builtins
-import posixpath
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -24,6 +23,7 @@ from lineage_scan.parsers.context import ParseContext
 from lineage_scan.parsers.python import effects as fx
 from lineage_scan.parsers.python.env import Env, join
 from lineage_scan.parsers.python.modules import ModuleLoader, ParsedModule
+from lineage_scan.parsers.python.static import from_static, shown, to_static
 from lineage_scan.parsers.python.values import (
     UNKNOWN,
     ColumnsOf,
@@ -43,6 +43,8 @@ from lineage_scan.parsers.python.values import (
     combine,
     weakened,
 )
+from lineage_scan.parsers.pyvalues import operators, strings
+from lineage_scan.parsers.pyvalues.scope import bind_arguments
 from lineage_scan.sql.names import Names
 
 MAX_CALL_DEPTH = 24
@@ -659,25 +661,20 @@ class Interpreter:
                 return Const(None)
             origin = left.origin and left.origin.shifted(exact=False)
             return Const(left.value + right.value, origin)
-        text: list[str] = []
-        for part in node.parts:
-            if isinstance(part, cst.FormattedStringText):
-                text.append(part.value.replace("{{", "{").replace("}}", "}"))
-                continue
-            value = self.eval(part.expression, env)
-            if isinstance(value, Const) and isinstance(value.value, str | int | float) and part.format_spec is None:
-                text.append(str(value.value))
-            else:
-                text.append(HOLE % self.module.tree.code_for_node(part.expression))
-        return Const("".join(text), TextOrigin(self.module.source, (self.module, node), offset=len(node.start), exact=False))
+        text = strings.fstring(node, lambda expression: shown(self.eval(expression, env)),
+                               lambda expression: HOLE % self.module.tree.code_for_node(expression))
+        if not isinstance(text, str):
+            return Const(None)
+        return Const(text, TextOrigin(self.module.source, (self.module, node), offset=len(node.start), exact=False))
 
     def binary(self, left: object, operator: cst.CSTNode, right: object, node: cst.CSTNode) -> object:
-        if isinstance(left, Const) and isinstance(right, Const):
+        if isinstance(left, Const) and (isinstance(right, Const) or isinstance(operator, cst.Modulo)
+                                        and isinstance(left.value, str) and isinstance(right, Seq | MapValue)):
             return _fold(left, operator, right)
-        if isinstance(operator, cst.Add) and isinstance(left, Seq) and isinstance(right, Seq):
+        if isinstance(operator, cst.Add | cst.AddAssign) and isinstance(left, Seq) and isinstance(right, Seq):
             return Seq(left.items + right.items)
         if isinstance(operator, cst.Divide) and isinstance(left, PathValue) and isinstance(right, Const):
-            return PathValue(posixpath.join(left.path, str(right.value)))
+            return from_static(operators.binary(operator, to_static(left), to_static(right)))
         from lineage_scan.parsers.python.columns import arithmetic
 
         return arithmetic(self, left, right, node)
@@ -718,15 +715,8 @@ class Interpreter:
 
     def unary(self, node: cst.UnaryOperation, env: Env) -> object:
         value = self.eval(node.expression, env)
-        if isinstance(value, Const):
-            try:
-                if isinstance(node.operator, cst.Not):
-                    return Const(not value.value)
-                if isinstance(node.operator, cst.Minus) and isinstance(value.value, int | float):
-                    return Const(-value.value)
-            except TypeError:
-                return UNKNOWN
-            return value
+        if isinstance(value, Const) or (isinstance(node.operator, cst.Not) and isinstance(value, Seq | MapValue)):
+            return from_static(operators.unary(node.operator, to_static(value)))
         if isinstance(value, ColumnValue):
             return value.used(EdgeKind.TRANSFORM, name=value.name)
         return value
@@ -1018,29 +1008,12 @@ class Interpreter:
         args = list(call.args) if call is not None else []
         if bound is not None:
             args.insert(0, bound)
-        kwargs = dict(call.kwargs) if call is not None else {}
         scope.params = {p.name.value for p in (*positional, *params.kwonly_params)}
-        for index, param in enumerate(positional):
-            name = param.name.value
-            if index < len(args):
-                value = args[index]
-            elif name in kwargs:
-                value = kwargs.pop(name)
-            elif param.default is not None:
-                value = self.eval(param.default, scope.parent or scope)
-            else:
-                value = _parameter(name)
-            scope.vars[name] = value
+        bound, extra, kwargs = bind_arguments(params, args, call.kwargs if call is not None else {},
+                                              lambda default: self.eval(default, scope.parent or scope), _parameter)
+        scope.vars.update(bound)
         if isinstance(params.star_arg, cst.Param):
-            scope.vars[params.star_arg.name.value] = Seq(tuple(args[len(positional):]))
-        for param in params.kwonly_params:
-            name = param.name.value
-            if name in kwargs:
-                scope.vars[name] = kwargs.pop(name)
-            elif param.default is not None:
-                scope.vars[name] = self.eval(param.default, scope.parent or scope)
-            else:
-                scope.vars[name] = _parameter(name)
+            scope.vars[params.star_arg.name.value] = Seq(tuple(extra))
         if params.star_kwarg is not None:
             scope.vars[params.star_kwarg.name.value] = MapValue(tuple((Const(k), v) for k, v in kwargs.items()))
 
@@ -1132,52 +1105,16 @@ def _is_generator(node: cst.FunctionDef) -> bool:
     return found
 
 
-_FOLDABLE = {
-    cst.Add: lambda a, b: a + b,
-    cst.Subtract: lambda a, b: a - b,
-    cst.Multiply: lambda a, b: a * b if not (isinstance(a, str) or isinstance(b, str)) else None,
-    cst.Divide: lambda a, b: a / b,
-    cst.FloorDivide: lambda a, b: a // b,
-}
-
-
-def _fold(left: Const, operator: cst.CSTNode, right: Const) -> object:
-    function = _FOLDABLE.get(type(operator))
-    if function is None:
-        return UNKNOWN
-    try:
-        value = function(left.value, right.value)
-    except (TypeError, ZeroDivisionError, OverflowError):
-        return UNKNOWN
-    if value is None or (isinstance(value, str) and len(value) > 1_000_000):
-        return UNKNOWN
-    origin = left.origin if isinstance(left.value, str) else None
-    if origin is not None:
-        origin = origin.shifted(exact=False)
-    return Const(value, origin)
+def _fold(left: Const, operator: cst.CSTNode, right: object) -> object:
+    """An operator on a constant (a string keeps where it starts, approximately)."""
+    value = operators.binary(operator, left.value, to_static(right))
+    origin = left.origin.shifted(exact=False) if isinstance(left.value, str) and left.origin is not None else None
+    return from_static(value, origin)
 
 
 def _compare(left: object, operator: cst.CSTNode, right: object) -> Const | None:
     """Fold a comparison of constants (and membership in a known list); None if not foldable."""
-    if isinstance(operator, cst.In | cst.NotIn) and isinstance(left, Const) and isinstance(right, Seq):
-        if not all(isinstance(i, Const) for i in right.items):
-            return None
-        inside = any(i.value == left.value for i in right.items)
-        return Const(inside if isinstance(operator, cst.In) else not inside)
-    if not (isinstance(left, Const) and isinstance(right, Const)):
+    if not isinstance(left, Const | Seq | MapValue) or not isinstance(right, Const | Seq | MapValue):
         return None
-    a, b = left.value, right.value
-    try:
-        if isinstance(operator, cst.Equal):
-            return Const(a == b)
-        if isinstance(operator, cst.NotEqual):
-            return Const(a != b)
-        if isinstance(operator, cst.Is):
-            return Const(a is b or a == b)
-        if isinstance(operator, cst.IsNot):
-            return Const(not (a is b or a == b))
-        if isinstance(operator, cst.In | cst.NotIn) and isinstance(b, str) and isinstance(a, str):
-            return Const((a in b) if isinstance(operator, cst.In) else (a not in b))
-    except TypeError:
-        return None
-    return None
+    outcome = operators.compare(operator, to_static(left), to_static(right))
+    return Const(outcome) if isinstance(outcome, bool) else None

@@ -15,6 +15,7 @@ import libcst as cst
 
 from lineage_scan.parsers.python import columns as col
 from lineage_scan.parsers.python import frames, sinks, sources, training
+from lineage_scan.parsers.python.static import from_static, shown, to_static
 from lineage_scan.parsers.python.values import (
     UNKNOWN,
     ColumnsOf,
@@ -39,6 +40,7 @@ from lineage_scan.parsers.python.values import (
     Writer,
     opaque_frame,
 )
+from lineage_scan.parsers.pyvalues import stdlib, strings
 
 if TYPE_CHECKING:
     from lineage_scan.parsers.python.interpreter import Call, Interpreter
@@ -89,11 +91,7 @@ def value_attribute(ix: Interpreter, base: object, name: str, node: cst.CSTNode)
             return Reader()
         return Session() if name == "builder" else UNKNOWN
     if isinstance(base, PathValue):
-        if name == "parent":
-            return PathValue(posixpath.dirname(base.path))
-        if name in ("name", "stem", "suffix"):
-            return Const(posixpath.basename(base.path))
-        return UNKNOWN
+        return from_static(stdlib.path_attribute(to_static(base), name))
     if isinstance(base, DbtContext):
         if name == "this":
             return Const(ix.dbt_model.this if ix.dbt_model is not None else "this")
@@ -144,9 +142,9 @@ def call_method(ix: Interpreter, receiver: object, method: str, call: Call, rece
     if isinstance(receiver, PathValue):
         if method in ("read_text", "read"):
             return _read_file(ix, receiver, call)
-        if method in ("joinpath",) and call.args and isinstance(call.args[0], Const):
-            return PathValue(posixpath.join(receiver.path, str(call.args[0].value)))
-        return receiver if method in ("resolve", "absolute", "expanduser") else UNKNOWN
+        if method == "open":
+            return receiver
+        return from_static(stdlib.path_method(to_static(receiver), method, [to_static(a) for a in call.args]))
     if isinstance(receiver, Const) and isinstance(receiver.value, str):
         return _string_method(ix, receiver, method, call)
     if isinstance(receiver, MapValue):
@@ -191,63 +189,28 @@ def _silent_name(code: str) -> bool:
 
 
 def _string_method(ix: Interpreter, text: Const, method: str, call: Call) -> object:
-    value: str = text.value
-    if method == "format":
-        import string
-
-        pieces: list[str] = []
-        index = 0
-        try:
-            parsed = list(string.Formatter().parse(value))
-        except ValueError:
-            return UNKNOWN
-        for literal, field, spec, conversion in parsed:
-            pieces.append(literal)
-            if field is None:
-                continue
-            if field == "":
-                argument = call.get(index)
-                index += 1
-            elif field.isdigit():
-                argument = call.get(int(field))
-            else:
-                argument = call.kwargs.get(field)
-            if isinstance(argument, Const) and isinstance(argument.value, str | int | float) and not spec and not conversion:
-                pieces.append(str(argument.value))
-            else:
-                pieces.append("{" + field + "}")
-        origin = text.origin and text.origin.shifted(exact=False)
-        return Const("".join(pieces), origin)
+    """A string method; `format` keeps arguments that are not constants as `{holes}`, and the text
+    keeps where it starts when its start is unchanged (`format`, `rstrip`)."""
+    convert = shown if method == "format" else to_static
+    args = [convert(a) for a in call.args]
     if method == "join" and call.args:
         items = ix.iterate(call.args[0])
-        if items is not None and all(isinstance(i, Const) and isinstance(i.value, str) for i in items):
-            return Const(value.join(i.value for i in items))
-        return UNKNOWN
-    if method in ("lower", "upper", "strip", "lstrip", "rstrip", "title", "casefold") and not call.args:
-        return Const(getattr(value, method)(), text.origin if method in ("rstrip",) else None)
-    if method == "replace" and len(call.args) == 2 and all(isinstance(a, Const) and isinstance(a.value, str) for a in call.args):
-        return Const(value.replace(call.args[0].value, call.args[1].value))
-    if method in ("startswith", "endswith") and call.args and isinstance(call.args[0], Const):
-        try:
-            return Const(getattr(value, method)(call.args[0].value))
-        except TypeError:
-            return UNKNOWN
-    return UNKNOWN
+        args = [tuple(to_static(i) for i in items)] if items is not None else []
+    value = strings.string_method(text.value, method, args, {k: convert(v) for k, v in call.kwargs.items()}, holes=True)
+    origin = None
+    if text.origin is not None and method in ("format", "rstrip"):
+        origin = text.origin.shifted(exact=False) if method == "format" else text.origin
+    return from_static(value, origin)
 
 
 def _map_method(mapping: MapValue, method: str, call: Call) -> object:
-    if method == "get" and call.args and isinstance(call.args[0], Const):
-        found = mapping.get(call.args[0].value)
-        return found if found is not None else call.get(1, "default", Const(None))
-    if method == "keys":
-        return Seq(tuple(k for k, _ in mapping.items))
-    if method == "values":
-        return Seq(tuple(v for _, v in mapping.items))
-    if method == "items":
-        return Seq(tuple(Seq((k, v)) for k, v in mapping.items))
     if method == "copy":
         return mapping
-    return UNKNOWN
+    static = to_static(mapping)
+    if not isinstance(static, dict) or method == "update":
+        return UNKNOWN
+    return from_static(stdlib.dict_method(static, method, [to_static(a) for a in call.args],
+                                          {k: to_static(v) for k, v in call.kwargs.items()}))
 
 
 def _sequence_method(ix: Interpreter, value: object, method: str, call: Call) -> object:
@@ -267,6 +230,10 @@ def call_library(ix: Interpreter, path: str, call: Call) -> object:
     last = path.rsplit(".", 1)[-1]
     if root == "builtins":
         return _builtin(ix, last, call)
+    if stdlib.is_pure(path):
+        value = _pure(path, call)
+        if value is not UNKNOWN or root == "pathlib":
+            return value
     if root in ("pandas", "modin", "polars") or path.startswith("pyspark.pandas"):
         return _pandas_function(ix, last, call, root)
     if path.startswith(("pyspark.sql.functions", "snowflake.snowpark.functions")):
@@ -300,27 +267,27 @@ def call_library(ix: Interpreter, path: str, call: Call) -> object:
         return _write_pandas(ix, call)
     if root in ("duckdb",) and last in ("sql", "query", "execute") and call.args:
         return sources.execute(ix, call)
-    if root == "pathlib" and last in ("Path", "PurePath", "PosixPath") and call.args:
-        return _path(ix, call.args[0])
     if root in SILENT_ROOTS:
         return ix.unknown_call(call, last, report=False)
     return ix.unknown_call(call, last)
 
 
 def _builtin(ix: Interpreter, name: str, call: Call) -> object:
+    if name == "open" and call.args:
+        return _path(ix, call.args[0])
     if name in ("list", "tuple", "sorted", "set", "frozenset") and call.args:
         value = call.args[0]
+        if name == "sorted" and isinstance(value, Seq):
+            ordered = _pure(f"builtins.{name}", call)
+            return ordered if ordered is not UNKNOWN else value
         if isinstance(value, Seq | ColumnsOf):
             return value
         items = ix.iterate(value)
         return Seq(tuple(items)) if items is not None else UNKNOWN
-    if name == "dict":
-        return MapValue(tuple((Const(k), v) for k, v in call.kwargs.items()))
-    if name == "open" and call.args:
-        return _path(ix, call.args[0])
-    if name == "str" and call.args and isinstance(call.args[0], Const | PathValue):
-        value = call.args[0]
-        return Const(value.path) if isinstance(value, PathValue) else Const(str(value.value))
+    if stdlib.is_pure(f"builtins.{name}"):
+        value = _pure(f"builtins.{name}", call)
+        if value is not UNKNOWN:
+            return value
     if name in SILENT_BUILTINS:
         return ix.unknown_call(call, name, report=False)
     return ix.unknown_call(call, name)
@@ -403,6 +370,12 @@ def _write_pandas(ix: Interpreter, call: Call) -> object:
     if name is not None:
         sinks.emit(ix, call.args[1], name, RelationKind.TABLE, call.location)
     return UNKNOWN
+
+
+def _pure(path: str, call: Call) -> object:
+    """A pure standard-library function (`os.path.join`, `len`, ...) on the call's constants."""
+    return from_static(stdlib.pure_call(path, [to_static(a) for a in call.args],
+                                        {k: to_static(v) for k, v in call.kwargs.items()}))
 
 
 def _path(ix: Interpreter, value: object) -> object:

@@ -1,34 +1,30 @@
-"""A static evaluator for the subset of Python that DAG files use to build DAGs.
+"""A bounded static evaluator of the statements and expressions of one Python file.
 
-It walks a libcst tree and evaluates expressions to constants, paths and the value types of
-`values.py`, following assignments, imports, the file's own functions (with their arguments), `for`
-loops and comprehensions over constant collections and `if` statements (both branches when the test
-is not constant). Pure helpers (`os.path`, `pathlib`, string and dict methods, `textwrap.dedent`,
-`open(...).read()` inside the scanned root) are modelled; any other call evaluates to an `Opaque`
+It walks a libcst tree and evaluates expressions to the values of this package (constants, paths,
+`values.py` types), following assignments, imports, the file's own functions (with their
+arguments), `for` loops and comprehensions over constant collections and `if` statements (both
+branches when the test is not constant). The pure helpers of `stdlib.py` are computed, `open(...)`
+and `Path.read_text()` read files inside the scanned root; any other call evaluates to an `Opaque`
 value. Nothing of the scanned file is ever run, and the work is bounded by a step budget.
-`interpreter.Interpreter` adds what Airflow's constructs mean.
+A subclass adds what a framework's constructs mean (`parsers/airflow/interpreter.py`).
 """
 
 from __future__ import annotations
 
 import ast
-import operator
 import posixpath
-import string
-import textwrap
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 
 import libcst as cst
 from libcst.metadata import CodeRange
 
 from lineage_scan.model import Diagnostic, Location, Severity
-from lineage_scan.parsers.airflow.dagfile import NOT_STATIC, PARSER
-from lineage_scan.parsers.airflow.paths import RepoFiles
-from lineage_scan.parsers.airflow.values import (
-    ROOT_MARK,
+from lineage_scan.parsers.pyvalues import operators, stdlib, strings
+from lineage_scan.parsers.pyvalues.scope import Scope, bind_arguments
+from lineage_scan.parsers.pyvalues.values import (
+    CONSTANT_TYPES,
     UNKNOWN,
     BoundMethod,
     FileHandle,
@@ -36,31 +32,27 @@ from lineage_scan.parsers.airflow.values import (
     Imported,
     Opaque,
     Origin,
-    Scope,
     Text,
     as_text,
     bounded,
 )
 
+ROOT_MARK = "/__lineage_scan_root__"
+"""`__file__` evaluates to ROOT_MARK + "/" + the repo path, so path arithmetic stays plain strings."""
 MAX_STEPS = 200_000
+"""Statements and expressions evaluated per file before `OutOfBudget` stops the evaluation."""
 MAX_CALL_DEPTH = 12
-MAX_LOOP = 1_000
-BUILTINS = ("str", "len", "range", "enumerate", "zip", "list", "tuple", "dict", "sorted", "open", "print", "set")
-PATH_FUNCTIONS: dict[str, Callable[[str], str]] = {
-    "os.path.dirname": posixpath.dirname, "os.path.basename": posixpath.basename, "os.path.abspath": posixpath.normpath,
-    "os.path.realpath": posixpath.normpath, "os.path.normpath": posixpath.normpath, "os.path.expanduser": str,
-    "os.fspath": str,
-}
-PATH_CLASSES = ("pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.PurePosixPath")
-PURE = frozenset({*PATH_FUNCTIONS, *PATH_CLASSES, "os.path.join", "posixpath.join", "os.getenv", "os.environ.get",
-                  "textwrap.dedent", *(f"builtins.{name}" for name in BUILTINS)})
-"""The functions `pure_call` evaluates."""
-COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
-    "Equal": operator.eq, "NotEqual": operator.ne, "Is": operator.eq, "IsNot": operator.ne,
-    "LessThan": operator.lt, "GreaterThan": operator.gt, "LessThanEqual": operator.le, "GreaterThanEqual": operator.ge,
-    "In": lambda item, container: item in container, "NotIn": lambda item, container: item not in container,
-}
-"""Comparisons of constants (`is` compares values: the interpreter's constants have no identity)."""
+"""Calls of the file's own functions followed inside each other; deeper ones are UNKNOWN."""
+
+
+class SourceFiles(Protocol):
+    """The files of the scanned repository as seen from the evaluated file (never outside the root)."""
+
+    def locate(self, path: str, want_dir: bool | None = None) -> str | None:
+        """The repo path of the file or folder ``path`` (as the code names it), when it exists."""
+
+    def read(self, rel: str) -> str | None:
+        """The text of the repo file ``rel``, None when it cannot be read."""
 
 
 class OutOfBudget(Exception):
@@ -81,19 +73,26 @@ class _Continue(Exception):
 
 
 class Evaluator:
-    """Evaluates one parsed file (``module`` from a `MetadataWrapper`, with its positions)."""
+    """Evaluates one parsed file (``module`` from a `MetadataWrapper`, with its positions) at repo
+    path ``path``; diagnostics name the ``parser`` and use ``not_static`` for what is not static."""
 
-    def __init__(self, module: cst.Module, positions: dict[cst.CSTNode, CodeRange], files: RepoFiles):
+    parser = "python"
+    not_static = "LS930"
+    module_name = "__main__"
+    """What `__name__` evaluates to."""
+
+    def __init__(self, module: cst.Module, positions: dict[cst.CSTNode, CodeRange], path: str, files: SourceFiles):
         self.module = module
         self.positions = positions
+        self.path = path
         self.files = files
         self.diagnostics: list[Diagnostic] = []
         self.steps = 0
         self.depth = 0
 
     def module_scope(self) -> Scope:
-        builtins = Scope(values={name: Imported(f"builtins.{name}") for name in BUILTINS})
-        return Scope(builtins, {"__file__": f"{ROOT_MARK}/{self.files.dag_path}", "__name__": "airflow_dag_module"})
+        builtins = Scope(values={name: Imported(f"builtins.{name}") for name in stdlib.BUILTINS})
+        return Scope(builtins, {"__file__": f"{ROOT_MARK}/{self.path}", "__name__": self.module_name})
 
     # ----------------------------------------------------------------- helpers
     def tick(self) -> None:
@@ -104,12 +103,12 @@ class Evaluator:
     def location(self, node: cst.CSTNode) -> Location:
         span = self.positions.get(node)
         if span is None:
-            return Location(self.files.dag_path, 1, 1, 1, 1)
+            return Location(self.path, 1, 1, 1, 1)
         start, end = span.start, span.end
-        return Location(self.files.dag_path, start.line, start.column + 1, end.line, max(end.column, 1))
+        return Location(self.path, start.line, start.column + 1, end.line, max(end.column, 1))
 
     def note(self, node: cst.CSTNode, message: str, code: str, severity: Severity = Severity.NOTE) -> None:
-        self.diagnostics.append(Diagnostic(self.location(node), PARSER, message, severity, code))
+        self.diagnostics.append(Diagnostic(self.location(node), self.parser, message, severity, code))
 
     def code(self, node: cst.CSTNode) -> str:
         text = self.module.code_for_node(node).strip()
@@ -149,10 +148,8 @@ class Evaluator:
             if node.value is not None:
                 self.bind(node.target, self.eval(node.value, scope), scope)
         elif isinstance(node, cst.AugAssign):
-            if isinstance(node.operator, cst.AddAssign):
-                self.bind(node.target, self.add(self.eval(node.target, scope), self.eval(node.value, scope)), scope)
-            else:
-                self.bind(node.target, UNKNOWN, scope)
+            current, value = self.eval(node.target, scope), self.eval(node.value, scope)
+            self.bind(node.target, self.binary(node.operator, current, value, node), scope)
         elif isinstance(node, cst.Expr):
             self.eval(node.value, scope)
         elif isinstance(node, cst.Return):
@@ -168,7 +165,7 @@ class Evaluator:
                     self.bind(alias.asname.name, Imported(dotted), scope)
                 else:
                     head = dotted.split(".")[0]
-                    scope.assign(head, Imported(head))
+                    scope.set(head, Imported(head))
         elif isinstance(node, cst.ImportFrom):
             self.exec_import_from(node, scope)
 
@@ -178,7 +175,7 @@ class Evaluator:
         module = self.dotted(node.module) if node.module is not None else ""
         base = None
         if node.relative:
-            base = self.files.dag_dir
+            base = posixpath.dirname(self.path)
             for _ in range(len(node.relative) - 1):
                 base = posixpath.dirname(base)
         for alias in node.names:
@@ -196,7 +193,7 @@ class Evaluator:
 
     def bind(self, target: cst.CSTNode, value: Any, scope: Scope) -> None:
         if isinstance(target, cst.Name):
-            scope.assign(target.value, value)
+            scope.set(target.value, value)
         elif isinstance(target, (cst.Tuple, cst.List)):
             names = [element.value for element in target.elements]
             values = list(value) if isinstance(value, (list, tuple)) and len(value) == len(names) else None
@@ -235,7 +232,7 @@ class Evaluator:
         items = self.iterate(self.eval(node.iter, scope))
         if items is None:
             self.note(node.iter, f"loop over {self.code(node.iter)!r} cannot be unrolled statically; "
-                                 "its body is read once with unknown values", NOT_STATIC)
+                                 "its body is read once with unknown values", self.not_static)
             items = [UNKNOWN]
         for item in items:
             self.bind(node.target, item, scope)
@@ -249,10 +246,7 @@ class Evaluator:
             self.exec_body(node.orelse.body, scope)
 
     def iterate(self, value: Any) -> list | None:
-        if not isinstance(value, (list, tuple, str, dict)):
-            return None
-        items = list(value)
-        return items if len(items) <= MAX_LOOP else None
+        return stdlib.items_of(value)
 
     def exec_if(self, node: cst.If, scope: Scope) -> None:
         test = self.truth(self.eval(node.test, scope))
@@ -267,18 +261,18 @@ class Evaluator:
 
     @staticmethod
     def truth(value: Any) -> bool | None:
+        """The truth of a value: of a constant, True for other known objects, None when not known."""
         if value is UNKNOWN or isinstance(value, (Opaque, BoundMethod)):
             return None
-        if isinstance(value, (str, int, float, bool, list, tuple, dict, type(None))):
-            return bool(value)
-        return True
+        test = operators.truth(value)
+        return True if test is None else test
 
     # ----------------------------------------------------------------- functions
     def define_function(self, node: cst.FunctionDef, scope: Scope) -> None:
         value: Any = Function(node, scope)
         for decorator in reversed(node.decorators):
             value = self.decorate(self.eval(decorator.decorator, scope), value, node)
-        scope.assign(node.name.value, value)
+        scope.set(node.name.value, value)
 
     def decorate(self, decorator: Any, function: Any, node: cst.CSTNode) -> Any:
         """What applying ``decorator`` to ``function`` gives: the function itself unless overridden."""
@@ -302,27 +296,13 @@ class Evaluator:
 
     def bind_parameters(self, function: Function, args: list, kwargs: dict, scope: Scope) -> None:
         params = function.node.params
-        kwargs = dict(kwargs)
-        positional = [*params.posonly_params, *params.params]
-        for index, param in enumerate(positional):
-            name = param.name.value
-            if index < len(args):
-                value = args[index]
-            elif name in kwargs:
-                value = kwargs.pop(name)
-            elif param.default is not None:
-                value = self.eval(param.default, function.scope)
-            else:
-                value = UNKNOWN
-            scope.assign(name, value)
+        bound, extra, rest = bind_arguments(params, args, kwargs, lambda default: self.eval(default, function.scope),
+                                            lambda name: UNKNOWN)
+        scope.vars.update(bound)
         if isinstance(params.star_arg, cst.Param):
-            scope.assign(params.star_arg.name.value, tuple(args[len(positional):]))
-        for param in params.kwonly_params:
-            name = param.name.value
-            default = self.eval(param.default, function.scope) if param.default is not None else UNKNOWN
-            scope.assign(name, kwargs.pop(name, default))
+            scope.set(params.star_arg.name.value, tuple(extra))
         if params.star_kwarg is not None:
-            scope.assign(params.star_kwarg.name.value, kwargs)
+            scope.set(params.star_kwarg.name.value, rest)
 
     # ----------------------------------------------------------------- expressions
     def eval(self, node: cst.CSTNode, scope: Scope) -> Any:
@@ -344,35 +324,18 @@ class Evaluator:
         if span is None:
             return value
         column = span.start.column + 1 + len(node.prefix) + len(node.quote)
-        return Text(value, Origin(self.files.dag_path, span.start.line, column, node.raw_value == value))
+        return Text(value, Origin(self.path, span.start.line, column, node.raw_value == value))
 
     def _eval_ConcatenatedString(self, node: cst.ConcatenatedString, scope: Scope) -> Any:
-        return self.add(self.eval(node.left, scope), self.eval(node.right, scope))
+        return operators.add(self.eval(node.left, scope), self.eval(node.right, scope))
 
     def _eval_FormattedString(self, node: cst.FormattedString, scope: Scope) -> Any:
         return self.fstring(node, scope, partial=False)
 
     def fstring(self, node: cst.FormattedString, scope: Scope, partial: bool) -> Any:
         """An f-string's value; with ``partial``, unknown parts are kept as `{code}` (for fallback ids)."""
-        prefix = node.start.rstrip("'\"").lower().replace("f", "")
-        quote = node.start[-1]
-        chunks: list[str] = []
-        for part in node.parts:
-            if isinstance(part, cst.FormattedStringText):
-                try:
-                    text = ast.literal_eval(f"{prefix}{quote * 3}{part.value}{quote * 3}")
-                except (SyntaxError, ValueError):
-                    text = part.value
-                chunks.append(text.replace("{{", "{").replace("}}", "}"))
-                continue
-            value = self.eval(part.expression, scope) if not part.format_spec else UNKNOWN
-            text = as_text(value) if part.conversion in (None, "s") else None
-            if text is None:
-                if not partial:
-                    return UNKNOWN
-                text = "{" + self.code(part.expression) + "}"
-            chunks.append(text)
-        return bounded("".join(chunks))
+        hole = (lambda expression: "{" + self.code(expression) + "}") if partial else None
+        return strings.fstring(node, lambda expression: self.eval(expression, scope), hole)
 
     def fallback_text(self, node: cst.CSTNode, scope: Scope) -> str:
         """A readable stand-in for a string that is not static (an id with unknown parts)."""
@@ -382,7 +345,7 @@ class Evaluator:
 
     def _eval_Name(self, node: cst.Name, scope: Scope) -> Any:
         constants = {"True": True, "False": False, "None": None}
-        return constants[node.value] if node.value in constants else scope.lookup(node.value)
+        return constants[node.value] if node.value in constants else scope.get(node.value, UNKNOWN)
 
     def _eval_Attribute(self, node: cst.Attribute, scope: Scope) -> Any:
         return self.attribute(self.eval(node.value, scope), node.attr.value)
@@ -390,9 +353,8 @@ class Evaluator:
     def attribute(self, base: Any, name: str) -> Any:
         if isinstance(base, Imported):
             return Imported(f"{base.qualname}.{name}", base.base)
-        if isinstance(base, PurePosixPath) and name in ("parent", "parents", "name", "stem", "suffix"):
-            value = getattr(base, name)
-            return list(value) if name == "parents" else value
+        if isinstance(base, PurePosixPath) and name in stdlib.PATH_ATTRIBUTES:
+            return stdlib.path_attribute(base, name)
         if isinstance(base, (FileHandle, PurePosixPath, str, dict, list)):
             return BoundMethod(base, name)
         return UNKNOWN
@@ -414,7 +376,7 @@ class Evaluator:
     def item(self, base: Any, key: Any) -> Any:
         """``base[key]`` for constants."""
         try:
-            if isinstance(base, dict) and isinstance(key, (str, int, float, bool, type(None))):
+            if isinstance(base, dict) and isinstance(key, CONSTANT_TYPES):
                 return base.get(key, UNKNOWN)
             if isinstance(base, (list, tuple, str)) and isinstance(key, int) and not isinstance(key, bool):
                 return base[key]
@@ -453,7 +415,7 @@ class Evaluator:
                     result.update(value)
                 continue
             key = self.eval(element.key, scope)
-            if isinstance(key, (str, int, float, bool, type(None))):
+            if isinstance(key, CONSTANT_TYPES):
                 result[str(key) if isinstance(key, Text) else key] = self.eval(element.value, scope)
         return result
 
@@ -473,9 +435,7 @@ class Evaluator:
         if isinstance(node.operator, cst.Not):
             test = self.truth(value)
             return UNKNOWN if test is None else not test
-        if isinstance(node.operator, cst.Minus) and isinstance(value, (int, float)) and not isinstance(value, bool):
-            return -value
-        return UNKNOWN
+        return operators.unary(node.operator, value)
 
     def _eval_BooleanOperation(self, node: cst.BooleanOperation, scope: Scope) -> Any:
         left = self.eval(node.left, scope)
@@ -487,21 +447,12 @@ class Evaluator:
         return left if test else self.eval(node.right, scope)
 
     def _eval_Comparison(self, node: cst.Comparison, scope: Scope) -> Any:
-        constant = (str, int, float, bool, type(None), list, tuple, dict)
         left = self.eval(node.left, scope)
         for target in node.comparisons:
             right = self.eval(target.comparator, scope)
-            if not isinstance(left, constant) or not isinstance(right, constant):
-                return UNKNOWN
-            compare = COMPARISONS.get(type(target.operator).__name__)
-            try:
-                outcome = compare(left, right) if compare is not None else UNKNOWN
-            except TypeError:
-                return UNKNOWN
-            if outcome is UNKNOWN:
-                return UNKNOWN
-            if not outcome:
-                return False
+            outcome = operators.compare(target.operator, left, right)
+            if outcome is not True:
+                return outcome
             left = right
         return True
 
@@ -509,26 +460,7 @@ class Evaluator:
         return self.binary(node.operator, self.eval(node.left, scope), self.eval(node.right, scope), node)
 
     def binary(self, operator: cst.BaseBinaryOp, left: Any, right: Any, node: cst.CSTNode) -> Any:
-        if isinstance(operator, cst.Add):
-            return self.add(left, right)
-        if isinstance(operator, cst.Divide) and isinstance(left, PurePosixPath):
-            return left / right if isinstance(right, (str, PurePosixPath)) else UNKNOWN
-        if isinstance(operator, cst.BitOr) and isinstance(left, dict) and isinstance(right, dict):
-            return {**left, **right}
-        if isinstance(operator, (cst.Subtract, cst.Multiply)) and all(
-            isinstance(v, int) and not isinstance(v, bool) and abs(v) < 2**31 for v in (left, right)
-        ):
-            return left - right if isinstance(operator, cst.Subtract) else left * right
-        return UNKNOWN
-
-    def add(self, left: Any, right: Any) -> Any:
-        if isinstance(left, str) and isinstance(right, str):
-            return bounded(str(left) + str(right)) if len(left) + len(right) <= 1_000_000 else UNKNOWN
-        if isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)) and type(left) is type(right):
-            return bounded(left + right) if len(left) + len(right) <= 100_000 else UNKNOWN
-        if isinstance(left, (int, float)) and isinstance(right, (int, float)) and not isinstance(left, bool):
-            return left + right if abs(left) < 2**53 and abs(right) < 2**53 else UNKNOWN
-        return UNKNOWN
+        return operators.binary(operator, left, right)
 
     def _eval_ListComp(self, node: cst.ListComp, scope: Scope) -> Any:
         return self.comprehension(node.elt, None, node.for_in, scope)
@@ -543,7 +475,7 @@ class Evaluator:
         pairs = self.comprehension(node.key, node.value, node.for_in, scope)
         if not isinstance(pairs, list):
             return UNKNOWN
-        return {k: v for k, v in pairs if isinstance(k, (str, int, float, bool, type(None)))}
+        return {k: v for k, v in pairs if isinstance(k, CONSTANT_TYPES)}
 
     def comprehension(self, element: cst.CSTNode, value: cst.CSTNode | None, clause: cst.CompFor, scope: Scope) -> Any:
         results: list = []
@@ -564,7 +496,7 @@ class Evaluator:
                     results.append(self.eval(element, inner))
                 else:
                     results.append((self.eval(element, inner), self.eval(value, inner)))
-                if len(results) > MAX_LOOP:
+                if len(results) > stdlib.MAX_LOOP:
                     return False
             return True
 
@@ -598,7 +530,9 @@ class Evaluator:
         if isinstance(function, Function):
             return self.call_function(function, args, kwargs)
         if isinstance(function, Imported):
-            pure = self.pure_call(function.qualname, args, kwargs)
+            if function.qualname == "builtins.open":
+                return FileHandle(as_text(args[0])) if args and isinstance(args[0], (str, PurePosixPath)) else UNKNOWN
+            pure = stdlib.pure_call(function.qualname, args, kwargs)
             return Opaque(function.qualname, tuple(args), dict(kwargs)) if pure is NotImplemented else pure
         return UNKNOWN
 
@@ -608,169 +542,18 @@ class Evaluator:
         if isinstance(target, FileHandle):
             return self.read_file(target.path) if name == "read" else UNKNOWN
         if isinstance(target, PurePosixPath):
-            return self.path_method(target, name, args)
+            if name == "read_text":
+                return self.read_file(str(target))
+            return FileHandle(str(target)) if name == "open" else stdlib.path_method(target, name, args)
         if isinstance(target, str):
-            return self.string_method(target, name, args, kwargs)
+            return strings.string_method(target, name, args, kwargs)
         if isinstance(target, dict):
-            return self.dict_method(target, name, args)
+            return stdlib.dict_method(target, name, args, kwargs)
         if isinstance(target, list):
-            if name == "append" and len(args) == 1:
-                target.append(args[0])
-                return None
-            if name == "extend" and len(args) == 1 and isinstance(args[0], (list, tuple)):
-                target.extend(args[0])
-                return None
-            return list(target) if name == "copy" else UNKNOWN
+            return stdlib.list_method(target, name, args)
         return UNKNOWN
-
-    def pure_call(self, qualname: str, args: list, kwargs: dict) -> Any:
-        """Pure standard-library helpers on constants; NotImplemented for any other function."""
-        if not is_pure(qualname):
-            return NotImplemented
-        texts = [as_text(a) if isinstance(a, (str, PurePosixPath)) else None for a in args]
-        all_text = bool(args) and all(t is not None for t in texts)
-        if qualname in ("os.path.join", "posixpath.join"):
-            return posixpath.join(*texts) if all_text else UNKNOWN
-        if qualname in PATH_FUNCTIONS:
-            return PATH_FUNCTIONS[qualname](texts[0]) if all_text and len(texts) == 1 else UNKNOWN
-        if qualname in ("os.getenv", "os.environ.get"):
-            default = args[1] if len(args) > 1 else kwargs.get("default")
-            return default if default is not None else UNKNOWN
-        if qualname in PATH_CLASSES:
-            return PurePosixPath(*texts) if all_text else (PurePosixPath() if not args else UNKNOWN)
-        if qualname == "textwrap.dedent":
-            if len(args) == 1 and isinstance(args[0], str):
-                dedented = textwrap.dedent(args[0])
-                origin = getattr(args[0], "origin", None)
-                return Text(dedented, replace(origin, exact=False)) if origin else dedented
-            return UNKNOWN
-        return self.builtin(qualname[len("builtins."):], args, kwargs)
-
-    def builtin(self, name: str, args: list, kwargs: dict) -> Any:
-        first = args[0] if args else None
-        if name == "str":
-            text = as_text(first) if args else ""
-            return text if text is not None else UNKNOWN
-        if name == "len":
-            return len(first) if isinstance(first, (str, list, tuple, dict)) else UNKNOWN
-        if name == "range":
-            if args and all(isinstance(a, int) and not isinstance(a, bool) for a in args) and len(args) <= 3:
-                try:
-                    numbers = range(*args)
-                except ValueError:
-                    return UNKNOWN
-                return list(numbers) if len(numbers) <= MAX_LOOP else UNKNOWN
-            return UNKNOWN
-        if name in ("list", "tuple", "set", "sorted", "enumerate"):
-            items = self.iterate(first) if args else []
-            if items is None:
-                return UNKNOWN
-            if name == "enumerate":
-                start = args[1] if len(args) > 1 else kwargs.get("start", 0)
-                return list(enumerate(items, start)) if isinstance(start, int) else UNKNOWN
-            if name == "sorted":
-                try:
-                    return sorted(items)
-                except TypeError:
-                    return UNKNOWN
-            return tuple(items) if name == "tuple" else items
-        if name == "zip":
-            sequences = [self.iterate(a) for a in args]
-            return list(zip(*sequences, strict=False)) if all(s is not None for s in sequences) else UNKNOWN
-        if name == "dict":
-            base = dict(first) if isinstance(first, dict) else {}
-            return {**base, **kwargs} if not args or isinstance(first, dict) else UNKNOWN
-        if name == "open":
-            return FileHandle(as_text(first)) if isinstance(first, (str, PurePosixPath)) else UNKNOWN
-        return None if name == "print" else UNKNOWN
 
     def read_file(self, path: str) -> Any:
         rel = self.files.locate(path, want_dir=False)
         text = self.files.read(rel) if rel is not None else None
         return Text(text, Origin(rel, 1, 1, True)) if text is not None and rel is not None else UNKNOWN
-
-    def path_method(self, path: PurePosixPath, name: str, args: list) -> Any:
-        if name in ("resolve", "absolute", "expanduser"):
-            return PurePosixPath(posixpath.normpath(str(path)))
-        if name == "joinpath" and all(isinstance(a, (str, PurePosixPath)) for a in args):
-            return path.joinpath(*args)
-        if name == "with_suffix" and len(args) == 1 and isinstance(args[0], str):
-            try:
-                return path.with_suffix(args[0])
-            except ValueError:
-                return UNKNOWN
-        if name == "as_posix":
-            return str(path)
-        if name == "read_text":
-            return self.read_file(str(path))
-        if name == "open":
-            return FileHandle(str(path))
-        return UNKNOWN
-
-    @staticmethod
-    def string_method(text: str, name: str, args: list, kwargs: dict) -> Any:
-        strings = all(isinstance(a, str) for a in args)
-        if name in ("strip", "lstrip", "rstrip") and strings and len(args) <= 1:
-            return getattr(str(text), name)(*args)
-        if name in ("lower", "upper") and not args:
-            return getattr(str(text), name)()
-        if name in ("startswith", "endswith") and len(args) == 1 and isinstance(args[0], (str, tuple)):
-            return getattr(str(text), name)(args[0])
-        if name == "replace" and strings and len(args) == 2:
-            if len(text) * max(1, len(args[1])) > 1_000_000:
-                return UNKNOWN
-            return str(text).replace(args[0], args[1])
-        if name == "join" and len(args) == 1 and isinstance(args[0], (list, tuple)):
-            if all(isinstance(a, str) for a in args[0]):
-                return bounded(str(text).join(args[0]))
-            return UNKNOWN
-        if name == "split" and strings and len(args) <= 1:
-            return str(text).split(*args)
-        if name == "format":
-            return format_simple(str(text), args, kwargs)
-        return UNKNOWN
-
-    @staticmethod
-    def dict_method(mapping: dict, name: str, args: list) -> Any:
-        if name == "get" and args and isinstance(args[0], (str, int, float, bool, type(None))):
-            return mapping.get(args[0], args[1] if len(args) > 1 else None)
-        if name in ("keys", "values", "items") and not args:
-            return list(getattr(mapping, name)())
-        if name == "copy":
-            return dict(mapping)
-        if name == "update" and len(args) == 1 and isinstance(args[0], dict):
-            mapping.update(args[0])
-            return None
-        return UNKNOWN
-def is_pure(qualname: str) -> bool:
-    """True for the standard-library functions the evaluator computes itself."""
-    return qualname in PURE
-
-
-def format_simple(template: str, args: list, kwargs: dict) -> Any:
-    """`str.format` limited to plain `{}`, `{0}` and `{name}` fields of constants (no specs, no attributes)."""
-    chunks: list[str] = []
-    auto = 0
-    try:
-        parsed = list(string.Formatter().parse(template))
-    except ValueError:
-        return UNKNOWN
-    for literal, field, spec, conversion in parsed:
-        chunks.append(literal)
-        if field is None:
-            continue
-        if spec or conversion not in (None, "s") or not (field == "" or field.isdigit() or field.isidentifier()):
-            return UNKNOWN
-        if field == "":
-            value, auto = (args[auto] if auto < len(args) else UNKNOWN), auto + 1
-        elif field.isdigit():
-            value = args[int(field)] if int(field) < len(args) else UNKNOWN
-        else:
-            value = kwargs.get(field, UNKNOWN)
-        text = as_text(value)
-        if text is None:
-            return UNKNOWN
-        chunks.append(text)
-    return bounded("".join(chunks))
-
-
