@@ -83,7 +83,8 @@ class NullAsZero(Rule):
         related = [RelatedLocation(f"NULL also becomes 0 in {target} here", f.location)
                    for f in group if f.location != fill.location]
         if fill.rate is not None:
-            message = f"{head} and the result is divided or averaged in the same expression: missing values count as real zeros"
+            where = "in the same expression" if _same_line(fill.location, fill.rate) else f"at line {fill.rate.start_line}"
+            message = f"{head} and the result is divided or averaged {where}: missing values count as real zeros"
             path = [fill_step, PathStep(f"{target} divides or averages the filled value", fill.rate, target)]
             return self.finding((str(target),), message, fill.location, related, path)
         downstream = walk(self.graph, [target], ROW_KINDS, upstream=False)
@@ -117,3 +118,8 @@ class NullAsZero(Rule):
                     return column, None, None
         return None
 
+
+
+def _same_line(fill: Location | None, rate: Location) -> bool:
+    """Whether a division or average shares lines with the fill (is in the same expression)."""
+    return fill is not None and fill.path == rate.path and rate.start_line <= fill.end_line and fill.start_line <= rate.end_line

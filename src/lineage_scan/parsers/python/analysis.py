@@ -21,6 +21,7 @@ from lineage_scan.model import ColumnEdge, Diagnostic, Fragment, Location, Relat
 from lineage_scan.parsers.context import ParseContext
 from lineage_scan.parsers.python import effects as fx
 from lineage_scan.parsers.python.env import Env
+from lineage_scan.parsers.python.flow import finished_steps
 from lineage_scan.parsers.python.interpreter import (
     BudgetExceeded,
     ClassValue,
@@ -121,6 +122,8 @@ def analyse_program(
     fragment.reads = sorted(effects.reads, key=lambda u: (u.source, u.target, u.location or Location("", 0, 0, 0, 0)))
     fragment.diagnostics.extend(sorted(effects.diagnostics))
     fragment.ml_models = effects.merged_models()
+    fragment.data_steps = finished_steps(effects.data_steps)
+    fragment.value_facts = sorted(effects.value_facts, key=lambda f: (f.op.value, f.source, f.target, f.location or Location("", 0, 0, 0, 0)))
     fragment.tasks = sorted(tasks)
     fragment.depends_on = sorted(loader.dependencies - {rel})
     fragment.statements = sum(total for total, _ in effects.sql_statements.values())

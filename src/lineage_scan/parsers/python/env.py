@@ -20,6 +20,8 @@ class Env:
         self.rebound: set[str] = set()
         self.aliases: dict[str, object] = {}
         """Parameters changed in place (never rebound), with their new value, for the caller."""
+        self.versions: dict[str, frozenset[str]] = {}
+        """The dataset versions a variable may hold (ids of its assignments; see `flow.py`)."""
 
     def get(self, name: str) -> object | None:
         env: Env | None = self
@@ -49,6 +51,7 @@ class Env:
         copy.params = self.params
         copy.rebound = set(self.rebound)
         copy.aliases = dict(self.aliases)
+        copy.versions = dict(self.versions)
         return copy
 
     def merge(self, branches: list[Env]) -> None:
@@ -70,6 +73,11 @@ class Env:
             for name, value in branch.aliases.items():
                 aliased[name] = join(aliased[name], value) if name in aliased else value
         self.aliases = aliased
+        versions: dict[str, frozenset[str]] = {}
+        for branch in branches:
+            for name, ids in branch.versions.items():
+                versions[name] = versions.get(name, frozenset()) | ids
+        self.versions = versions
 
 
 def join(a: object, b: object) -> object:

@@ -15,6 +15,7 @@ import libcst as cst
 
 from lineage_scan.parsers.python import columns as col
 from lineage_scan.parsers.python import frames, sinks, sources, training
+from lineage_scan.parsers.python.flow import CV_SPLITTERS, library_step
 from lineage_scan.parsers.python.values import (
     UNKNOWN,
     ColumnsOf,
@@ -265,6 +266,7 @@ def _sequence_method(ix: Interpreter, value: object, method: str, call: Call) ->
 def call_library(ix: Interpreter, path: str, call: Call) -> object:
     root, _, _ = path.partition(".")
     last = path.rsplit(".", 1)[-1]
+    library_step(ix, path, call)
     if root == "builtins":
         return _builtin(ix, last, call)
     if root in ("pandas", "modin", "polars") or path.startswith("pyspark.pandas"):
@@ -286,7 +288,7 @@ def call_library(ix: Interpreter, path: str, call: Call) -> object:
         return training.training_data(call)
     if path in ("xgboost.train", "lightgbm.train", "catboost.train"):
         return training.train_function(ix, path, call)
-    if training.is_ml_class(path) or path in training.PIPELINES:
+    if training.is_ml_class(path) or path in training.PIPELINES or (root == "sklearn" and last in CV_SPLITTERS):
         return training.make_estimator(ix, path, call)
     if root == "feast":
         if last in sinks.FEAST_SOURCES:
