@@ -24,7 +24,10 @@ PREPROCESSING = {
     "vectoriser": ("CountVectorizer", "TfidfVectorizer", "TfidfTransformer", "DictVectorizer"),
 }
 CATEGORY = {name: category for category, names in PREPROCESSING.items() for name in names}
-OVERSAMPLERS = ("SMOTE", "SMOTENC", "SMOTEN", "ADASYN", "BorderlineSMOTE", "SVMSMOTE", "KMeansSMOTE", "RandomOverSampler")
+OVERSAMPLERS = ("SMOTE", "SMOTENC", "SMOTEN", "ADASYN", "BorderlineSMOTE", "SVMSMOTE", "KMeansSMOTE", "RandomOverSampler",
+                "resample")
+"""Oversampling classes; `resample` is `sklearn.utils.resample(..., replace=True)` (the analysis reports no
+step for sampling without replacement)."""
 SPLITS = (StepOp.SPLIT, StepOp.CROSS_VALIDATE)
 DATA_OPS = (StepOp.SPLIT, StepOp.FIT_TRANSFORM, StepOp.TRANSFORM, StepOp.RESAMPLE, StepOp.DERIVE, StepOp.PREDICT)
 FITS = (StepOp.FIT, StepOp.FIT_TRANSFORM)
