@@ -165,13 +165,14 @@ class _Flow:
             if not splits or use is None:
                 continue
             split = splits[0]
-            message = (f"{_short(step.estimator)} ({category}) is fitted on {_value(step.inputs[0])} before it is split into "
-                       f"train and test (line {_line(split)}): the test rows shape what the model is trained with")
+            message = (f"{_short(step.estimator)} ({category}) is fitted on {_value(step.inputs[0])} before it is "
+                       f"{_split_words(split)} (line {_line(split)}): the test rows shape what the model is trained with")
             path = [PathStep(f"{_short(step.estimator)} is fitted on all rows", step.location)]
             if use is not step:
                 path.append(PathStep(f"its {use.op.value} is applied to the data", use.location))
-            path.append(PathStep(f"{_value(split.inputs[0]) if split.inputs else 'the data'} is split", split.location))
-            yield "fit-before-split", step, step.estimator, message, [RelatedLocation("the data is split here", split.location)], path
+            words = _split_words(split)
+            path.append(PathStep(f"{_value(split.inputs[0]) if split.inputs else 'the data'} is {words}", split.location))
+            yield "fit-before-split", step, step.estimator, message, [RelatedLocation(f"the data is {words} here", split.location)], path
 
     def _use_on_split_data(self, fit: DataStep) -> DataStep | None:
         """The step through which a fitted transformer's state reaches data that is split, if any."""
@@ -278,6 +279,10 @@ class _Flow:
             related = [RelatedLocation("fitted here", fit.location)]
             path = [PathStep("fitted here", fit.location), PathStep("evaluated on the same rows here", first.location)]
             yield "evaluated-on-training-data", first, fit.estimator, message, related, path
+
+
+def _split_words(split: DataStep) -> str:
+    return "cross-validated" if split.op == StepOp.CROSS_VALIDATE else "split into train and test"
 
 
 def _short(estimator: str | None) -> str:

@@ -15,7 +15,7 @@ import libcst as cst
 
 from lineage_scan.parsers.python import columns as col
 from lineage_scan.parsers.python import frames, sinks, sources, training
-from lineage_scan.parsers.python.flow import CV_SPLITTERS, library_step
+from lineage_scan.parsers.python.flow import CROSS_VALIDATIONS, CV_SPLITTERS, library_step
 from lineage_scan.parsers.python.values import (
     UNKNOWN,
     ColumnsOf,
@@ -304,8 +304,8 @@ def call_library(ix: Interpreter, path: str, call: Call) -> object:
         return sources.execute(ix, call)
     if root == "pathlib" and last in ("Path", "PurePath", "PosixPath") and call.args:
         return _path(ix, call.args[0])
-    if root in SILENT_ROOTS:
-        return ix.unknown_call(call, last, report=False)
+    if root in SILENT_ROOTS or path.startswith("sklearn.metrics.") or last in CROSS_VALIDATIONS:
+        return ix.unknown_call(call, last, report=False)  # scores: nothing a reviewer needs told
     return ix.unknown_call(call, last)
 
 
