@@ -45,13 +45,16 @@ class PreprocessingLeakage(Rule):
     * **preprocessing before the split**: a scaler, encoder, imputer, feature selector,
       decomposition or vectoriser fitted on data that is later split into train and test (or
       cross-validated), when its output or its transform is then used on that data;
-    * **oversampling before the split**: SMOTE-style oversampling of data that is later split, so
-      copies of the same rows land in train and test;
+    * **oversampling before the split**: SMOTE-style oversampling (or `sklearn.utils.resample` with
+      `replace=True`) of data that is later split, so copies of the same rows land in train and test;
     * **test rows in training**: an estimator fitted on a test split (alone, or combined with the
       train split and then evaluated on the test split), or trained on all rows before the split
       and then evaluated on its test part;
     * **evaluation on training data**: a model whose every evaluation uses the rows it was fitted on.
 
+    A split is `train_test_split`, a cross-validation splitter's `split` (`for tr, te in
+    KFold().split(X)`), `cross_val_score` & co. or a search's `fit` (`GridSearchCV`). Datasets are
+    followed by variable, through assignments, `if` branches and the repository's own functions.
     Only what the analysis is sure of is used: unknown estimators are not preprocessing, and values
     it cannot follow break a path rather than extend it. A `Pipeline` fitted on the training split
     (or passed to `cross_val_score`) is clean.
