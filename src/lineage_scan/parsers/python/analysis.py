@@ -21,7 +21,6 @@ from lineage_scan.model import ColumnEdge, Diagnostic, Fragment, Location, Relat
 from lineage_scan.parsers.context import ParseContext
 from lineage_scan.parsers.python import effects as fx
 from lineage_scan.parsers.python.env import Env
-from lineage_scan.parsers.python.flow import finished_steps
 from lineage_scan.parsers.python.interpreter import (
     BudgetExceeded,
     ClassValue,
@@ -122,7 +121,7 @@ def analyse_program(
     fragment.reads = sorted(effects.reads, key=lambda u: (u.source, u.target, u.location or Location("", 0, 0, 0, 0)))
     fragment.diagnostics.extend(sorted(effects.diagnostics))
     fragment.ml_models = effects.merged_models()
-    fragment.data_steps = finished_steps(effects.data_steps)
+    fragment.data_steps = ix.flow.finished()
     fragment.value_facts = sorted(effects.value_facts, key=lambda f: (f.op.value, f.source, f.target, f.location or Location("", 0, 0, 0, 0)))
     fragment.tasks = sorted(tasks)
     fragment.depends_on = sorted(loader.dependencies - {rel})

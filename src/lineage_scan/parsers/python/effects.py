@@ -15,7 +15,6 @@ from dataclasses import dataclass, field, replace
 from lineage_scan.model import (
     ColumnEdge,
     ColumnRef,
-    DataStep,
     Diagnostic,
     Location,
     MLModelDef,
@@ -56,8 +55,6 @@ class Effects:
         self.models: dict[str, list[MLModelDef]] = {}
         self.traces: list[Trace] = []
         self.muted = 0
-        self.data_steps: set[DataStep] = set()
-        """ML steps (see `flow.py`), their ids given when the file is done."""
         self.value_facts: set[ValueFact] = set()
         self.sql_statements: dict[tuple, tuple[int, int]] = {}
         """Embedded SQL analysed, by where it is and its text: (statements, statements failed)."""
@@ -109,10 +106,6 @@ class Effects:
     def edge(self, edge: ColumnEdge) -> None:
         if self.active:
             self.edges.add(edge)
-
-    def data_step(self, step: DataStep) -> None:
-        if self.active:
-            self.data_steps.add(step)
 
     def value_fact(self, fact: ValueFact) -> None:
         if self.active:

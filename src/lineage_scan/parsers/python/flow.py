@@ -27,9 +27,10 @@ DERIVE steps that do not lead to or from an ML step are dropped when the file is
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -57,11 +58,51 @@ LABEL_LIMIT = 40
 
 
 @dataclass(frozen=True)
+class Value:
+    """A value id, written out as text (which needs the file's node positions, costly) only for the
+    steps a file keeps: a version `python:<path>:<label>@<line>` of the node's line, or, ``exact``, a
+    value without a variable, `python:<path>:<label>@<line>.<column>` (label: the node's code if None)."""
+
+    node: cst.CSTNode
+    label: str | None = None
+    exact: bool = False
+    module: object = field(default=None, compare=False, hash=False)
+
+    def text(self) -> str:
+        location = self.module.location(self.node)
+        label = self.label if self.label is not None else _label(self.module.tree.code_for_node(self.node))
+        where = f"{location.start_line}.{location.start_col}" if self.exact else str(location.start_line)
+        return f"python:{location.path}:{label}@{where}"
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a DERIVE step is, located only if the step is kept."""
+
+    node: cst.CSTNode
+    module: object = field(default=None, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Step:
+    """A `DataStep` being collected: its values not written out yet (DERIVE inputs unordered)."""
+
+    op: StepOp
+    where: Location | Place
+    inputs: tuple | frozenset
+    outputs: tuple
+    roles: tuple[str, ...] = ()
+    estimator: str | None = None
+    components: tuple[str, ...] = ()
+    instance: Value | None = None
+
+
+@dataclass(frozen=True)
 class EstimatorAt(Estimator):
     """An estimator object made by the analysed code: where (``instance``) and, for a pipeline or a
     wrapper, the classes inside it (``components``, dotted as imported)."""
 
-    instance: str = ""
+    instance: Value | None = None
     components: tuple[str, ...] = ()
 
 
@@ -70,38 +111,36 @@ class DataFlow:
 
     def __init__(self, ix: Interpreter):
         self.ix = ix
-        self.outputs: dict[cst.CSTNode, tuple[str, ...]] = {}
+        self.outputs: dict[cst.CSTNode, tuple[Value, ...]] = {}
         """Value ids of call results: ML steps' outputs and repository functions' results."""
         self.claimed: set[cst.CSTNode] = set()
         """Calls whose step named the variables (or the function result) they are assigned to."""
-        self.pending_splits: dict[cst.CSTNode, tuple[tuple[str, ...], str, Location]] = {}
+        self.pending_splits: dict[cst.CSTNode, tuple[tuple[Value, ...], str | None, Location]] = {}
         """`cv.split(X, y)` calls waiting for the `for train, test in ...` that names their parts."""
         self.arity: dict[cst.FunctionDef, int | None] = {}
+        self.steps: set[Step] = set()
 
     # ----------------------------------------------------------------- ids
-    def _location(self, node: cst.CSTNode, module=None) -> Location:
-        return (module or self.ix.module).location(node)
+    def _place(self, node: cst.CSTNode) -> Place:
+        return Place(node, self.ix.module)
 
-    def version(self, name: str, node: cst.CSTNode, module=None) -> str:
-        location = self._location(node, module)
-        return f"python:{location.path}:{name}@{location.start_line}"
+    def version(self, name: str, node: cst.CSTNode, module=None) -> Value:
+        return Value(node, name, False, module or self.ix.module)
 
-    def expression(self, node: cst.CSTNode, label: str | None = None) -> str:
-        location = self._location(node)
-        return f"python:{location.path}:{label or _label(self.ix.module.tree.code_for_node(node))}@" \
-               f"{location.start_line}.{location.start_col}"
+    def expression(self, node: cst.CSTNode, label: str | None = None) -> Value:
+        return Value(node, label, True, self.ix.module)
 
-    def result(self, module, qualname: str | None, function: cst.FunctionDef, index: int | None = None) -> str:
+    def result(self, module, qualname: str | None, function: cst.FunctionDef, index: int | None = None) -> Value:
         """The id of a function's result (``index``: one element of the tuple it returns)."""
         suffix = f"[{index}]" if index is not None else ""
         return self.version(f"{qualname or function.name.value}(){suffix}", function.name, module)
 
-    def _result_here(self, index: int | None = None) -> str:
+    def _result_here(self, index: int | None = None) -> Value:
         activation = self.ix.stack[-1]
         return self.result(activation.module, activation.qualname, activation.function, index)
 
     # ----------------------------------------------------------------- reading
-    def versions_of(self, name: str, env: Env) -> frozenset[str]:
+    def versions_of(self, name: str, env: Env) -> frozenset[Value]:
         scope: Env | None = env
         while scope is not None:
             found = scope.versions.get(name)
@@ -113,7 +152,7 @@ class DataFlow:
             scope = scope.parent
         return frozenset()
 
-    def _parameter(self, name: str) -> str | None:
+    def _parameter(self, name: str) -> Value | None:
         for activation in reversed(self.ix.stack):
             function = activation.function
             if isinstance(function, cst.FunctionDef):
@@ -122,7 +161,7 @@ class DataFlow:
                         return self.version(name, param, activation.module)
         return None
 
-    def reads(self, node: cst.CSTNode | None, env: Env | None) -> set[str]:
+    def reads(self, node: cst.CSTNode | None, env: Env | None) -> set[Value]:
         """The value ids an expression reads: the versions of the variables in it, the results of the
         ML steps and functions it calls."""
         if node is None or env is None:
@@ -148,12 +187,12 @@ class DataFlow:
             return ids
         if isinstance(node, cst.Lambda | cst.FunctionDef):
             return set()
-        ids: set[str] = set()
-        for child in node.children:
+        ids: set[Value] = set()
+        for child in _children(node):
             ids |= self.reads(child, env)
         return ids
 
-    def argument(self, call: Call, index: int | None, keyword: str | None = None) -> str | None:
+    def argument(self, call: Call, index: int | None, keyword: str | None = None) -> Value | None:
         """The value id of one argument of a call (None when it is not passed)."""
         node: cst.CSTNode | None = None
         if keyword is not None and keyword in call.kwarg_nodes:
@@ -163,7 +202,7 @@ class DataFlow:
             node = call.arg_nodes[index]
         return self.value_id(node, call.env) if node is not None else None
 
-    def value_id(self, node: cst.CSTNode, env: Env | None) -> str:
+    def value_id(self, node: cst.CSTNode, env: Env | None) -> Value:
         found = self.outputs.get(node)
         if found is not None and len(found) == 1:
             return found[0]
@@ -171,15 +210,15 @@ class DataFlow:
         if isinstance(node, cst.Name | cst.Attribute) and len(ids) == 1:
             return next(iter(ids))
         value = self.expression(node)
-        self.step(StepOp.DERIVE, self._location(node), sorted(ids), (value,))
+        self.step(StepOp.DERIVE, self._place(node), ids, (value,))
         return value
 
     # ----------------------------------------------------------------- writing
-    def results(self, call: Call, count: int | None = None) -> tuple[str, ...]:
+    def results(self, call: Call, count: int | None = None) -> tuple[Value, ...]:
         """The value ids a call's result goes to: the variables it is assigned to (`X_train, X_test =
         ...`) or, for a function's `return`, that function's result; else one id for the call."""
         statement = self.ix.current[-1][0] if self.ix.current else None
-        ids: tuple[str, ...] | None = None
+        ids: tuple[Value, ...] | None = None
         targets = _direct_targets(statement, call.node)
         if targets is not None and (count is None or len(targets) in (1, count)):
             ids = tuple(self._target_id(t, statement) for t in targets)
@@ -196,13 +235,13 @@ class DataFlow:
         self.outputs[call.node] = ids
         return ids
 
-    def _target_id(self, target: cst.CSTNode, statement: cst.CSTNode) -> str:
+    def _target_id(self, target: cst.CSTNode, statement: cst.CSTNode) -> Value:
         return self.version(_dotted(target) or "value", statement)
 
     def _in_function(self) -> bool:
         return bool(self.ix.stack) and isinstance(self.ix.stack[-1].function, cst.FunctionDef)
 
-    def _set(self, target: cst.CSTNode, statement: cst.CSTNode, env: Env, sources: set[str]) -> None:
+    def _set(self, target: cst.CSTNode, statement: cst.CSTNode, env: Env, sources: set[Value]) -> None:
         """A new version of the variable ``target`` names (or of the frame it changes in place)."""
         if isinstance(target, cst.Subscript) or (isinstance(target, cst.Attribute) and _dotted(target) is None):
             root = target
@@ -218,8 +257,7 @@ class DataFlow:
         value = self.version(name, statement)
         holder = env.globals() if name in env.declared_global else env
         holder.versions[name] = frozenset({value})
-        if sources - {value}:
-            self.step(StepOp.DERIVE, self._location(statement), sorted(sources - {value}), (value,))
+        self.step(StepOp.DERIVE, self._place(statement), sources - {value}, (value,))
 
     def assigned(self, statement: cst.Assign | cst.AnnAssign | cst.AugAssign, env: Env) -> None:
         """An assignment just run: new versions of what it assigns."""
@@ -265,10 +303,9 @@ class DataFlow:
         arity = self.return_arity(self.ix.stack[-1].function)
         if arity is not None and isinstance(value, cst.Tuple) and len(value.elements) == arity:
             for index, element in enumerate(value.elements):
-                self.step(StepOp.DERIVE, self._location(statement), sorted(self.reads(element.value, env)),
-                          (self._result_here(index),))
+                self.step(StepOp.DERIVE, self._place(statement), self.reads(element.value, env), (self._result_here(index),))
             return
-        self.step(StepOp.DERIVE, self._location(statement), sorted(self.reads(value, env)), (self._result_here(),))
+        self.step(StepOp.DERIVE, self._place(statement), self.reads(value, env), (self._result_here(),))
 
     def return_arity(self, function: cst.FunctionDef) -> int | None:
         """The length of the tuple every `return` of a function gives, if they all give one of one length
@@ -303,7 +340,7 @@ class DataFlow:
         sources = self.reads(argument, call.env)
         if sources:
             target = self.version(param.name.value, param, function.module)
-            self.step(StepOp.DERIVE, call.location, sorted(sources - {target}), (target,))
+            self.step(StepOp.DERIVE, self._place(call.node), sources - {target}, (target,))
 
     def loop(self, statement: cst.For, env: Env) -> None:
         """`for target in iterable`, before the body runs."""
@@ -326,15 +363,24 @@ class DataFlow:
             self._set(leaf, statement, env, reads)
 
     # ----------------------------------------------------------------- steps
-    def step(self, op: StepOp, location: Location, inputs, outputs=(), roles=(), estimator: str | None = None,
-             components: tuple[str, ...] = (), instance: str | None = None) -> None:
-        inputs = tuple(i for i in inputs if i)
-        if op == StepOp.DERIVE and (not inputs or set(inputs) == set(outputs)):
+    def step(self, op: StepOp, where: Location | Place, inputs, outputs=(), roles=(), estimator: str | None = None,
+             components: tuple[str, ...] = (), instance: Value | None = None) -> None:
+        if not self.ix.effects.active:
             return
-        self.ix.effects.data_step(DataStep("", op, location, inputs, tuple(outputs), tuple(roles), estimator,
-                                           tuple(components), instance))
+        if op == StepOp.DERIVE:
+            inputs = frozenset(inputs) - set(outputs)
+            if not inputs:
+                return
+        else:
+            inputs = tuple(i for i in inputs if i is not None)
+        self.steps.add(Step(op, where, inputs, tuple(outputs), tuple(roles), estimator, tuple(components), instance))
 
-    def instance_of(self, model: object, node: cst.CSTNode | None, env: Env | None) -> tuple[str | None, tuple, str | None]:
+    def finished(self) -> list[DataStep]:
+        """The file's steps, written out with their ids, without the DERIVE steps that reach no ML step and
+        come from none."""
+        return sorted({_written(s) for s in _kept(self.steps)}, key=lambda s: s.id)
+
+    def instance_of(self, model: object, node: cst.CSTNode | None, env: Env | None) -> tuple[str | None, tuple, Value | None]:
         """(estimator class, components, instance id) of a model object (``node``: where the code names it)."""
         estimator = model.estimator if isinstance(model, Trained) else model if isinstance(model, Estimator) else None
         path = estimator.path if estimator is not None and estimator.path != "unknown" else None
@@ -381,10 +427,10 @@ def estimator_step(ix: Interpreter, model: object, name: str, call: Call, receiv
         flow.pending_splits[call.node] = (inputs, estimator, where)
         return
 
-    def features() -> str | None:  # only read for the steps that read X (an argument may get an id of its own)
+    def features() -> Value | None:  # only read for the steps that read X (an argument may get an id of its own)
         return flow.argument(call, 0, "X")
 
-    def labels() -> str | None:
+    def labels() -> Value | None:
         return flow.argument(call, 1, "y")
 
     common = {"estimator": estimator, "components": components, "instance": instance}
@@ -417,20 +463,19 @@ def _is_preprocessor(model: object) -> bool:
 
 
 # --------------------------------------------------------------------------- the file's steps
-def finished_steps(steps: set[DataStep]) -> list[DataStep]:
-    """The file's steps with their ids, without the DERIVE steps that reach no ML step and come from none."""
+def _kept(steps: set[Step]) -> list[Step]:
     ml = [s for s in steps if s.op != StepOp.DERIVE]
     if not ml:
         return []
     derived = [s for s in steps if s.op == StepOp.DERIVE]
-    producers: dict[str, list[DataStep]] = defaultdict(list)
-    consumers: dict[str, list[DataStep]] = defaultdict(list)
+    producers: dict[Value, list[Step]] = defaultdict(list)
+    consumers: dict[Value, list[Step]] = defaultdict(list)
     for step in derived:
         for value in step.outputs:
             producers[value].append(step)
         for value in step.inputs:
             consumers[value].append(step)
-    kept: set[DataStep] = set()
+    kept: set[Step] = set()
     for edges, starts, side in ((producers, [i for s in ml for i in s.inputs], "inputs"),
                                 (consumers, [o for s in ml for o in s.outputs], "outputs")):
         todo, seen = list(starts), set(starts)
@@ -441,17 +486,22 @@ def finished_steps(steps: set[DataStep]) -> list[DataStep]:
                     if value not in seen:
                         seen.add(value)
                         todo.append(value)
-    return sorted((_with_id(s) for s in [*ml, *kept]), key=lambda s: s.id)
+    return [*ml, *kept]
 
 
-def _with_id(step: DataStep) -> DataStep:
-    """A step's id: where it is, what it does, and a digest of its values (the same step found by two
-    files' analyses gets the same id)."""
-    where = step.location
-    digest = hashlib.sha1(repr((step.inputs, step.outputs, step.roles, step.estimator, step.components,
-                                step.instance)).encode()).hexdigest()[:10]
-    place = f"{where.path}:{where.start_line}.{where.start_col}" if where else "?"
-    return replace(step, id=f"python:{place}:{step.op.value}:{digest}")
+def _written(step: Step) -> DataStep:
+    """A step with its values as text and its id: where it is, what it does, and a digest of its values
+    (the same step found by two files' analyses gets the same id)."""
+    where = step.where if isinstance(step.where, Location) else step.where.module.location(step.where.node)
+    inputs = tuple(v.text() for v in step.inputs)
+    if step.op == StepOp.DERIVE:
+        inputs = tuple(sorted(inputs))
+    outputs = tuple(v.text() for v in step.outputs)
+    instance = step.instance.text() if step.instance is not None else None
+    digest = hashlib.sha1(repr((inputs, outputs, step.roles, step.estimator, step.components,
+                                instance)).encode()).hexdigest()[:10]
+    return DataStep(f"python:{where.path}:{where.start_line}.{where.start_col}:{step.op.value}:{digest}", step.op, where,
+                    inputs, outputs, step.roles, step.estimator, step.components, instance)
 
 
 # --------------------------------------------------------------------------- syntax helpers
@@ -509,23 +559,35 @@ def _parameters(params: cst.Parameters) -> list[cst.Param]:
 
 
 def _returns(function: cst.FunctionDef) -> list[cst.Return]:
+    """The function's own `return` statements (not those of functions or classes defined inside it)."""
     found: list[cst.Return] = []
-
-    class Finder(cst.CSTVisitor):
-        def visit_Return(self, node: cst.Return) -> None:
+    todo: list[cst.CSTNode] = list(_children(function.body))
+    while todo:
+        node = todo.pop()
+        if isinstance(node, cst.Return):
             found.append(node)
-
-        def visit_FunctionDef(self, inner: cst.FunctionDef) -> bool:
-            return inner is function
-
-        def visit_Lambda(self, node: cst.Lambda) -> bool:
-            return False
-
-        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-            return False
-
-    function.visit(Finder())
+        elif not isinstance(node, cst.FunctionDef | cst.ClassDef | cst.Lambda | cst.BaseExpression):
+            todo.extend(_children(node))
     return found
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_PUNCTUATION = ("whitespace", "lpar", "rpar", "comma", "operator", "equal", "semicolon", "colon", "dot", "lbracket",
+                "rbracket", "lbrace", "rbrace", "leading_lines", "lines_after", "header", "footer")
+
+
+def _children(node: cst.CSTNode):
+    """A node's child nodes, read from its fields (libcst's `children` rebuilds the node: far slower)."""
+    kind = type(node)
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind) if not f.name.startswith(_PUNCTUATION))
+    for name in names:
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            yield value
+        elif isinstance(value, tuple | list):
+            yield from (item for item in value if isinstance(item, cst.CSTNode))
 
 
 def _returned_size(value: cst.CSTNode | None) -> int | None:
