@@ -73,7 +73,7 @@ def test_fail_on_ignores_suppressed_findings_and_lower_levels(make_repo) -> None
 
 def test_text_report_groups_findings_by_rule_with_locations() -> None:
     output = CliRunner().invoke(main, ["scan", str(EXAMPLE_REPO), "--fail-on", "none"]).output
-    assert "  findings    17 (2 errors, 13 warnings, 1 note; 1 suppressed)" in output
+    assert "  findings    19 (3 errors, 14 warnings, 1 note; 1 suppressed)" in output
     leak = output.index("    LS101 target-leakage\n      warehouse/features/churn_features.sql:34:5: error: feature")
     orphans = output.index("    LS201 orphan-table\n      airflow/dags/warehouse_nightly.py:61:")
     assert leak < orphans
@@ -85,7 +85,7 @@ def test_json_findings() -> None:
     result = CliRunner().invoke(main, ["scan", str(EXAMPLE_REPO), "--format", "json", "--fail-on", "none"])
     document = json.loads(result.output)
     findings = {f["key"]: f for f in document["findings"]}
-    assert len(findings) == 17
+    assert len(findings) == 19
     leak = findings["LS101|ml.training_set.label|ml.training_set.days_since_cancel"]
     assert (leak["rule"], leak["name"], leak["level"], leak["suppressed"]) == ("LS101", "target-leakage", "error", False)
     assert leak["location"]["path"] == "warehouse/features/churn_features.sql"
@@ -97,7 +97,7 @@ def test_json_findings() -> None:
     orphan = findings["LS201|marts.monthly_revenue"]
     assert orphan["suppressed"] is True
     assert orphan["suppression"]["reason"] == "read by the finance dashboard in Looker, outside this repository"
-    assert document["summary"]["findings"] == {"error": 2, "warning": 13, "note": 1, "suppressed": 1}
+    assert document["summary"]["findings"] == {"error": 3, "warning": 14, "note": 1, "suppressed": 1}
 
 
 def test_rules_command_lists_and_documents_rules() -> None:

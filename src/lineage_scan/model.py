@@ -289,8 +289,8 @@ class ValueFact:
     """A fact about how ``source``'s value reaches ``target`` (both written columns or base columns).
 
     ``location`` is the call that does it (the `COALESCE`, the division). For ``NULL_TO_ZERO``,
-    ``rate`` is the location of a division or average applied to the filled value in the same
-    statement, if any.
+    ``rate`` is the location of a division or average applied to the filled value on its way into
+    ``target`` (in SQL, within the same statement), if any.
     """
 
     op: ValueOp

@@ -279,9 +279,10 @@ def test_relation_and_model_pages_list_the_finding(site) -> None:
     # model's, whose path goes through its feature ml.churn_features.days_since_cancel)
     assert sorted(buttons) == ["LS101"]
     assert len(buttons["LS101"].attrs["data-highlight"].split()) == len(LEAKAGE_PATH)
+    # and the fillna(0) of ml/features.py, whose filled column is its feature X_train.failed_payment_ratio
     python = page(site, urls.model_page("python:ml/train.py:train_churn_model#model"))
     assert sorted(b.all_text().split(":")[1].strip() for b in python.find_all("button") if "data-highlight" in b.attrs) == [
-        "LS101", "LS101", "LS401"]
+        "LS101", "LS101", "LS401", "LS401"]
 
 
 def test_model_pages(site) -> None:

@@ -42,10 +42,10 @@ def test_rewriting_removes_only_what_the_previous_site_wrote(tmp_path: Path) -> 
 
 def test_scan_format_html(tmp_path: Path) -> None:
     out = tmp_path / "site"
-    # the two LS101 findings are errors: the site is written and the exit code says a finding failed
+    # the two LS101 findings and the LS102 one are errors: the site is written and the exit code says a finding failed
     result = CliRunner().invoke(main, ["scan", str(EXAMPLE_REPO), "--format", "html", "-o", str(out)])
     assert result.exit_code == 1, result.output
-    assert "2 finding(s) at or above --fail-on error" in result.output
+    assert "3 finding(s) at or above --fail-on error" in result.output
     assert (out / "index.html").is_file() and (out / "findings" / "ls101.html").is_file()
     again = CliRunner().invoke(main, ["scan", str(EXAMPLE_REPO), "--format", "html", "-o", str(out), "--fail-on", "none"])
     assert again.exit_code == 0, again.output

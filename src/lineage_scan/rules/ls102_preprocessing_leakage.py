@@ -24,7 +24,10 @@ PREPROCESSING = {
     "vectoriser": ("CountVectorizer", "TfidfVectorizer", "TfidfTransformer", "DictVectorizer"),
 }
 CATEGORY = {name: category for category, names in PREPROCESSING.items() for name in names}
-OVERSAMPLERS = ("SMOTE", "SMOTENC", "SMOTEN", "ADASYN", "BorderlineSMOTE", "SVMSMOTE", "KMeansSMOTE", "RandomOverSampler")
+OVERSAMPLERS = ("SMOTE", "SMOTENC", "SMOTEN", "ADASYN", "BorderlineSMOTE", "SVMSMOTE", "KMeansSMOTE", "RandomOverSampler",
+                "resample")
+"""Oversampling classes; `resample` is `sklearn.utils.resample(..., replace=True)` (the analysis reports no
+step for sampling without replacement)."""
 SPLITS = (StepOp.SPLIT, StepOp.CROSS_VALIDATE)
 DATA_OPS = (StepOp.SPLIT, StepOp.FIT_TRANSFORM, StepOp.TRANSFORM, StepOp.RESAMPLE, StepOp.DERIVE, StepOp.PREDICT)
 FITS = (StepOp.FIT, StepOp.FIT_TRANSFORM)
@@ -42,13 +45,16 @@ class PreprocessingLeakage(Rule):
     * **preprocessing before the split**: a scaler, encoder, imputer, feature selector,
       decomposition or vectoriser fitted on data that is later split into train and test (or
       cross-validated), when its output or its transform is then used on that data;
-    * **oversampling before the split**: SMOTE-style oversampling of data that is later split, so
-      copies of the same rows land in train and test;
+    * **oversampling before the split**: SMOTE-style oversampling (or `sklearn.utils.resample` with
+      `replace=True`) of data that is later split, so copies of the same rows land in train and test;
     * **test rows in training**: an estimator fitted on a test split (alone, or combined with the
       train split and then evaluated on the test split), or trained on all rows before the split
       and then evaluated on its test part;
     * **evaluation on training data**: a model whose every evaluation uses the rows it was fitted on.
 
+    A split is `train_test_split`, a cross-validation splitter's `split` (`for tr, te in
+    KFold().split(X)`), `cross_val_score` & co. or a search's `fit` (`GridSearchCV`). Datasets are
+    followed by variable, through assignments, `if` branches and the repository's own functions.
     Only what the analysis is sure of is used: unknown estimators are not preprocessing, and values
     it cannot follow break a path rather than extend it. A `Pipeline` fitted on the training split
     (or passed to `cross_val_score`) is clean.
@@ -162,13 +168,14 @@ class _Flow:
             if not splits or use is None:
                 continue
             split = splits[0]
-            message = (f"{_short(step.estimator)} ({category}) is fitted on {_value(step.inputs[0])} before it is split into "
-                       f"train and test (line {_line(split)}): the test rows shape what the model is trained with")
+            message = (f"{_short(step.estimator)} ({category}) is fitted on {_value(step.inputs[0])} before it is "
+                       f"{_split_words(split)} (line {_line(split)}): the test rows shape what the model is trained with")
             path = [PathStep(f"{_short(step.estimator)} is fitted on all rows", step.location)]
             if use is not step:
                 path.append(PathStep(f"its {use.op.value} is applied to the data", use.location))
-            path.append(PathStep(f"{_value(split.inputs[0]) if split.inputs else 'the data'} is split", split.location))
-            yield "fit-before-split", step, step.estimator, message, [RelatedLocation("the data is split here", split.location)], path
+            words = _split_words(split)
+            path.append(PathStep(f"{_value(split.inputs[0]) if split.inputs else 'the data'} is {words}", split.location))
+            yield "fit-before-split", step, step.estimator, message, [RelatedLocation(f"the data is {words} here", split.location)], path
 
     def _use_on_split_data(self, fit: DataStep) -> DataStep | None:
         """The step through which a fitted transformer's state reaches data that is split, if any."""
@@ -275,6 +282,10 @@ class _Flow:
             related = [RelatedLocation("fitted here", fit.location)]
             path = [PathStep("fitted here", fit.location), PathStep("evaluated on the same rows here", first.location)]
             yield "evaluated-on-training-data", first, fit.estimator, message, related, path
+
+
+def _split_words(split: DataStep) -> str:
+    return "cross-validated" if split.op == StepOp.CROSS_VALIDATE else "split into train and test"
 
 
 def _short(estimator: str | None) -> str:

@@ -16,9 +16,11 @@ class NullAsZero(Rule):
 
     ## What it does
     Finds `COALESCE(x, 0)`, `IFNULL(x, 0)`, `NVL(x, 0)`, `ISNULL(x, 0)`, `ZEROIFNULL(x)`,
-    `CASE WHEN x IS NULL THEN 0 ELSE x END` (and pandas `fillna(0)` when the Python analysis reports
-    it), and flags the ones whose result then reaches a division or an average — in the same
-    expression or, through the lineage, in another relation — or an ML model's feature.
+    `CASE WHEN x IS NULL THEN 0 ELSE x END` in SQL, and pandas / PySpark `fillna(0)`,
+    `fillna({"col": 0})`, `na.fill(0)`, `replace(np.nan, 0)` and `F.coalesce(col, F.lit(0))` in Python
+    code and notebooks, and flags the ones whose result then reaches a division or an average — in
+    the same expression, later in the same code, or, through the lineage, in another relation — or
+    an ML model's feature.
 
     ## Why is this bad?
     `NULL` means "unknown" or "no data"; `0` is a measurement. Once turned into 0, a missing value
@@ -83,7 +85,8 @@ class NullAsZero(Rule):
         related = [RelatedLocation(f"NULL also becomes 0 in {target} here", f.location)
                    for f in group if f.location != fill.location]
         if fill.rate is not None:
-            message = f"{head} and the result is divided or averaged in the same expression: missing values count as real zeros"
+            where = "in the same expression" if _same_line(fill.location, fill.rate) else f"at line {fill.rate.start_line}"
+            message = f"{head} and the result is divided or averaged {where}: missing values count as real zeros"
             path = [fill_step, PathStep(f"{target} divides or averages the filled value", fill.rate, target)]
             return self.finding((str(target),), message, fill.location, related, path)
         downstream = walk(self.graph, [target], ROW_KINDS, upstream=False)
@@ -117,3 +120,8 @@ class NullAsZero(Rule):
                     return column, None, None
         return None
 
+
+
+def _same_line(fill: Location | None, rate: Location) -> bool:
+    """Whether a division or average shares lines with the fill (is in the same expression)."""
+    return fill is not None and fill.path == rate.path and rate.start_line <= fill.end_line and fill.start_line <= rate.end_line

@@ -33,6 +33,33 @@ def notebook_json(cells: list[str]) -> str:
     return json.dumps(document, indent=1) + "\n"
 
 
+def main_path(case: dict) -> str:
+    return case.get("main") or next(iter([*(case.get("files") or {}), *(case.get("notebooks") or {})]))
+
+
+def _step_row(step, main: str) -> tuple:
+    """A DataStep as the cases write it: value ids without `python:<analysed file>:`, the line only."""
+    prefix = f"python:{main}:"
+
+    def short(value: str | None) -> str | None:
+        return value[len(prefix):] if value and value.startswith(prefix) else value
+
+    return (step.op.value, step.location.start_line, tuple(map(short, step.inputs)), tuple(map(short, step.outputs)),
+            step.roles, step.estimator, step.components, short(step.instance))
+
+
+def _wanted_step(item: dict) -> tuple:
+    return (item["op"], item["at"], tuple(item.get("inputs") or ()), tuple(item.get("outputs") or ()),
+            tuple(item.get("roles") or ()), item.get("estimator"), tuple(item.get("components") or ()),
+            item.get("instance"))
+
+
+def _fact_row(fact) -> str:
+    """`null_to_zero raw.t.a -> out.a @ 6` (`rate @ 7` appended when the filled value is divided)."""
+    row = f"{fact.op.value} {fact.source} -> {fact.target} @ {fact.location.start_line}"
+    return row + (f" rate @ {fact.rate.start_line}" if fact.rate else "")
+
+
 def analyse_case(case: dict, root: Path) -> Fragment:
     files: dict[str, str] = dict(case.get("files") or {})
     for rel, cells in (case.get("notebooks") or {}).items():
@@ -41,7 +68,7 @@ def analyse_case(case: dict, root: Path) -> Fragment:
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-    main = case.get("main") or next(iter(files))
+    main = main_path(case)
     context = ParseContext(Dialect.get_or_raise(case.get("dialect")), SchemaRegistry())
     parse = parse_notebook_file if main.endswith(".ipynb") else parse_python_file
     return parse(root / main, main, context)
@@ -84,6 +111,12 @@ def test_case(case: dict, tmp_path: Path) -> None:
         wanted_tasks = {k: {"reads": sorted(v.get("reads", [])), "writes": sorted(v.get("writes", []))}
                         for k, v in case["tasks"].items()}
         assert tasks == wanted_tasks
+    if "steps" in case:
+        assert sorted(_step_row(s, main_path(case)) for s in fragment.data_steps) == sorted(
+            _wanted_step(item) for item in case["steps"])
+    if "value_facts" in case:
+        got = sorted(_fact_row(f) for f in fragment.value_facts)
+        assert got == sorted(case["value_facts"]), "\n".join(got)
     messages = [f"{d.code}: {d.message}" for d in fragment.diagnostics]
     for wanted in case.get("diagnostics") or []:
         assert any(wanted in m for m in messages), f"no diagnostic containing {wanted!r} in {messages}"

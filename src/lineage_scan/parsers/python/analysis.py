@@ -121,6 +121,8 @@ def analyse_program(
     fragment.reads = sorted(effects.reads, key=lambda u: (u.source, u.target, u.location or Location("", 0, 0, 0, 0)))
     fragment.diagnostics.extend(sorted(effects.diagnostics))
     fragment.ml_models = effects.merged_models()
+    fragment.data_steps = ix.flow.finished()
+    fragment.value_facts = sorted(effects.value_facts, key=lambda f: (f.op.value, f.source, f.target, f.location or Location("", 0, 0, 0, 0)))
     fragment.tasks = sorted(tasks)
     fragment.depends_on = sorted(loader.dependencies - {rel})
     fragment.statements = sum(total for total, _ in effects.sql_statements.values())

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lineage_scan.model import Certainty, EdgeKind
+from lineage_scan.parsers.python.nulls import AVERAGES, COALESCES, DIVISIONS, is_nan, is_zero, is_zero_literal
 from lineage_scan.parsers.python.values import (
     UNKNOWN,
     ColumnValue,
@@ -76,7 +77,8 @@ def arithmetic(ix: Interpreter, left: object, right: object, node) -> object:
         return _frame_elementwise(ix, right, node)
     if any(isinstance(v, ColumnValue | When) for v in (left, right)):
         operands = [literal_or_column(v) for v in (left, right)]
-        return combine(operands, EdgeKind.TRANSFORM, name=_result_name(left, right))
+        result = combine(operands, EdgeKind.TRANSFORM, name=_result_name(left, right))
+        return ix.nulls.value_rated(operands, result, ix.where(node)) if _divides(node) else result
     lineage = ix.lineage_of_values([left, right])
     return Unknown(lineage) if lineage else UNKNOWN
 
@@ -87,11 +89,20 @@ def _result_name(left: object, right: object) -> str | None:
     return names.pop() if len(names) == 1 else None
 
 
+def _divides(node) -> bool:
+    import libcst as cst
+
+    operator = getattr(node, "operator", None)
+    return isinstance(operator, cst.Divide | cst.FloorDivide | cst.DivideAssign | cst.FloorDivideAssign)
+
+
 def _frame_elementwise(ix: Interpreter, frame: Frame, node) -> Frame:
     from lineage_scan.parsers.python.values import through
 
     location = ix.where(node)
-    return frame.mapped(lambda lineage: through(lineage, EdgeKind.TRANSFORM, location))
+    result = frame.mapped(lambda lineage: through(lineage, EdgeKind.TRANSFORM, location))
+    ix.nulls.frame_carried(frame, result, location, _divides(node))
+    return result
 
 
 # --------------------------------------------------------------------------- Series / Column methods
@@ -123,9 +134,16 @@ def column_method(ix: Interpreter, value: ColumnValue, name: str, call: Call) ->
         return value
     if name in AGGREGATES:
         operands = [value, *(literal_or_column(v) for v in call.values())]
-        return combine(operands, EdgeKind.AGGREGATE, name=value.name)
+        result = combine(operands, EdgeKind.AGGREGATE, name=value.name)
+        return ix.nulls.value_rated(operands, result, call.location) if name in AVERAGES else result
     operands = [value, *(literal_or_column(v) for v in call.values() if not isinstance(v, Const))]
-    return combine(operands, EdgeKind.TRANSFORM, name=value.name)
+    result = combine(operands, EdgeKind.TRANSFORM, name=value.name)
+    if name in DIVISIONS:
+        return ix.nulls.value_rated(operands, result, call.location)
+    if (name == "fillna" and is_zero(call.get(0, "value"))) or (
+            name == "replace" and is_nan(call.get(0, "to_replace")) and is_zero(call.get(1, "value"))):
+        return ix.nulls.value_filled(result, call.location)
+    return result
 
 
 def over(ix: Interpreter, value: ColumnValue, call: Call) -> ColumnValue:
@@ -194,7 +212,10 @@ def spark_function(ix: Interpreter, name: str, call: Call) -> object:
     operands = _function_columns(ix, name, call)
     kind = EdgeKind.AGGREGATE if name in AGGREGATES else EdgeKind.TRANSFORM
     label = f"{name}({', '.join(o.name or '' for o in operands)})"
-    return combine(operands, kind, name=label, engine="spark")
+    result = combine(operands, kind, name=label, engine="spark")
+    if name in COALESCES and len(call.arg_nodes) >= 2 and is_zero_literal(call.arg_nodes[-1]):
+        return ix.nulls.value_filled(result, call.location)
+    return ix.nulls.value_rated(operands, result, call.location) if name in AVERAGES else result
 
 
 def _function_columns(ix: Interpreter, name: str, call: Call) -> list[ColumnValue]:
@@ -236,7 +257,8 @@ def numpy_function(ix: Interpreter, name: str, call: Call) -> object:
         return Unknown(lineage) if lineage else UNKNOWN
     kind = EdgeKind.AGGREGATE if name in AGGREGATES or name.startswith("nan") and name[3:] in AGGREGATES else EdgeKind.TRANSFORM
     operands = [literal_or_column(v) for v in values]
-    return combine(operands, kind, name=operands[0].name if len(operands) == 1 else None)
+    result = combine(operands, kind, name=operands[0].name if len(operands) == 1 else None)
+    return ix.nulls.value_rated(operands, result, call.location) if name in AVERAGES or name in DIVISIONS else result
 
 
 def elementwise(ix: Interpreter, call: Call, certainty: Certainty = Certainty.RESOLVED) -> object:

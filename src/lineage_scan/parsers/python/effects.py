@@ -21,6 +21,7 @@ from lineage_scan.model import (
     RelationDef,
     RelationUse,
     Severity,
+    ValueFact,
 )
 
 CODE_NOT_STATIC = "LS930"
@@ -54,6 +55,7 @@ class Effects:
         self.models: dict[str, list[MLModelDef]] = {}
         self.traces: list[Trace] = []
         self.muted = 0
+        self.value_facts: set[ValueFact] = set()
         self.sql_statements: dict[tuple, tuple[int, int]] = {}
         """Embedded SQL analysed, by where it is and its text: (statements, statements failed)."""
 
@@ -105,6 +107,10 @@ class Effects:
         if self.active:
             self.edges.add(edge)
 
+    def value_fact(self, fact: ValueFact) -> None:
+        if self.active:
+            self.value_facts.add(fact)
+
     def model(self, model: MLModelDef) -> None:
         if self.active:
             self.models.setdefault(model.id, []).append(model)
@@ -121,7 +127,7 @@ class Effects:
         called with real data train the same model; features are united (in code order, the most
         informative version first), the first target kept."""
         result = []
-        for model_id, versions in sorted(self.models.items()):
+        for _, versions in sorted(self.models.items()):
             versions = sorted(versions, key=lambda m: (m.target is None, -len(m.features), [str(f) for f in m.features],
                                                        str(m.target), m.location or Location("", 0, 0, 0, 0)))
             first = versions[0]

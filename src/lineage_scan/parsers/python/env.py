@@ -20,6 +20,8 @@ class Env(Scope):
         self.rebound: set[str] = set()
         self.aliases: dict[str, object] = {}
         """Parameters changed in place (never rebound), with their new value, for the caller."""
+        self.versions: dict[str, frozenset[str]] = {}
+        """The dataset versions a variable may hold (ids of its assignments; see `flow.py`)."""
 
     def set(self, name: str, value: object) -> None:
         if name in self.declared_global:
@@ -41,6 +43,7 @@ class Env(Scope):
         copy.params = self.params
         copy.rebound = set(self.rebound)
         copy.aliases = dict(self.aliases)
+        copy.versions = dict(self.versions)
         return copy
 
     def merge(self, branches: list[Env]) -> None:
@@ -62,6 +65,11 @@ class Env(Scope):
             for name, value in branch.aliases.items():
                 aliased[name] = join(aliased[name], value) if name in aliased else value
         self.aliases = aliased
+        versions: dict[str, frozenset[str]] = {}
+        for branch in branches:
+            for name, ids in branch.versions.items():
+                versions[name] = versions.get(name, frozenset()) | ids
+        self.versions = versions
 
 
 def join(a: object, b: object) -> object:

@@ -93,6 +93,7 @@ def bind_value(ix: Interpreter, value: object, frame: Frame, name: str, location
     lineage, missing = bind(column, frame, name, location)
     for absent in missing:
         column_lineage(ix, frame, absent, location)
+    ix.nulls.bound(column, frame, name, location)
     return lineage
 
 
@@ -282,10 +283,14 @@ def _transform_all(ix: Interpreter, frame: Frame, name: str, call: Call) -> Fram
         targets = subset
     certainty = Certainty.INFERRED if name in ("applymap", "map", "transform") and not isinstance(spec, Const) else Certainty.RESOLVED
     if targets is None:
-        return frame.mapped(lambda lineage: through(lineage, EdgeKind.TRANSFORM, location, certainty))
-    updates = [(n, through(column_lineage(ix, frame, n, location), EdgeKind.TRANSFORM, location, certainty))
-               for n in targets]
-    return frame.with_columns(updates)
+        result = frame.mapped(lambda lineage: through(lineage, EdgeKind.TRANSFORM, location, certainty))
+    else:
+        updates = [(n, through(column_lineage(ix, frame, n, location), EdgeKind.TRANSFORM, location, certainty))
+                   for n in targets]
+        result = frame.with_columns(updates)
+    ix.nulls.frame_carried(frame, result, location)
+    ix.nulls.frame_filled(ix, frame, result, name, call)
+    return result
 
 
 def _frame_reduction(frame: Frame, name: str, call: Call) -> object:
@@ -793,7 +798,8 @@ def grouped_method(ix: Interpreter, grouped: Grouped, name: str, call: Call) -> 
         return _aggregated(ix, grouped, [(name, NONE)], call)
     if name in AGGREGATES:
         columns = _spark_args(ix, grouped, call) if grouped.frame.engine == "spark" and call.args else _value_columns(grouped)
-        outputs = [(n, through(column_lineage(ix, grouped.frame, n, call.location), EdgeKind.AGGREGATE, call.location))
+        outputs = [(n, ix.nulls.aggregated(column_lineage(ix, grouped.frame, n, call.location), name, EdgeKind.AGGREGATE,
+                                           call.location))
                    for n in columns]
         if grouped.frame.engine == "spark" and call.args:
             outputs = [(f"{name}({n})", lin) for n, lin in outputs]
@@ -843,8 +849,8 @@ def _aggregate(ix: Interpreter, grouped: Grouped, call: Call) -> object:
             names = ix.column_names(column) if column is not None else None
             functions = aggregate_spec(function) or [("<function>", "")]
             for name in names or []:
-                outputs.append((label, through(column_lineage(ix, frame, name, where), kind_of_function(functions[0][0]),
-                                               where)))
+                outputs.append((label, ix.nulls.aggregated(column_lineage(ix, frame, name, where), functions[0][0],
+                                                           kind_of_function(functions[0][0]), where)))
         return _aggregated(ix, grouped, outputs, call)
     spec = call.get(0, "func")
     if isinstance(spec, MapValue):
@@ -857,7 +863,8 @@ def _aggregate(ix: Interpreter, grouped: Grouped, call: Call) -> object:
                     label = f"{functions[0][0]}({name})" if functions else name
                     outputs.append((label, through(lineage, kind_of_function(functions[0][0]), location)))
                 elif len(functions) == 1:
-                    outputs.append((name, through(lineage, kind_of_function(functions[0][0]), location)))
+                    outputs.append((name, ix.nulls.aggregated(lineage, functions[0][0], kind_of_function(functions[0][0]),
+                                                              location)))
                 else:
                     unknown |= through(lineage, EdgeKind.AGGREGATE, location)
         return _aggregated(ix, grouped, outputs, call, frozenset(unknown))
@@ -873,7 +880,8 @@ def _aggregate(ix: Interpreter, grouped: Grouped, call: Call) -> object:
     for name in _value_columns(grouped):
         lineage = column_lineage(ix, frame, name, location)
         if len(functions) == 1:
-            outputs.append((name, through(lineage, kind_of_function(functions[0][0]), location)))
+            outputs.append((name, ix.nulls.aggregated(lineage, functions[0][0], kind_of_function(functions[0][0]),
+                                                      location)))
         else:
             unknown |= through(lineage, EdgeKind.AGGREGATE, location)
     if not grouped.frame.complete and grouped.selection is None:

@@ -22,7 +22,9 @@ from lineage_scan.model import Certainty, EdgeKind, Location, Severity
 from lineage_scan.parsers.context import ParseContext
 from lineage_scan.parsers.python import effects as fx
 from lineage_scan.parsers.python.env import Env, join
+from lineage_scan.parsers.python.flow import DataFlow
 from lineage_scan.parsers.python.modules import ModuleLoader, ParsedModule
+from lineage_scan.parsers.python.nulls import NullTracker
 from lineage_scan.parsers.python.static import from_static, shown, to_static
 from lineage_scan.parsers.python.values import (
     UNKNOWN,
@@ -128,6 +130,8 @@ class Call:
     arg_nodes: list[cst.CSTNode]
     kwarg_nodes: dict[str, cst.CSTNode]
     has_star: bool = False
+    env: Env | None = None
+    """The scope the call is made in (to name the datasets passed to it, see `flow.py`)."""
 
     @cached_property
     def location(self) -> Location:
@@ -187,6 +191,8 @@ class Interpreter:
         """The simple statements being run (innermost last), with their scopes."""
         self.dbt_model = None
         """Set by the dbt hook: how `dbt.ref`/`dbt.source`/`dbt.this` resolve in a dbt Python model."""
+        self.flow = DataFlow(self)
+        self.nulls = NullTracker()
 
     # ----------------------------------------------------------------- positions and diagnostics
     @property
@@ -353,15 +359,19 @@ class Interpreter:
             value = self.eval(small.value, env)
             for target in small.targets:
                 self.assign(target.target, value, env, small)
+            self.flow.assigned(small, env)
         elif isinstance(small, cst.AnnAssign):
             if small.value is not None:
                 self.assign(small.target, self.eval(small.value, env), env, small)
+                self.flow.assigned(small, env)
         elif isinstance(small, cst.AugAssign):
             current = self.eval(small.target, env)
             value = self.binary(current, small.operator, self.eval(small.value, env), small)
             self.assign(small.target, value, env, small)
+            self.flow.assigned(small, env)
         elif isinstance(small, cst.Return):
             value = self.eval(small.value, env) if small.value is not None else Const(None)
+            self.flow.returned(small, env)
             self.stack[-1].returns.append(value)
             return True
         elif isinstance(small, cst.Raise | cst.Break | cst.Continue):
@@ -397,6 +407,7 @@ class Interpreter:
 
     def exec_for(self, statement: cst.For, env: Env) -> None:
         iterable = self.eval(statement.iter, env)
+        self.flow.loop(statement, env)
         items = self.iterate(iterable)
         if items is not None and len(items) <= MAX_UNROLL:
             for item in items:
@@ -869,7 +880,7 @@ class Interpreter:
                 args.append(value)
                 arg_nodes.append(arg.value)
         func = node.func
-        call = Call(self.module, node, args, kwargs, arg_nodes, kwarg_nodes, has_star)
+        call = Call(self.module, node, args, kwargs, arg_nodes, kwarg_nodes, has_star, env)
         if isinstance(func, cst.Attribute):
             receiver = self.eval(func.value, env)
             method = func.attr.value
@@ -926,6 +937,7 @@ class Interpreter:
                 self.diagnose(call.location, f"call to {function.qualname}() not followed: calls nested more than "
                               f"{MAX_CALL_DEPTH} deep", fx.CODE_LIMIT)
             return self.unknown_call(call, function.qualname, report=False)
+        self.flow.called(function, call)
         key = self._memo_key(function, call)
         if key is not None and key in self.memo:
             result, delta = self.memo[key]

@@ -15,6 +15,7 @@ import libcst as cst
 
 from lineage_scan.parsers.python import columns as col
 from lineage_scan.parsers.python import frames, sinks, sources, training
+from lineage_scan.parsers.python.flow import CROSS_VALIDATIONS, CV_SPLITTERS, library_step
 from lineage_scan.parsers.python.static import from_static, shown, to_static
 from lineage_scan.parsers.python.values import (
     UNKNOWN,
@@ -228,6 +229,7 @@ def _sequence_method(ix: Interpreter, value: object, method: str, call: Call) ->
 def call_library(ix: Interpreter, path: str, call: Call) -> object:
     root, _, _ = path.partition(".")
     last = path.rsplit(".", 1)[-1]
+    library_step(ix, path, call)
     if root == "builtins":
         return _builtin(ix, last, call)
     if stdlib.is_pure(path):
@@ -253,7 +255,7 @@ def call_library(ix: Interpreter, path: str, call: Call) -> object:
         return training.training_data(call)
     if path in ("xgboost.train", "lightgbm.train", "catboost.train"):
         return training.train_function(ix, path, call)
-    if training.is_ml_class(path) or path in training.PIPELINES:
+    if training.is_ml_class(path) or path in training.PIPELINES or (root == "sklearn" and last in CV_SPLITTERS):
         return training.make_estimator(ix, path, call)
     if root == "feast":
         if last in sinks.FEAST_SOURCES:
@@ -267,8 +269,8 @@ def call_library(ix: Interpreter, path: str, call: Call) -> object:
         return _write_pandas(ix, call)
     if root in ("duckdb",) and last in ("sql", "query", "execute") and call.args:
         return sources.execute(ix, call)
-    if root in SILENT_ROOTS:
-        return ix.unknown_call(call, last, report=False)
+    if root in SILENT_ROOTS or path.startswith("sklearn.metrics.") or last in CROSS_VALIDATIONS:
+        return ix.unknown_call(call, last, report=False)  # scores: nothing a reviewer needs told
     return ix.unknown_call(call, last)
 
 

@@ -47,6 +47,9 @@ def emit(ix: Interpreter, frame: Frame, target: str, kind: RelationKind, locatio
     for name, lineage in frame.columns:
         for dep in lineage | frame.rows:
             effects.edge(edge_to(dep, ColumnRef(target, name), location, certainty))
+        for dep in lineage:
+            for fact in ix.nulls.facts(dep, ColumnRef(target, name)):
+                effects.value_fact(fact)
     if frame.stars:
         excluded = tuple(sorted(set(frame.names) | set(frame.excluded)))
         for star in frame.stars:

@@ -156,6 +156,8 @@ def run_sql(ix: Interpreter, text: Const, location: Location, engine: str | None
                 ix.effects.edge(edge_to(dep, edge.target, location))
         else:
             ix.effects.edge(edge)
+    for fact in ix.nulls.sql_facts(script.value_facts, frame_edges, FRAME):
+        ix.effects.value_fact(fact)
     outputs = [r for r in script.relations if r.name == FRAME]
     for relation in script.relations:
         if relation.name != FRAME:
@@ -236,6 +238,7 @@ def analyse_embedded(ix: Interpreter, text: Const, location: Location,
         reads=[replace(u, location=mapper(u.location)) for u in script.reads],
         edges=[replace(e, location=mapper(e.location)) for e in script.edges],
         diagnostics=[replace(d, location=mapper(d.location) or location) for d in script.diagnostics],
+        value_facts=[replace(f, location=mapper(f.location), rate=mapper(f.rate)) for f in script.value_facts],
         statements=script.statements,
         statements_failed=script.statements_failed,
     )
@@ -293,6 +296,8 @@ def _drop_holes(ix: Interpreter, script: ScriptLineage, holes: dict[str, str], l
         edges=[e for e in script.edges if not unknown(e.source.table) and not unknown(e.source.column)
                and not unknown(e.target.table) and not unknown(e.target.column)],
         diagnostics=script.diagnostics,
+        value_facts=[f for f in script.value_facts if not unknown(f.source.table) and not unknown(f.source.column)
+                     and not unknown(f.target.table) and not unknown(f.target.column)],
         statements=script.statements,
         statements_failed=script.statements_failed,
     )

@@ -17,6 +17,7 @@ import libcst as cst
 
 from lineage_scan.model import STAR, ColumnRef, EdgeKind, MLModelDef, RelationKind, Severity
 from lineage_scan.parsers.python import effects as fx
+from lineage_scan.parsers.python.flow import EstimatorAt, estimator_step
 from lineage_scan.parsers.python.values import (
     NONE,
     UNKNOWN,
@@ -66,21 +67,32 @@ def is_preprocessor(estimator: Estimator) -> bool:
 
 
 def make_estimator(ix: Interpreter, path: str, call: Call) -> Estimator:
-    """An estimator object; a pipeline remembers its steps' classes, a search wrapper its estimator."""
+    """An estimator object, known by where it is made; a pipeline remembers its steps' classes, a
+    search wrapper its estimator."""
     last = path.rsplit(".", 1)[-1]
+    instance = ix.flow.expression(call.node, last)
     if path in PIPELINES or last in ("Pipeline", "make_pipeline"):
-        steps: list[str] = []
+        steps: list[Estimator] = []
         items = call.get(0, "steps")
         for item in (items.items if isinstance(items, Seq) else tuple(call.args)):
             step = item.items[-1] if isinstance(item, Seq) and item.items else item
             if isinstance(step, Estimator):
-                steps.append(step.name)
-        return Estimator("sklearn.pipeline.Pipeline", tuple(steps))
+                steps.append(step)
+        return EstimatorAt("sklearn.pipeline.Pipeline", tuple(s.name for s in steps), instance, _components(steps))
     if last in WRAPPERS:
         inner = call.get(0, "estimator") or call.get(None, "base_estimator")
         if isinstance(inner, Estimator):
-            return Estimator(path, (inner.name,))
-    return Estimator(path)
+            return EstimatorAt(path, (inner.name,), instance, _components([inner]))
+    return EstimatorAt(path, (), instance)
+
+
+def _components(estimators: list[Estimator]) -> tuple[str, ...]:
+    """The classes inside a pipeline or wrapper, dotted as imported (a nested pipeline's own ones)."""
+    found: list[str] = []
+    for estimator in estimators:
+        inner = estimator.components if isinstance(estimator, EstimatorAt) else ()
+        found.extend(inner or (estimator.path,))
+    return tuple(found)
 
 
 def split(ix: Interpreter, call: Call) -> object:
@@ -96,6 +108,7 @@ def split(ix: Interpreter, call: Call) -> object:
 
 
 def estimator_method(ix: Interpreter, model: object, name: str, call: Call, receiver: cst.CSTNode) -> object:
+    estimator_step(ix, model, name, call, receiver)
     estimator = model.estimator if isinstance(model, Trained) else model if isinstance(model, Estimator) else None
     if name == "fit" or name == "fit_predict" or name == "fit_resample":
         features = call.get(0, "X")
