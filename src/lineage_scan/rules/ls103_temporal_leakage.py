@@ -28,7 +28,10 @@ class TemporalLeakage(Rule):
     `time_columns`.
 
     It cannot read the comparison itself: any filter or join on the table's time column counts as
-    a bound, so a window that overlaps the label period still passes.
+    a bound, so a window that overlaps the label period still passes. Only restrictions applied
+    after the event table count: a filter inside the event table's own definition (a dedupe on its
+    load time in staging) restricts the label's rows too, so it keeps nothing before the prediction
+    time.
 
     ## Why is this bad?
     The label is computed from events in a period after the prediction time (a cancellation in
@@ -111,10 +114,16 @@ class TemporalLeakage(Rule):
         return None
 
     def _bounded(self, column: ColumnRef, hop: Hop, event_table: str) -> bool:
-        """Whether a filter/join on a time column of the event rows restricts the aggregated rows."""
+        """Whether a filter/join on a time column of the event rows restricts the aggregated rows.
+
+        Only restrictions between the event table and the aggregate count: one applied while the
+        event table itself is built (a dedupe `QUALIFY ROW_NUMBER() OVER (... ORDER BY loaded_at)`
+        in its staging) restricts the label's rows as much as the feature's, so it is no bound.
+        """
         rows = walk(self.graph, [column], ROW_KINDS)
         tables = {c.table for c in rows}
-        for restricted in (hop.via, *rows):
+        building_events = walk(self.graph, [c for c in rows if c.table == event_table], ROW_KINDS)
+        for restricted in (hop.via, *(c for c in rows if c not in building_events)):
             for source, kind, _, _ in self.graph.edges_into(restricted):
                 if kind in BOUNDS and source.table in tables and self._is_time(source):
                     return True
