@@ -8,7 +8,7 @@ from fnmatch import fnmatchcase
 from typing import Any, ClassVar
 
 from lineage_scan.model import ColumnRef, EdgeKind, Finding, MLModelDef, PathStep, RelatedLocation, Severity
-from lineage_scan.rules.lineage import ROW_KINDS, VALUE_KINDS, Hop, Walk, depth, steps_from, walk
+from lineage_scan.rules.lineage import NAME_KINDS, ROW_KINDS, VALUE_KINDS, Hop, Walk, depth, steps_from, walk
 from lineage_scan.rules.rule import Rule
 
 BOUNDS = frozenset({EdgeKind.FILTER, EdgeKind.JOIN})
@@ -25,7 +25,9 @@ class TemporalLeakage(Rule):
     filter or join condition on that table's time column restricts the rows on the way — nothing
     like `WHERE event_ts < snapshot_date` or a point-in-time join `ON e.event_ts <= s.snapshot_ts`.
     A time column is one whose declared type is a date or time, or whose name matches
-    `time_columns`.
+    `time_columns`. Rows without a time of their own (order lines) count as bounded by the time
+    column of a table the label's own window is set on (the order's date), when the feature's
+    query restricts them by it; a time condition on the prediction spine alone is no bound.
 
     It cannot read the comparison itself: any filter or join on the table's time column counts as
     a bound, so a window that overlaps the label period still passes. Only restrictions applied
@@ -94,13 +96,14 @@ class TemporalLeakage(Rule):
     def _model(self, model: MLModelDef, target: ColumnRef) -> Iterator[Finding]:
         label = walk(self.graph, [target], VALUE_KINDS)
         outcome = {c.table for c in label if c.table and c.table != target.table}
+        clocks = self._outcome_clocks(label)
         for feature in model.features:
             reached = walk(self.graph, [feature], VALUE_KINDS)
             for column, hop in sorted(reached.items(), key=lambda item: (depth(reached, item[0]), str(item[0]))):
                 if hop is None or hop.kind != EdgeKind.AGGREGATE:
                     continue
                 event_table = self._event_table(column, outcome)
-                if event_table is None or self._bounded(column, hop, event_table):
+                if event_table is None or self._bounded(column, hop, event_table, clocks):
                     continue
                 yield self._finding(model, target, feature, column, hop, event_table, label, reached)
                 break
@@ -113,7 +116,23 @@ class TemporalLeakage(Rule):
                 return table
         return None
 
-    def _bounded(self, column: ColumnRef, hop: Hop, event_table: str) -> bool:
+    def _outcome_clocks(self, label: Walk) -> set[str]:
+        """Tables whose time columns bound the label's outcome rows without being its grain.
+
+        Order lines carry no date: the label's window is set on the order's date, joined in. A
+        table whose columns the label's relation copies (the spine, one row per prediction) sets
+        the prediction time, not the events' time, and is left out.
+        """
+        clocks: set[str] = set()
+        for column in label:
+            copied = {s.table for c in self.graph.columns_of(column.table or "")
+                      for s, kind, _, _ in self.graph.edges_into(ColumnRef(column.table, c)) if kind in NAME_KINDS}
+            for source, kind, _, _ in self.graph.edges_into(column):
+                if kind in BOUNDS and source.table and source.table not in copied and self._is_time(source):
+                    clocks.add(source.table)
+        return clocks
+
+    def _bounded(self, column: ColumnRef, hop: Hop, event_table: str, clocks: set[str]) -> bool:
         """Whether a filter/join on a time column of the event rows restricts the aggregated rows.
 
         Only restrictions between the event table and the aggregate count: one applied while the
@@ -121,7 +140,7 @@ class TemporalLeakage(Rule):
         in its staging) restricts the label's rows as much as the feature's, so it is no bound.
         """
         rows = walk(self.graph, [column], ROW_KINDS)
-        tables = {c.table for c in rows}
+        tables = {c.table for c in rows} | clocks
         building_events = walk(self.graph, [c for c in rows if c.table == event_table], ROW_KINDS)
         for restricted in (hop.via, *(c for c in rows if c not in building_events)):
             for source, kind, _, _ in self.graph.edges_into(restricted):
