@@ -3,6 +3,9 @@ and key lineage edges derived by hand before the first scan (tests/fixtures/eval
 
 The findings must match exactly; the edges file lists a subset of the graph (the lineage that decides
 the findings: each model's target and features traced to source columns), each of which must exist.
+A findings line `KNOWN-FP <finding>` is a false positive the tool still reports (expected in its output
+until fixed); `KNOWN-FN <finding>` a right finding it still misses (expected absent until fixed): both
+keep the gap visible and make this test fail the day it closes, so the line is moved.
 """
 
 from __future__ import annotations
@@ -43,7 +46,10 @@ def test_findings_match_hand_derived_list(repo) -> None:
         f"{f.key} @ {f.location.path}:{f.location.start_line}" + (" (suppressed)" if f.suppressed else "")
         for f in result.findings
     }
-    expected = set(_lines(FIXTURES / f"eval_{name}_findings.txt"))
+    lines = _lines(FIXTURES / f"eval_{name}_findings.txt")
+    expected = {line.removeprefix("KNOWN-FP ") for line in lines if not line.startswith("KNOWN-FN ")}
+    still_missed = {line.removeprefix("KNOWN-FN ") for line in lines if line.startswith("KNOWN-FN ")}
+    assert sorted(still_missed & actual) == [], "known false negatives now found: move them to plain lines"
     assert sorted(expected - actual) == [], "findings the tool missed"
     assert sorted(actual - expected) == [], "findings the tool invented"
 

@@ -62,9 +62,12 @@ class ConflictingColumnDefinition(Rule):
         self._roots = cache(self._roots_of)
         self._join_columns: set[ColumnRef] = set()
         reported: set[str] = set()
-        for (first, second), why in sorted(self._pairs().items()):
+        pairs = self._pairs()
+        for (first, second), why in sorted(pairs.items()):
             common = sorted(set(self.graph.columns_of(first)) & set(self.graph.columns_of(second)) - {STAR})
             for column in common:
+                if self._reported_on_originals(ColumnRef(first, column), ColumnRef(second, column), pairs):
+                    continue
                 finding = self._compare(ColumnRef(first, column), ColumnRef(second, column), why)
                 if finding is not None and finding.key not in reported:
                     reported.add(finding.key)
@@ -88,6 +91,25 @@ class ConflictingColumnDefinition(Rule):
                 for pair in combinations(sorted(feeding), 2):
                     pairs.setdefault(pair, f"both feed model '{model.name}'")
         return pairs
+
+    def _origin(self, column: ColumnRef) -> ColumnRef:
+        """The column a plain copy copies (through every copy), or the column itself."""
+        seen = {column}
+        while True:
+            into = [(s, k) for s, k, _, _ in self.graph.edges_into(column) if k in VALUE_KINDS]
+            if len(into) != 1 or into[0][1] not in NAME_KINDS or into[0][0] in seen:
+                return column
+            column = into[0][0]
+            seen.add(column)
+
+    def _reported_on_originals(self, first: ColumnRef, second: ColumnRef, pairs: dict[tuple[str, str], str]) -> bool:
+        """Whether one of the two is a copy of a same-named column that is itself compared with the
+        other: one conflict is reported once, where the two definitions are (a training table copying
+        a conflicting feature is not a second conflict)."""
+        originals = (self._origin(first), self._origin(second))
+        if originals == (first, second) or originals[0].column != originals[1].column:
+            return False
+        return tuple(sorted((originals[0].table or "", originals[1].table or ""))) in pairs
 
     def _roots_of(self, column: ColumnRef) -> set[ColumnRef]:
         reached = self._upstream(column)
