@@ -134,3 +134,30 @@ def test_fill_in_a_cte_reaches_the_rate_outside() -> None:
     fills = [f for f in _analyse(sql).value_facts if f.op == ValueOp.NULL_TO_ZERO]
     # the COALESCE starts at column 37, the division `a0 / b` at 76
     assert [(str(f.source), str(f.target), f.location.start_col, f.rate.start_col) for f in fills] == [("s.a", "t.r", 37, 76)]
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "p - COALESCE(a, 0)",  # a missing discount is no discount; the result is NULL when p is
+        "(q * p) - (COALESCE(a, 0))",
+        "COALESCE(a, 0) + p + COALESCE(b, 0)",
+    ],
+)
+def test_a_fill_that_only_adjusts_a_nullable_value_is_not_null_to_zero(expression: str) -> None:
+    facts = _analyse(f"CREATE TABLE t AS SELECT {expression} AS x FROM s").value_facts
+    assert not [f for f in facts if f.op == ValueOp.NULL_TO_ZERO]
+
+
+@pytest.mark.parametrize(
+    ("expression", "filled"),
+    [
+        ("COALESCE(a, 0) + COALESCE(b, 0)", {"s.a", "s.b"}),  # all missing -> 0
+        ("1 + COALESCE(a, 0)", {"s.a"}),  # a constant never stays NULL
+        ("(COALESCE(a, 0) + COALESCE(b, 0)) - COALESCE(c, 0)", {"s.a", "s.b", "s.c"}),
+        ("p * COALESCE(a, 0)", {"s.a"}),  # a product with 0 is 0, not "no adjustment"
+    ],
+)
+def test_fills_that_can_make_the_result_zero_are_null_to_zero(expression: str, filled: set[str]) -> None:
+    facts = _analyse(f"CREATE TABLE t AS SELECT {expression} AS x FROM s").value_facts
+    assert {str(f.source) for f in facts if f.op == ValueOp.NULL_TO_ZERO} == filled

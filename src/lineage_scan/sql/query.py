@@ -663,7 +663,7 @@ def _children(node: exp.Expr, level: int, indirect: EdgeKind | None, value: Valu
         if isinstance(node, _RATES):
             if value is None or value.rate is None:
                 value = ValueUse(value.fill if value else None, value.fill_rate if value else None, node_span(node))
-        else:
+        elif not _adjusts_a_value(node):
             filled_key = _zero_filled_argument(node)
     for key, arg in node.args.items():
         values = arg if isinstance(arg, list) else [arg]
@@ -693,6 +693,34 @@ def _zero_filled_argument(node: exp.Expr) -> str | None:
         when = node.args["ifs"][0]
         return "default" if _null_test(when.this) and _is_zero(when.args.get("true")) else None
     return None
+
+
+def _adjusts_a_value(node: exp.Expr) -> bool:
+    """Whether ``node`` is a term added to or subtracted from a value that stays NULL when missing.
+
+    In `price - COALESCE(discount, 0)` the 0 means "no adjustment": the result is still NULL when
+    the price is, so the fill does not turn a missing value into 0. A sum of fills only
+    (`COALESCE(a, 0) + COALESCE(b, 0)`) or a fill plus a constant (`1 + COALESCE(n, 0)`) does.
+    """
+    child, parent = node, node.parent
+    while isinstance(parent, exp.Paren):
+        child, parent = parent, parent.parent
+    if not isinstance(parent, (exp.Add, exp.Sub)):
+        return False
+    other = parent.expression if child is parent.this else parent.this
+    return other is not None and any(not _inside_a_fill(column, other) for column in other.find_all(exp.Column))
+
+
+def _inside_a_fill(column: exp.Column, top: exp.Expr) -> bool:
+    """Whether ``column`` sits inside a null-to-zero call within ``top``."""
+    node = column.parent
+    while node is not None:
+        if _zero_filled_argument(node) is not None:
+            return True
+        if node is top:
+            return False
+        node = node.parent
+    return False
 
 
 def _null_test(node: exp.Expr | None) -> bool:
