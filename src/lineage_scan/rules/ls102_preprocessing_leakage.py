@@ -24,6 +24,8 @@ PREPROCESSING = {
     "vectoriser": ("CountVectorizer", "TfidfVectorizer", "TfidfTransformer", "DictVectorizer"),
 }
 CATEGORY = {name: category for category, names in PREPROCESSING.items() for name in names}
+COMBINERS = ("ColumnTransformer", "FeatureUnion")
+"""Transformers side by side: preprocessing when any transformer inside is (a `Pipeline`: when all are)."""
 OVERSAMPLERS = ("SMOTE", "SMOTENC", "SMOTEN", "ADASYN", "BorderlineSMOTE", "SVMSMOTE", "KMeansSMOTE", "RandomOverSampler",
                 "resample")
 """Oversampling classes; `resample` is `sklearn.utils.resample(..., replace=True)` (the analysis reports no
@@ -160,7 +162,7 @@ class _Flow:
     # ----------------------------------------------------------------- checks
     def fitted_before_split(self) -> Iterator[Issue]:
         for step in self.steps:
-            category = CATEGORY.get(_short(step.estimator))
+            category = _category(step)
             if step.op not in FITS or category is None or not step.inputs or self.role_set(step.inputs[0]):
                 continue
             splits = self.splits_of(step.inputs[0])
@@ -258,7 +260,7 @@ class _Flow:
 
     def evaluated_on_training_data(self) -> Iterator[Issue]:
         for instance in sorted(self.by_instance):
-            fits = [s for s in self.by_instance[instance] if s.op in FITS and s.inputs and not CATEGORY.get(_short(s.estimator))]
+            fits = [s for s in self.by_instance[instance] if s.op in FITS and s.inputs and not _category(s)]
             evaluations = self._evaluations(instance)
             if not fits or not evaluations:
                 continue
@@ -282,6 +284,17 @@ class _Flow:
             related = [RelatedLocation("fitted here", fit.location)]
             path = [PathStep("fitted here", fit.location), PathStep("evaluated on the same rows here", first.location)]
             yield "evaluated-on-training-data", first, fit.estimator, message, related, path
+
+
+def _category(step: DataStep) -> str | None:
+    """What kind of preprocessing a step's estimator is (None: not known to be preprocessing)."""
+    short = _short(step.estimator)
+    if short in CATEGORY:
+        return CATEGORY[short]
+    inner = [CATEGORY.get(_short(c)) for c in step.components]
+    if (short in COMBINERS and any(inner)) or (short == "Pipeline" and inner and all(inner)):
+        return ", ".join(dict.fromkeys(c for c in inner if c))
+    return None
 
 
 def _split_words(split: DataStep) -> str:

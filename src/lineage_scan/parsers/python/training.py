@@ -41,11 +41,17 @@ ML_LIBRARIES = ("sklearn.", "xgboost.", "lightgbm.", "catboost.", "imblearn.", "
 PREPROCESSORS = ("Scaler", "Encoder", "Imputer", "Transformer", "Vectorizer", "Binarizer", "Normalizer",
                  "Discretizer", "PolynomialFeatures", "PCA", "TruncatedSVD", "NMF", "Select", "VarianceThreshold",
                  "RFE", "RFECV", "SplineTransformer", "Nystroem", "FeatureHasher", "SMOTE", "RandomUnderSampler",
-                 "RandomOverSampler")
+                 "RandomOverSampler", "FeatureUnion")
 NOT_ESTIMATORS = ("KFold", "StratifiedKFold", "GroupKFold", "TimeSeriesSplit", "ShuffleSplit", "StratifiedShuffleSplit",
-                  "LeaveOneOut", "RepeatedKFold", "ColumnTransformer", "FeatureUnion")
+                  "LeaveOneOut", "RepeatedKFold")
 PIPELINES = ("sklearn.pipeline.Pipeline", "sklearn.pipeline.make_pipeline", "imblearn.pipeline.Pipeline",
              "imblearn.pipeline.make_pipeline")
+COMBINERS = {"ColumnTransformer": "sklearn.compose.ColumnTransformer",
+             "make_column_transformer": "sklearn.compose.ColumnTransformer",
+             "FeatureUnion": "sklearn.pipeline.FeatureUnion", "make_union": "sklearn.pipeline.FeatureUnion"}
+"""Transformers that apply several transformers side by side, by the class their factory makes."""
+FACTORIES = (*PIPELINES, "sklearn.compose.make_column_transformer", "sklearn.pipeline.make_union")
+"""Functions that make a composite estimator."""
 WRAPPERS = ("GridSearchCV", "RandomizedSearchCV", "HalvingGridSearchCV", "HalvingRandomSearchCV",
             "CalibratedClassifierCV", "BaggingClassifier", "BaggingRegressor", "OneVsRestClassifier",
             "MultiOutputClassifier", "MultiOutputRegressor", "TransformedTargetRegressor", "SelectFromModel")
@@ -60,9 +66,11 @@ def is_ml_class(path: str) -> bool:
 
 
 def is_preprocessor(estimator: Estimator) -> bool:
+    """A transformer by its class name (a pipeline or a wrapper: by its last step's; a `ColumnTransformer`
+    and a `SelectFromModel` are ones whatever they hold)."""
     last = estimator.path.rsplit(".", 1)[-1]
-    if estimator.steps:
-        return any(estimator.steps[-1].startswith(p) or estimator.steps[-1].endswith(p) for p in PREPROCESSORS)
+    if estimator.steps and last not in ("ColumnTransformer", "FeatureUnion", "SelectFromModel"):
+        last = estimator.steps[-1].split("(", 1)[0]
     return any(last.startswith(p) or last.endswith(p) for p in PREPROCESSORS)
 
 
@@ -79,11 +87,31 @@ def make_estimator(ix: Interpreter, path: str, call: Call) -> Estimator:
             if isinstance(step, Estimator):
                 steps.append(step)
         return EstimatorAt("sklearn.pipeline.Pipeline", tuple(s.name for s in steps), instance, _components(steps))
+    if last in COMBINERS:
+        parts = _combined(call, last)
+        return EstimatorAt(COMBINERS[last], tuple(s.name for s in parts), instance, _components(parts))
     if last in WRAPPERS:
         inner = call.get(0, "estimator") or call.get(None, "base_estimator")
         if isinstance(inner, Estimator):
             return EstimatorAt(path, (inner.name,), instance, _components([inner]))
     return EstimatorAt(path, (), instance)
+
+
+def _combined(call: Call, last: str) -> list[Estimator]:
+    """The transformers of a `ColumnTransformer([(name, est, columns)...], remainder=est)`,
+    `make_column_transformer((est, columns)...)`, `FeatureUnion([(name, est)...])` or `make_union(est...)`."""
+    if last in ("ColumnTransformer", "FeatureUnion"):
+        items = call.get(0, "transformers" if last == "ColumnTransformer" else "transformer_list")
+        items = items.items if isinstance(items, Seq) else ()
+    else:
+        items = tuple(call.args)
+    found = []
+    for item in (*items, call.get(None, "remainder")):
+        for part in (item.items if isinstance(item, Seq) else (item,)):
+            if isinstance(part, Estimator):
+                found.append(part)
+                break
+    return found
 
 
 def _components(estimators: list[Estimator]) -> tuple[str, ...]:
