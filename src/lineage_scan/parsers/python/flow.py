@@ -119,6 +119,12 @@ class DataFlow:
         """`cv.split(X, y)` calls waiting for the `for train, test in ...` that names their parts."""
         self.arity: dict[cst.FunctionDef, int | None] = {}
         self.steps: set[Step] = set()
+        self.elements: dict[Value, dict[object, frozenset[Value]]] = {}
+        """The elements of container versions made by a literal or a call giving a tuple (`{"train": X_train}`,
+        `splits = train_test_split(X, y)`), by constant key or index."""
+        self.classes: dict[tuple[str, str], cst.ClassDef | None] = {}
+        self.mixed: set[Value] = set()
+        """Class attributes assigned something other than a container somewhere (no elements)."""
 
     # ----------------------------------------------------------------- ids
     def _place(self, node: cst.CSTNode) -> Place:
@@ -150,7 +156,39 @@ class DataFlow:
                 parameter = self._parameter(name) if name in scope.params else None
                 return frozenset({parameter}) if parameter else frozenset()
             scope = scope.parent
-        return frozenset()
+        attribute = self._class_attribute(name)
+        return frozenset({attribute}) if attribute is not None else frozenset()
+
+    def _class_attribute(self, name: str) -> Value | None:
+        """`self.X_train` in a method: the attribute of the method's class, derived from every version
+        any method assigns to it (read where the method itself has not assigned it)."""
+        root, dot, attribute = name.partition(".")
+        if not dot or "." in attribute or not self.ix.stack:
+            return None
+        activation = self.ix.stack[-1]
+        function, qualname = activation.function, activation.qualname or ""
+        if not isinstance(function, cst.FunctionDef) or qualname.count(".") != 1:
+            return None
+        positional = [*function.params.posonly_params, *function.params.params]
+        if not positional or positional[0].name.value != root:
+            return None
+        owner = qualname.split(".")[0]
+        key = (activation.module.rel, owner)
+        if key not in self.classes:
+            self.classes[key] = next((c for c in activation.module.tree.body
+                                      if isinstance(c, cst.ClassDef) and c.name.value == owner), None)
+        cls = self.classes[key]
+        return self.version(f"{owner}.{attribute}", cls.name, activation.module) if cls is not None else None
+
+    def element(self, container: frozenset[Value], key: object) -> frozenset[Value] | None:
+        """The versions element ``key`` of a container may hold (None: not known for every version)."""
+        found: frozenset[Value] = frozenset()
+        for version in container:
+            items = self.elements.get(version)
+            if items is None or key not in items:
+                return None
+            found |= items[key]
+        return found or None
 
     def _parameter(self, name: str) -> Value | None:
         for activation in reversed(self.ix.stack):
@@ -180,6 +218,12 @@ class DataFlow:
             return self.reads(node.value, env)
         if isinstance(node, cst.Arg):
             return self.reads(node.value, env)
+        if isinstance(node, cst.Subscript):
+            key, dotted = _constant_key(node), _dotted(node.value)
+            if key is not None and dotted is not None:
+                found = self.element(self.versions_of(dotted, env), key)
+                if found is not None:
+                    return set(found)
         if isinstance(node, cst.Call):
             ids = self.reads(node.func.value, env) if isinstance(node.func, cst.Attribute) else set()
             for arg in node.args:
@@ -220,7 +264,11 @@ class DataFlow:
         statement = self.ix.current[-1][0] if self.ix.current else None
         ids: tuple[Value, ...] | None = None
         targets = _direct_targets(statement, call.node)
-        if targets is not None and (count is None or len(targets) in (1, count)):
+        if targets is not None and len(targets) == 1 and count is not None and count > 1:
+            # `splits = train_test_split(X, y)`: the parts are the container's elements (`splits[0]`...)
+            self.outputs[call.node] = tuple(self.version(f"{_dotted(targets[0])}[{i}]", statement) for i in range(count))
+            return self.outputs[call.node]
+        if targets is not None and (count is None or len(targets) == count):
             ids = tuple(self._target_id(t, statement) for t in targets)
         elif isinstance(statement, cst.Return) and statement.value is call.node and self._in_function():
             arity = self.return_arity(self.ix.stack[-1].function)
@@ -241,15 +289,24 @@ class DataFlow:
     def _in_function(self) -> bool:
         return bool(self.ix.stack) and isinstance(self.ix.stack[-1].function, cst.FunctionDef)
 
-    def _set(self, target: cst.CSTNode, statement: cst.CSTNode, env: Env, sources: set[Value]) -> None:
-        """A new version of the variable ``target`` names (or of the frame it changes in place)."""
+    def _set(self, target: cst.CSTNode, statement: cst.CSTNode, env: Env, sources: set[Value],
+             items: dict[object, frozenset[Value]] | None = None) -> None:
+        """A new version of the variable ``target`` names (or of the frame or container it changes in place:
+        `df["c"] = ...`, `parts["train"] = X_train`, which sets that element of a known container);
+        ``items``: the elements of the container assigned."""
         if isinstance(target, cst.Subscript) or (isinstance(target, cst.Attribute) and _dotted(target) is None):
             root = target
-            while isinstance(root, cst.Subscript | cst.Attribute):
+            while isinstance(root, cst.Subscript | cst.Attribute) and not (
+                    isinstance(root, cst.Attribute) and root is not target and self._known(root, env)):
                 root = root.value
-            if not isinstance(root, cst.Name):
+            name = _dotted(root)
+            if name is None:
                 return
-            sources = sources | set(self.versions_of(root.value, env))
+            old = self.versions_of(name, env)
+            key = _constant_key(target) if isinstance(target, cst.Subscript) and target.value is root else None
+            if key is not None and len(old) == 1 and self.elements.get(next(iter(old))) is not None:
+                items = {**self.elements[next(iter(old))], key: frozenset(sources)}
+            sources = sources | set(old)
             target = root
         name = _dotted(target)
         if name is None:
@@ -257,7 +314,35 @@ class DataFlow:
         value = self.version(name, statement)
         holder = env.globals() if name in env.declared_global else env
         holder.versions[name] = frozenset({value})
-        self.step(StepOp.DERIVE, self._place(statement), sources - {value}, (value,))
+        place = self._place(statement)
+        self.step(StepOp.DERIVE, place, sources - {value}, (value,))
+        if items is not None:
+            self.elements[value] = items
+        attribute = self._class_attribute(name) if "." in name else None
+        if attribute is not None:
+            self.step(StepOp.DERIVE, place, {value}, (attribute,))
+            if sources or items is not None:  # `self.parts = None` holds no dataset
+                self._merge_elements(attribute, items)
+
+    def _merge_elements(self, attribute: Value, items: dict[object, frozenset[Value]] | None) -> None:
+        """A class attribute's elements are those of every container assigned to it (none if one is not a
+        container)."""
+        if attribute in self.mixed:
+            return
+        current = self.elements.get(attribute)
+        if items is None:
+            self.mixed.add(attribute)
+            self.elements.pop(attribute, None)
+        elif current is None:
+            self.elements[attribute] = dict(items)
+        else:
+            for key, values in items.items():
+                current[key] = current.get(key, frozenset()) | values
+
+    def _known(self, node: cst.Attribute, env: Env) -> bool:
+        """`self.parts` (a variable of its own) rather than `df.loc` (a view of `df`)."""
+        dotted = _dotted(node)
+        return dotted is not None and bool(self.versions_of(dotted, env))
 
     def assigned(self, statement: cst.Assign | cst.AnnAssign | cst.AugAssign, env: Env) -> None:
         """An assignment just run: new versions of what it assigns."""
@@ -279,8 +364,33 @@ class DataFlow:
                 for leaf, sources in parts:
                     self._set(leaf, statement, env, sources)
             else:
+                items = self._items(value, env) if _dotted(target) is not None else None
                 for leaf in _leaves(target):
-                    self._set(leaf, statement, env, reads)
+                    self._set(leaf, statement, env, reads, items)
+
+    def _items(self, value: cst.CSTNode, env: Env) -> dict[object, frozenset[Value]] | None:
+        """The elements of a container a value is, by constant key or index: a tuple, list or dict literal,
+        the result of a call giving a tuple of known length, or another container variable."""
+        if isinstance(value, cst.Tuple | cst.List):
+            if any(isinstance(e, cst.StarredElement) for e in value.elements):
+                return None
+            return {i: frozenset(self.reads(e.value, env)) for i, e in enumerate(value.elements)}
+        if isinstance(value, cst.Dict):
+            items = {}
+            for element in value.elements:
+                key = _literal(element.key) if isinstance(element, cst.DictElement) else None
+                if key is None:
+                    return None
+                items[key] = frozenset(self.reads(element.value, env))
+            return items
+        found = self.outputs.get(value)
+        if found is not None and len(found) > 1:
+            return {i: frozenset({v}) for i, v in enumerate(found)}
+        dotted = _dotted(value)
+        versions = self.versions_of(dotted, env) if dotted is not None else frozenset()
+        if len(versions) == 1:
+            return self.elements.get(next(iter(versions)))
+        return None
 
     def _per_element(self, target: cst.CSTNode, value: cst.CSTNode, env: Env) -> list | None:
         """`a, b = x, y` and `a, b = f()` (a function returning a pair): each target from its own element."""
@@ -293,6 +403,12 @@ class DataFlow:
         found = self.outputs.get(value)
         if found is not None and len(found) == size:
             return [(t.value, {v}) for t, v in zip(target.elements, found, strict=True)]
+        dotted = _dotted(value)
+        if dotted is not None:
+            container = self.versions_of(dotted, env)
+            items = [self.element(container, i) for i in range(size)]
+            if container and all(i is not None for i in items) and self.element(container, size) is None:
+                return [(t.value, set(i)) for t, i in zip(target.elements, items, strict=True)]
         return None
 
     def returned(self, statement: cst.Return, env: Env) -> None:
@@ -548,6 +664,24 @@ def _direct_targets(statement: cst.CSTNode | None, node: cst.CSTNode) -> list[cs
     if any(isinstance(e, cst.StarredElement) for e in getattr(target, "elements", ())):
         return None
     return items if all(_dotted(i) is not None for i in items) else None
+
+
+def _constant_key(node: cst.Subscript) -> object:
+    """The key of `x[0]` or `x["train"]` (None for anything else)."""
+    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+        return None
+    return _literal(node.slice[0].slice.value)
+
+
+def _literal(node: cst.CSTNode | None) -> object:
+    """An integer or string literal's value (None for anything else)."""
+    if isinstance(node, cst.Integer):
+        return node.evaluated_value
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus) and isinstance(node.expression, cst.Integer):
+        return -node.expression.evaluated_value
+    if isinstance(node, cst.SimpleString):
+        return node.evaluated_value
+    return None
 
 
 def _parameters(params: cst.Parameters) -> list[cst.Param]:
