@@ -522,6 +522,9 @@ def library_step(ix: Interpreter, path: str, call: Call) -> None:
         estimator, components, instance = flow.instance_of(call.get(0, "estimator"), node, call.env)
         inputs = [flow.argument(call, 1, "X"), flow.argument(call, 2, "y")]
         flow.step(StepOp.CROSS_VALIDATE, call.location, inputs, flow.results(call), (), estimator, components, instance)
+    elif path in ("xgboost.cv", "lightgbm.cv"):
+        inputs = [flow.argument(call, 1, "dtrain" if path.startswith("xgboost") else "train_set")]
+        flow.step(StepOp.CROSS_VALIDATE, call.location, inputs, flow.results(call), (), path)
     elif path.startswith("sklearn.metrics.") and ".pairwise" not in path and last[:1].islower() and last not in NOT_METRICS:
         inputs = [flow.argument(call, i) for i in range(min(2, len(call.arg_nodes)))]
         inputs += [flow.argument(call, None, k) for k in METRIC_KEYWORDS if k in call.kwarg_nodes]

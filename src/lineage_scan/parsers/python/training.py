@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from lineage_scan.model import STAR, ColumnRef, EdgeKind, MLModelDef, RelationKind, Severity
+from lineage_scan.model import STAR, ColumnRef, EdgeKind, MLModelDef, RelationKind, Severity, StepOp
 from lineage_scan.parsers.python import effects as fx
 from lineage_scan.parsers.python.flow import EstimatorAt, estimator_step
 from lineage_scan.parsers.python.values import (
@@ -173,11 +173,19 @@ def _combine_predictions(model: object, features: Frame, call: Call) -> object:
 
 
 def train_function(ix: Interpreter, path: str, call: Call) -> object:
-    """`xgboost.train(params, DMatrix(X, label=y))`, `lightgbm.train(params, Dataset(X, label=y))`."""
-    data = call.get(1, "dtrain") or call.get(1, "train_set")
+    """`xgboost.train(params, DMatrix(X, label=y))`, `lightgbm.train(params, Dataset(X, label=y))`: a FIT
+    step of a booster known by the variable it is assigned to, and the model."""
+    keyword = "dtrain" if "dtrain" in call.kwarg_nodes or not path.startswith("lightgbm") else "train_set"
+    flow = ix.flow
+    booster = Estimator(path.rsplit(".", 1)[0] + ".Booster")
+    inputs = [flow.argument(call, 1, keyword)]
+    instance = flow.results(call)
+    flow.step(StepOp.FIT, call.location, inputs, (), (), booster.path, (), instance[0] if len(instance) == 1 else None)
+    flow.outputs[call.node] = ()  # a model, not a dataset
+    data = call.get(1, keyword)
     if not isinstance(data, TrainingData):
-        return Trained(Estimator(path), NONE)
-    return fit(ix, Estimator(path.rsplit(".", 1)[0] + ".Booster"), data.features, data.label, call, None)
+        return Trained(booster, NONE)
+    return fit(ix, booster, data.features, data.label, call, None)
 
 
 def training_data(call: Call) -> object:
