@@ -69,7 +69,8 @@ class NullTracker:
     rated: dict[Key, Location] = field(default_factory=dict)
     sites: set[Location] = field(default_factory=set)
     """Locations of Series/Column fills: a direct term carrying one is a filled value."""
-    term_rates: dict[Term, Location] = field(default_factory=dict)
+    term_rates: dict[Term, tuple[Location | None, Location]] = field(default_factory=dict)
+    """Direct terms of a divided or averaged value: (the fill they carry, the division or average)."""
 
     # ----------------------------------------------------------------- frames
     def frame_filled(self, ix: Interpreter, before: Frame, after: Frame, name: str, call: Call) -> None:
@@ -139,26 +140,43 @@ class NullTracker:
         return replace(value, terms=frozenset(terms))
 
     def value_rated(self, inputs: list[object], result: object, location: Location) -> object:
-        """``result`` divides or averages ``inputs`` at ``location``; fills carried by the inputs stay on it."""
+        """``result`` divides or averages ``inputs`` at ``location``. Its direct terms are given that
+        location, so they differ from the same terms used elsewhere undivided, and remember the fill
+        they carry, if any."""
         if not isinstance(result, ColumnValue):
             return result
         result = self.value_carried(inputs, result)
+        terms = set()
         for term in result.terms:
             if term.hop.is_direct:
-                self.term_rates.setdefault(term, location)
-        return result
+                fill, rate = self._marks(term)
+                term = replace(term, location=location)
+                self.term_rates.setdefault(term, (fill, rate or location))
+            terms.add(term)
+        return replace(result, terms=frozenset(terms))
+
+    def _marks(self, term: Term) -> tuple[Location | None, Location | None]:
+        """(where the value was filled with 0, where it was divided or averaged) of a direct term."""
+        if term.location in self.sites:
+            return term.location, None
+        return self.term_rates.get(term, (None, None))
 
     def value_carried(self, inputs: list[object], result: ColumnValue) -> ColumnValue:
-        """An operation that made new terms (an aggregate) keeps the fill marks of its inputs' terms."""
-        marks = {(t.column, t.lineage): t.location for v in inputs if isinstance(v, ColumnValue) for t in v.terms
-                 if t.hop.is_direct and t.location in self.sites}
+        """An operation that made new terms (an aggregate) keeps the fill and rate marks of its inputs' terms."""
+        marks = {}
+        for value in inputs:
+            for term in value.terms if isinstance(value, ColumnValue) else ():
+                if term.hop.is_direct and self._marks(term) != (None, None):
+                    marks[(term.column, term.lineage)] = term
         if not marks:
             return result
         terms = set()
         for term in result.terms:
             mark = marks.get((term.column, term.lineage))
             if mark is not None and term.hop.is_direct and term.location is None:
-                term = replace(term, location=mark)
+                term = replace(term, location=mark.location)
+                if mark in self.term_rates:
+                    self.term_rates.setdefault(term, self.term_rates[mark])
             terms.add(term)
         return replace(result, terms=frozenset(terms))
 
@@ -173,8 +191,8 @@ class NullTracker:
             if not changed:
                 continue
             lineage = term.lineage if term.lineage is not None else (frame.column(term.column) or NONE)
-            rate = self.term_rates.get(term)
-            fill = Fill(term.location, rate) if term.location in self.sites else None
+            filled, rate = self._marks(term)
+            fill = Fill(filled, rate) if filled is not None else None
             for dep in _direct(lineage):
                 key = (dep.source, location)
                 old = (dep.source, dep.location)
