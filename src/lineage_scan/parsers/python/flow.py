@@ -100,10 +100,12 @@ class Step:
 @dataclass(frozen=True)
 class EstimatorAt(Estimator):
     """An estimator object made by the analysed code: where (``instance``) and, for a pipeline or a
-    wrapper, the classes inside it (``components``, dotted as imported)."""
+    wrapper, the classes inside it (``components``, dotted as imported); ``fills_zero``: a
+    `SimpleImputer(strategy="constant")` filling with 0 (its default fill for numbers)."""
 
     instance: Value | None = None
     components: tuple[str, ...] = ()
+    fills_zero: bool = False
 
 
 class DataFlow:

@@ -49,6 +49,8 @@ AVERAGES = frozenset({"mean", "avg", "average", "nanmean"})
 DIVISIONS = frozenset({"div", "divide", "truediv", "rdiv", "rtruediv", "floordiv", "rfloordiv"})
 COALESCES = frozenset({"coalesce", "nvl", "ifnull"})
 NAN = frozenset({"numpy.nan", "numpy.NaN", "numpy.NAN", "pandas.NA", "math.nan"})
+NULL_TESTS = frozenset({"isna", "isnull", "isNull", "isnan"})
+NOT_NULL_TESTS = frozenset({"notna", "notnull", "isNotNull"})
 
 Key = tuple[ColumnRef, Location | None]
 
@@ -97,6 +99,17 @@ class NullTracker:
         if not is_zero(spec):
             return []
         return subset if subset is not None else list(frame.names)
+
+    def frame_zero_filled(self, frame: Frame, location: Location) -> Frame:
+        """Every column of ``frame`` with its nulls replaced by 0 at ``location`` (`np.nan_to_num(df)`, a
+        `SimpleImputer(strategy="constant", fill_value=0)`)."""
+        result = frame.mapped(lambda lineage: through(lineage, EdgeKind.TRANSFORM, location))
+        self.frame_carried(frame, result, location)
+        for _, lineage in result.columns:
+            for dep in _direct(lineage):
+                if dep.location == location:
+                    self.filled[(dep.source, dep.location)] = Fill(location)
+        return result
 
     def carried(self, before: Lineage, after: Lineage, location: Location | None, rate: bool = False) -> None:
         """Dependencies changed by an operation at ``location`` keep the marks of the ones they come from
@@ -248,6 +261,33 @@ def is_zero_literal(node: cst.CSTNode | None) -> bool:
         name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
         return name == "lit" and is_zero_literal(node.args[0].value)
     return False
+
+
+def fills_by_condition(condition: cst.CSTNode | None, if_true: cst.CSTNode | None, if_false: cst.CSTNode | None) -> bool:
+    """Whether choosing ``if_true`` where ``condition`` holds, else ``if_false``, replaces nulls by 0:
+    `where(isna(x), 0, x)` or `where(notna(x), x, 0)` (`x` the same expression in both places)."""
+    test = _null_test(condition)
+    if test is None:
+        return False
+    tested, is_null = test
+    zero, kept = (if_true, if_false) if is_null else (if_false, if_true)
+    return is_zero_literal(zero) and kept is not None and kept.deep_equals(tested)
+
+
+def _null_test(node: cst.CSTNode | None) -> tuple[cst.CSTNode, bool] | None:
+    """(the expression tested, whether the test is "is null") of `s.isna()`, `pd.isnull(s)`, `np.isnan(s)`,
+    `c.isNull()`, `F.isnull(c)`, `s.notna()`, `c.isNotNull()`."""
+    if not isinstance(node, cst.Call):
+        return None
+    func = node.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
+    if name not in NULL_TESTS and name not in NOT_NULL_TESTS:
+        return None
+    if not node.args and isinstance(func, cst.Attribute):
+        return func.value, name in NULL_TESTS
+    if len(node.args) == 1 and node.args[0].keyword is None and not node.args[0].star:
+        return node.args[0].value, name in NULL_TESTS
+    return None
 
 
 def is_zero(value: object) -> bool:

@@ -18,6 +18,7 @@ import libcst as cst
 from lineage_scan.model import STAR, ColumnRef, EdgeKind, MLModelDef, RelationKind, Severity, StepOp
 from lineage_scan.parsers.python import effects as fx
 from lineage_scan.parsers.python.flow import EstimatorAt, estimator_step
+from lineage_scan.parsers.python.nulls import is_zero
 from lineage_scan.parsers.python.values import (
     NONE,
     UNKNOWN,
@@ -94,7 +95,10 @@ def make_estimator(ix: Interpreter, path: str, call: Call) -> Estimator:
         inner = call.get(0, "estimator") or call.get(None, "base_estimator")
         if isinstance(inner, Estimator):
             return EstimatorAt(path, (inner.name,), instance, _components([inner]))
-    return EstimatorAt(path, (), instance)
+    strategy, fill = call.get(None, "strategy"), call.get(None, "fill_value")
+    fills_zero = last == "SimpleImputer" and isinstance(strategy, Const) and strategy.value == "constant" and (
+        fill is None or is_zero(fill))
+    return EstimatorAt(path, (), instance, fills_zero=fills_zero)
 
 
 def _combined(call: Call, last: str) -> list[Estimator]:
@@ -150,7 +154,11 @@ def estimator_method(ix: Interpreter, model: object, name: str, call: Call, rece
         ix.rebind(receiver, trained)
         return trained if name == "fit" else _predictions(trained, features, call)
     if name in ("fit_transform", "transform", "inverse_transform") and estimator is not None and is_preprocessor(estimator):
-        return call.get(0, "X")
+        features = call.get(0, "X")
+        if name != "inverse_transform" and isinstance(estimator, EstimatorAt) and estimator.fills_zero \
+                and isinstance(features, Frame):
+            return ix.nulls.frame_zero_filled(features, call.location)
+        return features
     if name in PREDICT or name == "transform":
         return _predictions(model, call.get(0, "X"), call)
     if name in ("set_params", "set_output"):
