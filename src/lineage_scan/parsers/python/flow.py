@@ -68,6 +68,9 @@ class Value:
     exact: bool = False
     module: object = field(default=None, compare=False, hash=False)
 
+    def __hash__(self) -> int:  # the node by identity, without libcst's `__hash__`
+        return hash((id(self.node), self.label, self.exact))
+
     def text(self) -> str:
         location = self.module.location(self.node)
         label = self.label if self.label is not None else _label(self.module.tree.code_for_node(self.node))
@@ -113,9 +116,10 @@ class DataFlow:
 
     def __init__(self, ix: Interpreter):
         self.ix = ix
-        self.outputs: dict[cst.CSTNode, tuple[Value, ...]] = {}
-        """Value ids of call results: ML steps' outputs and repository functions' results."""
-        self.claimed: set[cst.CSTNode] = set()
+        self.outputs: dict[int, tuple[Value, ...]] = {}
+        """Value ids of call results (by the call node's `id`: libcst hashes nodes in Python, slowly): ML
+        steps' outputs and repository functions' results."""
+        self.claimed: set[int] = set()
         """Calls whose step named the variables (or the function result) they are assigned to."""
         self.pending_splits: dict[cst.CSTNode, tuple[tuple[Value, ...], str | None, Location]] = {}
         """`cv.split(X, y)` calls waiting for the `for train, test in ...` that names their parts."""
@@ -203,35 +207,37 @@ class DataFlow:
 
     def reads(self, node: cst.CSTNode | None, env: Env | None) -> set[Value]:
         """The value ids an expression reads: the versions of the variables in it, the results of the
-        ML steps and functions it calls."""
+        ML steps and functions it calls. (Dispatched on the exact node type: libcst's node classes are
+        abstract-base subclasses, so `isinstance` on them is slow, and this runs on every assignment.)"""
         if node is None or env is None:
             return set()
-        found = self.outputs.get(node)
+        found = self.outputs.get(id(node))
         if found is not None:
             return set(found)
-        if isinstance(node, cst.Name):
+        kind = type(node)
+        if kind is cst.Name:
             return set(self.versions_of(node.value, env))
-        if isinstance(node, cst.Attribute):
+        if kind is cst.Attribute:
             dotted = _dotted(node)
             if dotted is not None:
                 found = self.versions_of(dotted, env)
                 if found:
                     return set(found)
             return self.reads(node.value, env)
-        if isinstance(node, cst.Arg):
+        if kind is cst.Arg:
             return self.reads(node.value, env)
-        if isinstance(node, cst.Subscript):
+        if kind is cst.Subscript:
             key, dotted = _constant_key(node), _dotted(node.value)
             if key is not None and dotted is not None:
                 found = self.element(self.versions_of(dotted, env), key)
                 if found is not None:
                     return set(found)
-        if isinstance(node, cst.Call):
-            ids = self.reads(node.func.value, env) if isinstance(node.func, cst.Attribute) else set()
+        elif kind is cst.Call:
+            ids = self.reads(node.func.value, env) if type(node.func) is cst.Attribute else set()
             for arg in node.args:
                 ids |= self.reads(arg.value, env)
             return ids
-        if isinstance(node, cst.Lambda | cst.FunctionDef):
+        elif kind in _OPAQUE or kind in _LITERALS:
             return set()
         ids: set[Value] = set()
         for child in _children(node):
@@ -249,7 +255,7 @@ class DataFlow:
         return self.value_id(node, call.env) if node is not None else None
 
     def value_id(self, node: cst.CSTNode, env: Env | None) -> Value:
-        found = self.outputs.get(node)
+        found = self.outputs.get(id(node))
         if found is not None and len(found) == 1:
             return found[0]
         ids = self.reads(node, env)
@@ -268,8 +274,8 @@ class DataFlow:
         targets = _direct_targets(statement, call.node)
         if targets is not None and len(targets) == 1 and count is not None and count > 1:
             # `splits = train_test_split(X, y)`: the parts are the container's elements (`splits[0]`...)
-            self.outputs[call.node] = tuple(self.version(f"{_dotted(targets[0])}[{i}]", statement) for i in range(count))
-            return self.outputs[call.node]
+            self.outputs[id(call.node)] = tuple(self.version(f"{_dotted(targets[0])}[{i}]", statement) for i in range(count))
+            return self.outputs[id(call.node)]
         if targets is not None and (count is None or len(targets) == count):
             ids = tuple(self._target_id(t, statement) for t in targets)
         elif isinstance(statement, cst.Return) and statement.value is call.node and self._in_function():
@@ -281,8 +287,8 @@ class DataFlow:
         if ids is None:
             ids = (self.expression(call.node, _call_label(call.node)),)
         else:
-            self.claimed.add(call.node)
-        self.outputs[call.node] = ids
+            self.claimed.add(id(call.node))
+        self.outputs[id(call.node)] = ids
         return ids
 
     def _target_id(self, target: cst.CSTNode, statement: cst.CSTNode) -> Value:
@@ -352,7 +358,7 @@ class DataFlow:
         if value is None:
             return
         targets = [t.target for t in statement.targets] if isinstance(statement, cst.Assign) else [statement.target]
-        if value in self.claimed:
+        if id(value) in self.claimed:
             for target in targets:
                 for leaf in _leaves(target):
                     self._set(leaf, statement, env, set())
@@ -385,7 +391,7 @@ class DataFlow:
                     return None
                 items[key] = frozenset(self.reads(element.value, env))
             return items
-        found = self.outputs.get(value)
+        found = self.outputs.get(id(value))
         if found is not None and len(found) > 1:
             return {i: frozenset({v}) for i, v in enumerate(found)}
         dotted = _dotted(value)
@@ -402,7 +408,7 @@ class DataFlow:
         if isinstance(value, cst.Tuple | cst.List) and len(value.elements) == size \
                 and not any(isinstance(e, cst.StarredElement) for e in value.elements):
             return [(t.value, self.reads(v.value, env)) for t, v in zip(target.elements, value.elements, strict=True)]
-        found = self.outputs.get(value)
+        found = self.outputs.get(id(value))
         if found is not None and len(found) == size:
             return [(t.value, {v}) for t, v in zip(target.elements, found, strict=True)]
         dotted = _dotted(value)
@@ -415,7 +421,7 @@ class DataFlow:
 
     def returned(self, statement: cst.Return, env: Env) -> None:
         """`return e` in a function: its result is derived from what ``e`` reads."""
-        if statement.value is None or statement.value in self.claimed or not self._in_function():
+        if statement.value is None or id(statement.value) in self.claimed or not self._in_function():
             return
         value = statement.value
         arity = self.return_arity(self.ix.stack[-1].function)
@@ -452,7 +458,7 @@ class DataFlow:
             self._pass(argument.value if argument is not None else None, param, function, call)
         arity = self.return_arity(node)
         indices = range(arity) if arity else [None]
-        self.outputs[call.node] = tuple(self.result(function.module, function.qualname, node, i) for i in indices)
+        self.outputs[id(call.node)] = tuple(self.result(function.module, function.qualname, node, i) for i in indices)
 
     def _pass(self, argument: cst.CSTNode | None, param: cst.Param, function: FunctionValue, call: Call) -> None:
         sources = self.reads(argument, call.env)
@@ -531,7 +537,7 @@ def library_step(ix: Interpreter, path: str, call: Call) -> None:
         inputs = [flow.argument(call, i) for i in range(min(2, len(call.arg_nodes)))]
         inputs += [flow.argument(call, None, k) for k in METRIC_KEYWORDS if k in call.kwarg_nodes]
         flow.step(StepOp.EVALUATE, call.location, inputs, (), (), path)
-        flow.outputs[call.node] = ()  # a number, not a dataset
+        flow.outputs[id(call.node)] = ()  # a number, not a dataset
     elif path == "sklearn.utils.resample" and _is_true(call.get(None, "replace")):
         arrays = [flow.argument(call, i) for i in range(len(call.arg_nodes))]
         flow.step(StepOp.RESAMPLE, call.location, arrays, flow.results(call, len(arrays)), (), path)
@@ -556,7 +562,7 @@ def estimator_step(ix: Interpreter, model: object, name: str, call: Call, receiv
 
     common = {"estimator": estimator, "components": components, "instance": instance}
     if name in ("fit", "partial_fit", "score", "evaluate"):
-        flow.outputs[call.node] = ()  # the fitted model or a number, not a dataset
+        flow.outputs[id(call.node)] = ()  # the fitted model or a number, not a dataset
     if name in ("fit", "partial_fit", "fit_predict"):
         inputs = [features(), labels()]
         flow.step(StepOp.FIT, where, inputs, **common)
@@ -703,16 +709,37 @@ def _returns(function: cst.FunctionDef) -> list[cst.Return]:
     todo: list[cst.CSTNode] = list(_children(function.body))
     while todo:
         node = todo.pop()
-        if isinstance(node, cst.Return):
+        kind = type(node)
+        if kind is cst.Return:
             found.append(node)
-        elif not isinstance(node, cst.FunctionDef | cst.ClassDef | cst.Lambda | cst.BaseExpression):
+        elif not _inner(kind):
             todo.extend(_children(node))
     return found
 
 
+_OPAQUE = (cst.Lambda, cst.FunctionDef)
+_LITERALS = (cst.Integer, cst.Float, cst.SimpleString, cst.Imaginary, cst.Ellipsis)
 _FIELDS: dict[type, tuple[str, ...]] = {}
+_IS_NODE: dict[type, bool] = {}
+_INNER: dict[type, bool] = {}
 _PUNCTUATION = ("whitespace", "lpar", "rpar", "comma", "operator", "equal", "semicolon", "colon", "dot", "lbracket",
                 "rbracket", "lbrace", "rbrace", "leading_lines", "lines_after", "header", "footer")
+
+
+def _inner(kind: type) -> bool:
+    """Whether a node type holds no `return` of the function around it (an expression, a nested scope)."""
+    found = _INNER.get(kind)
+    if found is None:
+        found = _INNER[kind] = issubclass(kind, cst.FunctionDef | cst.ClassDef | cst.Lambda | cst.BaseExpression)
+    return found
+
+
+def _is_node(value: object) -> bool:
+    kind = type(value)
+    found = _IS_NODE.get(kind)
+    if found is None:
+        found = _IS_NODE[kind] = issubclass(kind, cst.CSTNode)
+    return found
 
 
 def _children(node: cst.CSTNode):
@@ -723,10 +750,10 @@ def _children(node: cst.CSTNode):
         names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind) if not f.name.startswith(_PUNCTUATION))
     for name in names:
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
+        if type(value) is tuple or type(value) is list:
+            yield from (item for item in value if _is_node(item))
+        elif _is_node(value):
             yield value
-        elif isinstance(value, tuple | list):
-            yield from (item for item in value if isinstance(item, cst.CSTNode))
 
 
 def _returned_size(value: cst.CSTNode | None) -> int | None:

@@ -189,7 +189,7 @@ def train_function(ix: Interpreter, path: str, call: Call) -> object:
     inputs = [flow.argument(call, 1, keyword)]
     instance = flow.results(call)
     flow.step(StepOp.FIT, call.location, inputs, (), (), booster.path, (), instance[0] if len(instance) == 1 else None)
-    flow.outputs[call.node] = ()  # a model, not a dataset
+    flow.outputs[id(call.node)] = ()  # a model, not a dataset
     data = call.get(1, keyword)
     if not isinstance(data, TrainingData):
         return Trained(booster, NONE)
