@@ -45,7 +45,8 @@ class PreprocessingLeakage(Rule):
     Notebooks: Static Detection and Better Processes" (ASE 2022):
 
     * **preprocessing before the split**: a scaler, encoder, imputer, feature selector,
-      decomposition or vectoriser fitted on data that is later split into train and test (or
+      decomposition or vectoriser — or a `ColumnTransformer` / `FeatureUnion` holding one, or a
+      `Pipeline` made only of them — fitted on data that is later split into train and test (or
       cross-validated), when its output or its transform is then used on that data;
     * **oversampling before the split**: SMOTE-style oversampling (or `sklearn.utils.resample` with
       `replace=True`) of data that is later split, so copies of the same rows land in train and test;
@@ -55,11 +56,14 @@ class PreprocessingLeakage(Rule):
     * **evaluation on training data**: a model whose every evaluation uses the rows it was fitted on.
 
     A split is `train_test_split`, a cross-validation splitter's `split` (`for tr, te in
-    KFold().split(X)`), `cross_val_score` & co. or a search's `fit` (`GridSearchCV`). Datasets are
-    followed by variable, through assignments, `if` branches and the repository's own functions.
-    Only what the analysis is sure of is used: unknown estimators are not preprocessing, and values
-    it cannot follow break a path rather than extend it. A `Pipeline` fitted on the training split
-    (or passed to `cross_val_score`) is clean.
+    KFold().split(X)`), `cross_val_score` & co., `xgboost.cv` / `lightgbm.cv` or a search's `fit`
+    (`GridSearchCV`); a fit is also `xgboost.train` / `lightgbm.train` on a `DMatrix` / `Dataset`.
+    Datasets are followed by variable, through assignments, `if` branches, the repository's own
+    functions, containers read by constant key (`parts["train"]`, `splits[0]`) and attributes of
+    `self` set in one method and read in another. Only what the analysis is sure of is used:
+    estimators of unknown class (`joblib.load`, a library factory) are never preprocessing, and
+    values it cannot follow break a path rather than extend it. A `Pipeline` fitted on the
+    training split (or passed to `cross_val_score`) is clean, whatever it holds.
 
     ## Why is this bad?
     The test score is meant to predict how the model does on rows it has never seen. When the test
