@@ -24,6 +24,8 @@ PREPROCESSING = {
     "vectoriser": ("CountVectorizer", "TfidfVectorizer", "TfidfTransformer", "DictVectorizer"),
 }
 CATEGORY = {name: category for category, names in PREPROCESSING.items() for name in names}
+COMBINERS = ("ColumnTransformer", "FeatureUnion")
+"""Transformers side by side: preprocessing when any transformer inside is (a `Pipeline`: when all are)."""
 OVERSAMPLERS = ("SMOTE", "SMOTENC", "SMOTEN", "ADASYN", "BorderlineSMOTE", "SVMSMOTE", "KMeansSMOTE", "RandomOverSampler",
                 "resample")
 """Oversampling classes; `resample` is `sklearn.utils.resample(..., replace=True)` (the analysis reports no
@@ -43,7 +45,8 @@ class PreprocessingLeakage(Rule):
     Notebooks: Static Detection and Better Processes" (ASE 2022):
 
     * **preprocessing before the split**: a scaler, encoder, imputer, feature selector,
-      decomposition or vectoriser fitted on data that is later split into train and test (or
+      decomposition or vectoriser — or a `ColumnTransformer` / `FeatureUnion` holding one, or a
+      `Pipeline` made only of them — fitted on data that is later split into train and test (or
       cross-validated), when its output or its transform is then used on that data;
     * **oversampling before the split**: SMOTE-style oversampling (or `sklearn.utils.resample` with
       `replace=True`) of data that is later split, so copies of the same rows land in train and test;
@@ -53,11 +56,14 @@ class PreprocessingLeakage(Rule):
     * **evaluation on training data**: a model whose every evaluation uses the rows it was fitted on.
 
     A split is `train_test_split`, a cross-validation splitter's `split` (`for tr, te in
-    KFold().split(X)`), `cross_val_score` & co. or a search's `fit` (`GridSearchCV`). Datasets are
-    followed by variable, through assignments, `if` branches and the repository's own functions.
-    Only what the analysis is sure of is used: unknown estimators are not preprocessing, and values
-    it cannot follow break a path rather than extend it. A `Pipeline` fitted on the training split
-    (or passed to `cross_val_score`) is clean.
+    KFold().split(X)`), `cross_val_score` & co., `xgboost.cv` / `lightgbm.cv` or a search's `fit`
+    (`GridSearchCV`); a fit is also `xgboost.train` / `lightgbm.train` on a `DMatrix` / `Dataset`.
+    Datasets are followed by variable, through assignments, `if` branches, the repository's own
+    functions, containers read by constant key (`parts["train"]`, `splits[0]`) and attributes of
+    `self` set in one method and read in another. Only what the analysis is sure of is used:
+    estimators of unknown class (`joblib.load`, a library factory) are never preprocessing, and
+    values it cannot follow break a path rather than extend it. A `Pipeline` fitted on the
+    training split (or passed to `cross_val_score`) is clean, whatever it holds.
 
     ## Why is this bad?
     The test score is meant to predict how the model does on rows it has never seen. When the test
@@ -160,7 +166,7 @@ class _Flow:
     # ----------------------------------------------------------------- checks
     def fitted_before_split(self) -> Iterator[Issue]:
         for step in self.steps:
-            category = CATEGORY.get(_short(step.estimator))
+            category = _category(step)
             if step.op not in FITS or category is None or not step.inputs or self.role_set(step.inputs[0]):
                 continue
             splits = self.splits_of(step.inputs[0])
@@ -258,7 +264,7 @@ class _Flow:
 
     def evaluated_on_training_data(self) -> Iterator[Issue]:
         for instance in sorted(self.by_instance):
-            fits = [s for s in self.by_instance[instance] if s.op in FITS and s.inputs and not CATEGORY.get(_short(s.estimator))]
+            fits = [s for s in self.by_instance[instance] if s.op in FITS and s.inputs and not _category(s)]
             evaluations = self._evaluations(instance)
             if not fits or not evaluations:
                 continue
@@ -282,6 +288,17 @@ class _Flow:
             related = [RelatedLocation("fitted here", fit.location)]
             path = [PathStep("fitted here", fit.location), PathStep("evaluated on the same rows here", first.location)]
             yield "evaluated-on-training-data", first, fit.estimator, message, related, path
+
+
+def _category(step: DataStep) -> str | None:
+    """What kind of preprocessing a step's estimator is (None: not known to be preprocessing)."""
+    short = _short(step.estimator)
+    if short in CATEGORY:
+        return CATEGORY[short]
+    inner = [CATEGORY.get(_short(c)) for c in step.components]
+    if (short in COMBINERS and any(inner)) or (short == "Pipeline" and inner and all(inner)):
+        return ", ".join(dict.fromkeys(c for c in inner if c))
+    return None
 
 
 def _split_words(split: DataStep) -> str:

@@ -16,11 +16,15 @@ class NullAsZero(Rule):
 
     ## What it does
     Finds `COALESCE(x, 0)`, `IFNULL(x, 0)`, `NVL(x, 0)`, `ISNULL(x, 0)`, `ZEROIFNULL(x)`,
-    `CASE WHEN x IS NULL THEN 0 ELSE x END` in SQL, and pandas / PySpark `fillna(0)`,
-    `fillna({"col": 0})`, `na.fill(0)`, `replace(np.nan, 0)` and `F.coalesce(col, F.lit(0))` in Python
-    code and notebooks, and flags the ones whose result then reaches a division or an average — in
-    the same expression, later in the same code, or, through the lineage, in another relation — or
-    an ML model's feature.
+    `CASE WHEN x IS NULL THEN 0 ELSE x END` in SQL, and pandas / numpy / PySpark / scikit-learn
+    `fillna(0)`, `fillna({"col": 0})`, `na.fill(0)`, `replace(np.nan, 0)`, `F.coalesce(col, F.lit(0))`,
+    `np.where(s.isna(), 0, s)`, `s.where(s.notna(), 0)`, `s.mask(s.isna(), 0)`,
+    `F.when(c.isNull(), 0).otherwise(c)`, `np.nan_to_num(x)` and
+    `SimpleImputer(strategy="constant", fill_value=0)` in Python code and notebooks, and flags the
+    ones whose result then reaches a division or an average — in the same expression, later in the
+    same code, or, through the lineage, in another relation — or an ML model's feature. Filling with
+    a computed value (`fillna(df.mean())`, a median imputer) is imputation, not a zero, and is not
+    flagged.
 
     ## Why is this bad?
     `NULL` means "unknown" or "no data"; `0` is a measurement. Once turned into 0, a missing value

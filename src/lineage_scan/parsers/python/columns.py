@@ -9,8 +9,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import libcst as cst
+
 from lineage_scan.model import Certainty, EdgeKind
-from lineage_scan.parsers.python.nulls import AVERAGES, COALESCES, DIVISIONS, is_nan, is_zero, is_zero_literal
+from lineage_scan.parsers.python.nulls import (
+    AVERAGES,
+    COALESCES,
+    DIVISIONS,
+    fills_by_condition,
+    is_nan,
+    is_zero,
+    is_zero_literal,
+)
 from lineage_scan.parsers.python.values import (
     UNKNOWN,
     ColumnValue,
@@ -90,8 +100,6 @@ def _result_name(left: object, right: object) -> str | None:
 
 
 def _divides(node) -> bool:
-    import libcst as cst
-
     operator = getattr(node, "operator", None)
     return isinstance(operator, cst.Divide | cst.FloorDivide | cst.DivideAssign | cst.FloorDivideAssign)
 
@@ -129,7 +137,14 @@ def column_method(ix: Interpreter, value: ColumnValue, name: str, call: Call) ->
         parts = [value, other]
         if condition is not None:
             parts.append(condition.used(EdgeKind.CONDITIONAL, call.where(0)))
-        return combine(parts, EdgeKind.TRANSFORM, name=value.name)
+        result = combine(parts, EdgeKind.TRANSFORM, name=value.name)
+        other_node = call.kwarg_nodes["other"].value if "other" in call.kwarg_nodes else (
+            call.arg_nodes[1] if len(call.arg_nodes) > 1 else None)
+        kept = call.node.func.value
+        if fills_by_condition(call.arg_nodes[0] if call.arg_nodes else None, *(
+                (kept, other_node) if name == "where" else (other_node, kept))):
+            return ix.nulls.value_filled(result, call.location)  # `s.where(s.notna(), 0)`, `s.mask(s.isna(), 0)`
+        return result
     if name in ("rolling", "expanding", "ewm", "groupby", "resample"):
         return value
     if name in AGGREGATES:
@@ -177,8 +192,14 @@ def when_method(ix: Interpreter, chain: When, name: str, call: Call) -> object:
     if name == "when" and len(call.args) >= 2:
         return When(combine([chain.value, when_branch(ix, call)], EdgeKind.IDENTITY))
     if name == "otherwise" and call.args:
-        return combine([chain.value, literal_or_column(column_of(ix, call.args[0]) or call.args[0])],
-                       EdgeKind.TRANSFORM, engine=chain.value.engine)
+        result = combine([chain.value, literal_or_column(column_of(ix, call.args[0]) or call.args[0])],
+                         EdgeKind.TRANSFORM, engine=chain.value.engine)
+        when = call.node.func.value  # `F.when(c.isNull(), 0).otherwise(c)`: one branch, then the fallback
+        if isinstance(when, cst.Call) and isinstance(when.func, cst.Attribute | cst.Name) and len(when.args) == 2 \
+                and getattr(when.func, "attr", when.func).value == "when" and call.arg_nodes \
+                and fills_by_condition(when.args[0].value, when.args[1].value, call.arg_nodes[0]):
+            return ix.nulls.value_filled(result, call.location)
+        return result
     return column_method(ix, chain.value, name, call)
 
 
@@ -239,6 +260,12 @@ def window_class(ix: Interpreter, name: str, call: Call) -> object:
 
 # --------------------------------------------------------------------------- numpy / pandas functions
 def numpy_function(ix: Interpreter, name: str, call: Call) -> object:
+    if name == "nan_to_num" and call.args and (call.get(None, "nan") is None or is_zero(call.get(None, "nan"))):
+        value = call.args[0]  # nulls become 0.0 unless `nan=` says otherwise
+        if isinstance(value, Frame):
+            return ix.nulls.frame_zero_filled(value, call.location)
+        if isinstance(value, ColumnValue):
+            return ix.nulls.value_filled(combine([value], EdgeKind.TRANSFORM, name=value.name), call.location)
     if name in NUMPY_CONDITIONAL and call.args:
         conditions = call.args[0].items if isinstance(call.args[0], Seq) else (call.args[0],)
         parts = [literal_or_column(c).used(EdgeKind.CONDITIONAL, call.where(0)) for c in conditions]
@@ -247,7 +274,10 @@ def numpy_function(ix: Interpreter, name: str, call: Call) -> object:
             parts.extend(literal_or_column(i).used(EdgeKind.TRANSFORM) for i in items)
         for value in call.kwargs.values():
             parts.append(literal_or_column(value).used(EdgeKind.TRANSFORM))
-        return combine(parts, EdgeKind.IDENTITY)
+        result = combine(parts, EdgeKind.IDENTITY)
+        if name == "where" and len(call.arg_nodes) == 3 and fills_by_condition(*call.arg_nodes):
+            return ix.nulls.value_filled(result, call.location)  # `np.where(s.isna(), 0, s)`
+        return result
     values = [v for v in call.values() if isinstance(v, ColumnValue | When)]
     frames = [v for v in call.values() if isinstance(v, Frame)]
     if frames and not values:

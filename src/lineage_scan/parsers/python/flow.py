@@ -68,6 +68,9 @@ class Value:
     exact: bool = False
     module: object = field(default=None, compare=False, hash=False)
 
+    def __hash__(self) -> int:  # the node by identity, without libcst's `__hash__`
+        return hash((id(self.node), self.label, self.exact))
+
     def text(self) -> str:
         location = self.module.location(self.node)
         label = self.label if self.label is not None else _label(self.module.tree.code_for_node(self.node))
@@ -100,10 +103,12 @@ class Step:
 @dataclass(frozen=True)
 class EstimatorAt(Estimator):
     """An estimator object made by the analysed code: where (``instance``) and, for a pipeline or a
-    wrapper, the classes inside it (``components``, dotted as imported)."""
+    wrapper, the classes inside it (``components``, dotted as imported); ``fills_zero``: a
+    `SimpleImputer(strategy="constant")` filling with 0 (its default fill for numbers)."""
 
     instance: Value | None = None
     components: tuple[str, ...] = ()
+    fills_zero: bool = False
 
 
 class DataFlow:
@@ -111,14 +116,21 @@ class DataFlow:
 
     def __init__(self, ix: Interpreter):
         self.ix = ix
-        self.outputs: dict[cst.CSTNode, tuple[Value, ...]] = {}
-        """Value ids of call results: ML steps' outputs and repository functions' results."""
-        self.claimed: set[cst.CSTNode] = set()
+        self.outputs: dict[int, tuple[Value, ...]] = {}
+        """Value ids of call results (by the call node's `id`: libcst hashes nodes in Python, slowly): ML
+        steps' outputs and repository functions' results."""
+        self.claimed: set[int] = set()
         """Calls whose step named the variables (or the function result) they are assigned to."""
         self.pending_splits: dict[cst.CSTNode, tuple[tuple[Value, ...], str | None, Location]] = {}
         """`cv.split(X, y)` calls waiting for the `for train, test in ...` that names their parts."""
         self.arity: dict[cst.FunctionDef, int | None] = {}
         self.steps: set[Step] = set()
+        self.elements: dict[Value, dict[object, frozenset[Value]]] = {}
+        """The elements of container versions made by a literal or a call giving a tuple (`{"train": X_train}`,
+        `splits = train_test_split(X, y)`), by constant key or index."""
+        self.classes: dict[tuple[str, str], cst.ClassDef | None] = {}
+        self.mixed: set[Value] = set()
+        """Class attributes assigned something other than a container somewhere (no elements)."""
 
     # ----------------------------------------------------------------- ids
     def _place(self, node: cst.CSTNode) -> Place:
@@ -150,7 +162,39 @@ class DataFlow:
                 parameter = self._parameter(name) if name in scope.params else None
                 return frozenset({parameter}) if parameter else frozenset()
             scope = scope.parent
-        return frozenset()
+        attribute = self._class_attribute(name)
+        return frozenset({attribute}) if attribute is not None else frozenset()
+
+    def _class_attribute(self, name: str) -> Value | None:
+        """`self.X_train` in a method: the attribute of the method's class, derived from every version
+        any method assigns to it (read where the method itself has not assigned it)."""
+        root, dot, attribute = name.partition(".")
+        if not dot or "." in attribute or not self.ix.stack:
+            return None
+        activation = self.ix.stack[-1]
+        function, qualname = activation.function, activation.qualname or ""
+        if not isinstance(function, cst.FunctionDef) or qualname.count(".") != 1:
+            return None
+        positional = [*function.params.posonly_params, *function.params.params]
+        if not positional or positional[0].name.value != root:
+            return None
+        owner = qualname.split(".")[0]
+        key = (activation.module.rel, owner)
+        if key not in self.classes:
+            self.classes[key] = next((c for c in activation.module.tree.body
+                                      if isinstance(c, cst.ClassDef) and c.name.value == owner), None)
+        cls = self.classes[key]
+        return self.version(f"{owner}.{attribute}", cls.name, activation.module) if cls is not None else None
+
+    def element(self, container: frozenset[Value], key: object) -> frozenset[Value] | None:
+        """The versions element ``key`` of a container may hold (None: not known for every version)."""
+        found: frozenset[Value] = frozenset()
+        for version in container:
+            items = self.elements.get(version)
+            if items is None or key not in items:
+                return None
+            found |= items[key]
+        return found or None
 
     def _parameter(self, name: str) -> Value | None:
         for activation in reversed(self.ix.stack):
@@ -163,29 +207,37 @@ class DataFlow:
 
     def reads(self, node: cst.CSTNode | None, env: Env | None) -> set[Value]:
         """The value ids an expression reads: the versions of the variables in it, the results of the
-        ML steps and functions it calls."""
+        ML steps and functions it calls. (Dispatched on the exact node type: libcst's node classes are
+        abstract-base subclasses, so `isinstance` on them is slow, and this runs on every assignment.)"""
         if node is None or env is None:
             return set()
-        found = self.outputs.get(node)
+        found = self.outputs.get(id(node))
         if found is not None:
             return set(found)
-        if isinstance(node, cst.Name):
+        kind = type(node)
+        if kind is cst.Name:
             return set(self.versions_of(node.value, env))
-        if isinstance(node, cst.Attribute):
+        if kind is cst.Attribute:
             dotted = _dotted(node)
             if dotted is not None:
                 found = self.versions_of(dotted, env)
                 if found:
                     return set(found)
             return self.reads(node.value, env)
-        if isinstance(node, cst.Arg):
+        if kind is cst.Arg:
             return self.reads(node.value, env)
-        if isinstance(node, cst.Call):
-            ids = self.reads(node.func.value, env) if isinstance(node.func, cst.Attribute) else set()
+        if kind is cst.Subscript:
+            key, dotted = _constant_key(node), _dotted(node.value)
+            if key is not None and dotted is not None:
+                found = self.element(self.versions_of(dotted, env), key)
+                if found is not None:
+                    return set(found)
+        elif kind is cst.Call:
+            ids = self.reads(node.func.value, env) if type(node.func) is cst.Attribute else set()
             for arg in node.args:
                 ids |= self.reads(arg.value, env)
             return ids
-        if isinstance(node, cst.Lambda | cst.FunctionDef):
+        elif kind in _OPAQUE or kind in _LITERALS:
             return set()
         ids: set[Value] = set()
         for child in _children(node):
@@ -203,7 +255,7 @@ class DataFlow:
         return self.value_id(node, call.env) if node is not None else None
 
     def value_id(self, node: cst.CSTNode, env: Env | None) -> Value:
-        found = self.outputs.get(node)
+        found = self.outputs.get(id(node))
         if found is not None and len(found) == 1:
             return found[0]
         ids = self.reads(node, env)
@@ -220,7 +272,11 @@ class DataFlow:
         statement = self.ix.current[-1][0] if self.ix.current else None
         ids: tuple[Value, ...] | None = None
         targets = _direct_targets(statement, call.node)
-        if targets is not None and (count is None or len(targets) in (1, count)):
+        if targets is not None and len(targets) == 1 and count is not None and count > 1:
+            # `splits = train_test_split(X, y)`: the parts are the container's elements (`splits[0]`...)
+            self.outputs[id(call.node)] = tuple(self.version(f"{_dotted(targets[0])}[{i}]", statement) for i in range(count))
+            return self.outputs[id(call.node)]
+        if targets is not None and (count is None or len(targets) == count):
             ids = tuple(self._target_id(t, statement) for t in targets)
         elif isinstance(statement, cst.Return) and statement.value is call.node and self._in_function():
             arity = self.return_arity(self.ix.stack[-1].function)
@@ -231,8 +287,8 @@ class DataFlow:
         if ids is None:
             ids = (self.expression(call.node, _call_label(call.node)),)
         else:
-            self.claimed.add(call.node)
-        self.outputs[call.node] = ids
+            self.claimed.add(id(call.node))
+        self.outputs[id(call.node)] = ids
         return ids
 
     def _target_id(self, target: cst.CSTNode, statement: cst.CSTNode) -> Value:
@@ -241,15 +297,24 @@ class DataFlow:
     def _in_function(self) -> bool:
         return bool(self.ix.stack) and isinstance(self.ix.stack[-1].function, cst.FunctionDef)
 
-    def _set(self, target: cst.CSTNode, statement: cst.CSTNode, env: Env, sources: set[Value]) -> None:
-        """A new version of the variable ``target`` names (or of the frame it changes in place)."""
+    def _set(self, target: cst.CSTNode, statement: cst.CSTNode, env: Env, sources: set[Value],
+             items: dict[object, frozenset[Value]] | None = None) -> None:
+        """A new version of the variable ``target`` names (or of the frame or container it changes in place:
+        `df["c"] = ...`, `parts["train"] = X_train`, which sets that element of a known container);
+        ``items``: the elements of the container assigned."""
         if isinstance(target, cst.Subscript) or (isinstance(target, cst.Attribute) and _dotted(target) is None):
             root = target
-            while isinstance(root, cst.Subscript | cst.Attribute):
+            while isinstance(root, cst.Subscript | cst.Attribute) and not (
+                    isinstance(root, cst.Attribute) and root is not target and self._known(root, env)):
                 root = root.value
-            if not isinstance(root, cst.Name):
+            name = _dotted(root)
+            if name is None:
                 return
-            sources = sources | set(self.versions_of(root.value, env))
+            old = self.versions_of(name, env)
+            key = _constant_key(target) if isinstance(target, cst.Subscript) and target.value is root else None
+            if key is not None and len(old) == 1 and self.elements.get(next(iter(old))) is not None:
+                items = {**self.elements[next(iter(old))], key: frozenset(sources)}
+            sources = sources | set(old)
             target = root
         name = _dotted(target)
         if name is None:
@@ -257,7 +322,35 @@ class DataFlow:
         value = self.version(name, statement)
         holder = env.globals() if name in env.declared_global else env
         holder.versions[name] = frozenset({value})
-        self.step(StepOp.DERIVE, self._place(statement), sources - {value}, (value,))
+        place = self._place(statement)
+        self.step(StepOp.DERIVE, place, sources - {value}, (value,))
+        if items is not None:
+            self.elements[value] = items
+        attribute = self._class_attribute(name) if "." in name else None
+        if attribute is not None:
+            self.step(StepOp.DERIVE, place, {value}, (attribute,))
+            if sources or items is not None:  # `self.parts = None` holds no dataset
+                self._merge_elements(attribute, items)
+
+    def _merge_elements(self, attribute: Value, items: dict[object, frozenset[Value]] | None) -> None:
+        """A class attribute's elements are those of every container assigned to it (none if one is not a
+        container)."""
+        if attribute in self.mixed:
+            return
+        current = self.elements.get(attribute)
+        if items is None:
+            self.mixed.add(attribute)
+            self.elements.pop(attribute, None)
+        elif current is None:
+            self.elements[attribute] = dict(items)
+        else:
+            for key, values in items.items():
+                current[key] = current.get(key, frozenset()) | values
+
+    def _known(self, node: cst.Attribute, env: Env) -> bool:
+        """`self.parts` (a variable of its own) rather than `df.loc` (a view of `df`)."""
+        dotted = _dotted(node)
+        return dotted is not None and bool(self.versions_of(dotted, env))
 
     def assigned(self, statement: cst.Assign | cst.AnnAssign | cst.AugAssign, env: Env) -> None:
         """An assignment just run: new versions of what it assigns."""
@@ -265,7 +358,7 @@ class DataFlow:
         if value is None:
             return
         targets = [t.target for t in statement.targets] if isinstance(statement, cst.Assign) else [statement.target]
-        if value in self.claimed:
+        if id(value) in self.claimed:
             for target in targets:
                 for leaf in _leaves(target):
                     self._set(leaf, statement, env, set())
@@ -279,8 +372,33 @@ class DataFlow:
                 for leaf, sources in parts:
                     self._set(leaf, statement, env, sources)
             else:
+                items = self._items(value, env) if _dotted(target) is not None else None
                 for leaf in _leaves(target):
-                    self._set(leaf, statement, env, reads)
+                    self._set(leaf, statement, env, reads, items)
+
+    def _items(self, value: cst.CSTNode, env: Env) -> dict[object, frozenset[Value]] | None:
+        """The elements of a container a value is, by constant key or index: a tuple, list or dict literal,
+        the result of a call giving a tuple of known length, or another container variable."""
+        if isinstance(value, cst.Tuple | cst.List):
+            if any(isinstance(e, cst.StarredElement) for e in value.elements):
+                return None
+            return {i: frozenset(self.reads(e.value, env)) for i, e in enumerate(value.elements)}
+        if isinstance(value, cst.Dict):
+            items = {}
+            for element in value.elements:
+                key = _literal(element.key) if isinstance(element, cst.DictElement) else None
+                if key is None:
+                    return None
+                items[key] = frozenset(self.reads(element.value, env))
+            return items
+        found = self.outputs.get(id(value))
+        if found is not None and len(found) > 1:
+            return {i: frozenset({v}) for i, v in enumerate(found)}
+        dotted = _dotted(value)
+        versions = self.versions_of(dotted, env) if dotted is not None else frozenset()
+        if len(versions) == 1:
+            return self.elements.get(next(iter(versions)))
+        return None
 
     def _per_element(self, target: cst.CSTNode, value: cst.CSTNode, env: Env) -> list | None:
         """`a, b = x, y` and `a, b = f()` (a function returning a pair): each target from its own element."""
@@ -290,14 +408,20 @@ class DataFlow:
         if isinstance(value, cst.Tuple | cst.List) and len(value.elements) == size \
                 and not any(isinstance(e, cst.StarredElement) for e in value.elements):
             return [(t.value, self.reads(v.value, env)) for t, v in zip(target.elements, value.elements, strict=True)]
-        found = self.outputs.get(value)
+        found = self.outputs.get(id(value))
         if found is not None and len(found) == size:
             return [(t.value, {v}) for t, v in zip(target.elements, found, strict=True)]
+        dotted = _dotted(value)
+        if dotted is not None:
+            container = self.versions_of(dotted, env)
+            items = [self.element(container, i) for i in range(size)]
+            if container and all(i is not None for i in items) and self.element(container, size) is None:
+                return [(t.value, set(i)) for t, i in zip(target.elements, items, strict=True)]
         return None
 
     def returned(self, statement: cst.Return, env: Env) -> None:
         """`return e` in a function: its result is derived from what ``e`` reads."""
-        if statement.value is None or statement.value in self.claimed or not self._in_function():
+        if statement.value is None or id(statement.value) in self.claimed or not self._in_function():
             return
         value = statement.value
         arity = self.return_arity(self.ix.stack[-1].function)
@@ -334,7 +458,7 @@ class DataFlow:
             self._pass(argument.value if argument is not None else None, param, function, call)
         arity = self.return_arity(node)
         indices = range(arity) if arity else [None]
-        self.outputs[call.node] = tuple(self.result(function.module, function.qualname, node, i) for i in indices)
+        self.outputs[id(call.node)] = tuple(self.result(function.module, function.qualname, node, i) for i in indices)
 
     def _pass(self, argument: cst.CSTNode | None, param: cst.Param, function: FunctionValue, call: Call) -> None:
         sources = self.reads(argument, call.env)
@@ -406,11 +530,14 @@ def library_step(ix: Interpreter, path: str, call: Call) -> None:
         estimator, components, instance = flow.instance_of(call.get(0, "estimator"), node, call.env)
         inputs = [flow.argument(call, 1, "X"), flow.argument(call, 2, "y")]
         flow.step(StepOp.CROSS_VALIDATE, call.location, inputs, flow.results(call), (), estimator, components, instance)
+    elif path in ("xgboost.cv", "lightgbm.cv"):
+        inputs = [flow.argument(call, 1, "dtrain" if path.startswith("xgboost") else "train_set")]
+        flow.step(StepOp.CROSS_VALIDATE, call.location, inputs, flow.results(call), (), path)
     elif path.startswith("sklearn.metrics.") and ".pairwise" not in path and last[:1].islower() and last not in NOT_METRICS:
         inputs = [flow.argument(call, i) for i in range(min(2, len(call.arg_nodes)))]
         inputs += [flow.argument(call, None, k) for k in METRIC_KEYWORDS if k in call.kwarg_nodes]
         flow.step(StepOp.EVALUATE, call.location, inputs, (), (), path)
-        flow.outputs[call.node] = ()  # a number, not a dataset
+        flow.outputs[id(call.node)] = ()  # a number, not a dataset
     elif path == "sklearn.utils.resample" and _is_true(call.get(None, "replace")):
         arrays = [flow.argument(call, i) for i in range(len(call.arg_nodes))]
         flow.step(StepOp.RESAMPLE, call.location, arrays, flow.results(call, len(arrays)), (), path)
@@ -435,7 +562,7 @@ def estimator_step(ix: Interpreter, model: object, name: str, call: Call, receiv
 
     common = {"estimator": estimator, "components": components, "instance": instance}
     if name in ("fit", "partial_fit", "score", "evaluate"):
-        flow.outputs[call.node] = ()  # the fitted model or a number, not a dataset
+        flow.outputs[id(call.node)] = ()  # the fitted model or a number, not a dataset
     if name in ("fit", "partial_fit", "fit_predict"):
         inputs = [features(), labels()]
         flow.step(StepOp.FIT, where, inputs, **common)
@@ -550,6 +677,24 @@ def _direct_targets(statement: cst.CSTNode | None, node: cst.CSTNode) -> list[cs
     return items if all(_dotted(i) is not None for i in items) else None
 
 
+def _constant_key(node: cst.Subscript) -> object:
+    """The key of `x[0]` or `x["train"]` (None for anything else)."""
+    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+        return None
+    return _literal(node.slice[0].slice.value)
+
+
+def _literal(node: cst.CSTNode | None) -> object:
+    """An integer or string literal's value (None for anything else)."""
+    if isinstance(node, cst.Integer):
+        return node.evaluated_value
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus) and isinstance(node.expression, cst.Integer):
+        return -node.expression.evaluated_value
+    if isinstance(node, cst.SimpleString):
+        return node.evaluated_value
+    return None
+
+
 def _parameters(params: cst.Parameters) -> list[cst.Param]:
     found = [*params.posonly_params, *params.params, *params.kwonly_params]
     for extra in (params.star_arg, params.star_kwarg):
@@ -564,16 +709,37 @@ def _returns(function: cst.FunctionDef) -> list[cst.Return]:
     todo: list[cst.CSTNode] = list(_children(function.body))
     while todo:
         node = todo.pop()
-        if isinstance(node, cst.Return):
+        kind = type(node)
+        if kind is cst.Return:
             found.append(node)
-        elif not isinstance(node, cst.FunctionDef | cst.ClassDef | cst.Lambda | cst.BaseExpression):
+        elif not _inner(kind):
             todo.extend(_children(node))
     return found
 
 
+_OPAQUE = (cst.Lambda, cst.FunctionDef)
+_LITERALS = (cst.Integer, cst.Float, cst.SimpleString, cst.Imaginary, cst.Ellipsis)
 _FIELDS: dict[type, tuple[str, ...]] = {}
+_IS_NODE: dict[type, bool] = {}
+_INNER: dict[type, bool] = {}
 _PUNCTUATION = ("whitespace", "lpar", "rpar", "comma", "operator", "equal", "semicolon", "colon", "dot", "lbracket",
                 "rbracket", "lbrace", "rbrace", "leading_lines", "lines_after", "header", "footer")
+
+
+def _inner(kind: type) -> bool:
+    """Whether a node type holds no `return` of the function around it (an expression, a nested scope)."""
+    found = _INNER.get(kind)
+    if found is None:
+        found = _INNER[kind] = issubclass(kind, cst.FunctionDef | cst.ClassDef | cst.Lambda | cst.BaseExpression)
+    return found
+
+
+def _is_node(value: object) -> bool:
+    kind = type(value)
+    found = _IS_NODE.get(kind)
+    if found is None:
+        found = _IS_NODE[kind] = issubclass(kind, cst.CSTNode)
+    return found
 
 
 def _children(node: cst.CSTNode):
@@ -584,10 +750,10 @@ def _children(node: cst.CSTNode):
         names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind) if not f.name.startswith(_PUNCTUATION))
     for name in names:
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
+        if type(value) is tuple or type(value) is list:
+            yield from (item for item in value if _is_node(item))
+        elif _is_node(value):
             yield value
-        elif isinstance(value, tuple | list):
-            yield from (item for item in value if isinstance(item, cst.CSTNode))
 
 
 def _returned_size(value: cst.CSTNode | None) -> int | None:

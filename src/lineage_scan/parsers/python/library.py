@@ -255,7 +255,7 @@ def call_library(ix: Interpreter, path: str, call: Call) -> object:
         return training.training_data(call)
     if path in ("xgboost.train", "lightgbm.train", "catboost.train"):
         return training.train_function(ix, path, call)
-    if training.is_ml_class(path) or path in training.PIPELINES or (root == "sklearn" and last in CV_SPLITTERS):
+    if training.is_ml_class(path) or path in training.FACTORIES or (root == "sklearn" and last in CV_SPLITTERS):
         return training.make_estimator(ix, path, call)
     if root == "feast":
         if last in sinks.FEAST_SOURCES:

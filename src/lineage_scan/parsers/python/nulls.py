@@ -49,6 +49,8 @@ AVERAGES = frozenset({"mean", "avg", "average", "nanmean"})
 DIVISIONS = frozenset({"div", "divide", "truediv", "rdiv", "rtruediv", "floordiv", "rfloordiv"})
 COALESCES = frozenset({"coalesce", "nvl", "ifnull"})
 NAN = frozenset({"numpy.nan", "numpy.NaN", "numpy.NAN", "pandas.NA", "math.nan"})
+NULL_TESTS = frozenset({"isna", "isnull", "isNull", "isnan"})
+NOT_NULL_TESTS = frozenset({"notna", "notnull", "isNotNull"})
 
 Key = tuple[ColumnRef, Location | None]
 
@@ -69,7 +71,8 @@ class NullTracker:
     rated: dict[Key, Location] = field(default_factory=dict)
     sites: set[Location] = field(default_factory=set)
     """Locations of Series/Column fills: a direct term carrying one is a filled value."""
-    term_rates: dict[Term, Location] = field(default_factory=dict)
+    term_rates: dict[Term, tuple[Location | None, Location]] = field(default_factory=dict)
+    """Direct terms of a divided or averaged value: (the fill they carry, the division or average)."""
 
     # ----------------------------------------------------------------- frames
     def frame_filled(self, ix: Interpreter, before: Frame, after: Frame, name: str, call: Call) -> None:
@@ -96,6 +99,17 @@ class NullTracker:
         if not is_zero(spec):
             return []
         return subset if subset is not None else list(frame.names)
+
+    def frame_zero_filled(self, frame: Frame, location: Location) -> Frame:
+        """Every column of ``frame`` with its nulls replaced by 0 at ``location`` (`np.nan_to_num(df)`, a
+        `SimpleImputer(strategy="constant", fill_value=0)`)."""
+        result = frame.mapped(lambda lineage: through(lineage, EdgeKind.TRANSFORM, location))
+        self.frame_carried(frame, result, location)
+        for _, lineage in result.columns:
+            for dep in _direct(lineage):
+                if dep.location == location:
+                    self.filled[(dep.source, dep.location)] = Fill(location)
+        return result
 
     def carried(self, before: Lineage, after: Lineage, location: Location | None, rate: bool = False) -> None:
         """Dependencies changed by an operation at ``location`` keep the marks of the ones they come from
@@ -139,26 +153,43 @@ class NullTracker:
         return replace(value, terms=frozenset(terms))
 
     def value_rated(self, inputs: list[object], result: object, location: Location) -> object:
-        """``result`` divides or averages ``inputs`` at ``location``; fills carried by the inputs stay on it."""
+        """``result`` divides or averages ``inputs`` at ``location``. Its direct terms are given that
+        location, so they differ from the same terms used elsewhere undivided, and remember the fill
+        they carry, if any."""
         if not isinstance(result, ColumnValue):
             return result
         result = self.value_carried(inputs, result)
+        terms = set()
         for term in result.terms:
             if term.hop.is_direct:
-                self.term_rates.setdefault(term, location)
-        return result
+                fill, rate = self._marks(term)
+                term = replace(term, location=location)
+                self.term_rates.setdefault(term, (fill, rate or location))
+            terms.add(term)
+        return replace(result, terms=frozenset(terms))
+
+    def _marks(self, term: Term) -> tuple[Location | None, Location | None]:
+        """(where the value was filled with 0, where it was divided or averaged) of a direct term."""
+        if term.location in self.sites:
+            return term.location, None
+        return self.term_rates.get(term, (None, None))
 
     def value_carried(self, inputs: list[object], result: ColumnValue) -> ColumnValue:
-        """An operation that made new terms (an aggregate) keeps the fill marks of its inputs' terms."""
-        marks = {(t.column, t.lineage): t.location for v in inputs if isinstance(v, ColumnValue) for t in v.terms
-                 if t.hop.is_direct and t.location in self.sites}
+        """An operation that made new terms (an aggregate) keeps the fill and rate marks of its inputs' terms."""
+        marks = {}
+        for value in inputs:
+            for term in value.terms if isinstance(value, ColumnValue) else ():
+                if term.hop.is_direct and self._marks(term) != (None, None):
+                    marks[(term.column, term.lineage)] = term
         if not marks:
             return result
         terms = set()
         for term in result.terms:
             mark = marks.get((term.column, term.lineage))
             if mark is not None and term.hop.is_direct and term.location is None:
-                term = replace(term, location=mark)
+                term = replace(term, location=mark.location)
+                if mark in self.term_rates:
+                    self.term_rates.setdefault(term, self.term_rates[mark])
             terms.add(term)
         return replace(result, terms=frozenset(terms))
 
@@ -173,8 +204,8 @@ class NullTracker:
             if not changed:
                 continue
             lineage = term.lineage if term.lineage is not None else (frame.column(term.column) or NONE)
-            rate = self.term_rates.get(term)
-            fill = Fill(term.location, rate) if term.location in self.sites else None
+            filled, rate = self._marks(term)
+            fill = Fill(filled, rate) if filled is not None else None
             for dep in _direct(lineage):
                 key = (dep.source, location)
                 old = (dep.source, dep.location)
@@ -230,6 +261,33 @@ def is_zero_literal(node: cst.CSTNode | None) -> bool:
         name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
         return name == "lit" and is_zero_literal(node.args[0].value)
     return False
+
+
+def fills_by_condition(condition: cst.CSTNode | None, if_true: cst.CSTNode | None, if_false: cst.CSTNode | None) -> bool:
+    """Whether choosing ``if_true`` where ``condition`` holds, else ``if_false``, replaces nulls by 0:
+    `where(isna(x), 0, x)` or `where(notna(x), x, 0)` (`x` the same expression in both places)."""
+    test = _null_test(condition)
+    if test is None:
+        return False
+    tested, is_null = test
+    zero, kept = (if_true, if_false) if is_null else (if_false, if_true)
+    return is_zero_literal(zero) and kept is not None and kept.deep_equals(tested)
+
+
+def _null_test(node: cst.CSTNode | None) -> tuple[cst.CSTNode, bool] | None:
+    """(the expression tested, whether the test is "is null") of `s.isna()`, `pd.isnull(s)`, `np.isnan(s)`,
+    `c.isNull()`, `F.isnull(c)`, `s.notna()`, `c.isNotNull()`."""
+    if not isinstance(node, cst.Call):
+        return None
+    func = node.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
+    if name not in NULL_TESTS and name not in NOT_NULL_TESTS:
+        return None
+    if not node.args and isinstance(func, cst.Attribute):
+        return func.value, name in NULL_TESTS
+    if len(node.args) == 1 and node.args[0].keyword is None and not node.args[0].star:
+        return node.args[0].value, name in NULL_TESTS
+    return None
 
 
 def is_zero(value: object) -> bool:

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from lineage_scan.model import STAR, ColumnRef, EdgeKind, MLModelDef, RelationKind, Severity
+from lineage_scan.model import STAR, ColumnRef, EdgeKind, MLModelDef, RelationKind, Severity, StepOp
 from lineage_scan.parsers.python import effects as fx
 from lineage_scan.parsers.python.flow import EstimatorAt, estimator_step
+from lineage_scan.parsers.python.nulls import is_zero
 from lineage_scan.parsers.python.values import (
     NONE,
     UNKNOWN,
@@ -41,11 +42,17 @@ ML_LIBRARIES = ("sklearn.", "xgboost.", "lightgbm.", "catboost.", "imblearn.", "
 PREPROCESSORS = ("Scaler", "Encoder", "Imputer", "Transformer", "Vectorizer", "Binarizer", "Normalizer",
                  "Discretizer", "PolynomialFeatures", "PCA", "TruncatedSVD", "NMF", "Select", "VarianceThreshold",
                  "RFE", "RFECV", "SplineTransformer", "Nystroem", "FeatureHasher", "SMOTE", "RandomUnderSampler",
-                 "RandomOverSampler")
+                 "RandomOverSampler", "FeatureUnion")
 NOT_ESTIMATORS = ("KFold", "StratifiedKFold", "GroupKFold", "TimeSeriesSplit", "ShuffleSplit", "StratifiedShuffleSplit",
-                  "LeaveOneOut", "RepeatedKFold", "ColumnTransformer", "FeatureUnion")
+                  "LeaveOneOut", "RepeatedKFold")
 PIPELINES = ("sklearn.pipeline.Pipeline", "sklearn.pipeline.make_pipeline", "imblearn.pipeline.Pipeline",
              "imblearn.pipeline.make_pipeline")
+COMBINERS = {"ColumnTransformer": "sklearn.compose.ColumnTransformer",
+             "make_column_transformer": "sklearn.compose.ColumnTransformer",
+             "FeatureUnion": "sklearn.pipeline.FeatureUnion", "make_union": "sklearn.pipeline.FeatureUnion"}
+"""Transformers that apply several transformers side by side, by the class their factory makes."""
+FACTORIES = (*PIPELINES, "sklearn.compose.make_column_transformer", "sklearn.pipeline.make_union")
+"""Functions that make a composite estimator."""
 WRAPPERS = ("GridSearchCV", "RandomizedSearchCV", "HalvingGridSearchCV", "HalvingRandomSearchCV",
             "CalibratedClassifierCV", "BaggingClassifier", "BaggingRegressor", "OneVsRestClassifier",
             "MultiOutputClassifier", "MultiOutputRegressor", "TransformedTargetRegressor", "SelectFromModel")
@@ -60,9 +67,11 @@ def is_ml_class(path: str) -> bool:
 
 
 def is_preprocessor(estimator: Estimator) -> bool:
+    """A transformer by its class name (a pipeline or a wrapper: by its last step's; a `ColumnTransformer`
+    and a `SelectFromModel` are ones whatever they hold)."""
     last = estimator.path.rsplit(".", 1)[-1]
-    if estimator.steps:
-        return any(estimator.steps[-1].startswith(p) or estimator.steps[-1].endswith(p) for p in PREPROCESSORS)
+    if estimator.steps and last not in ("ColumnTransformer", "FeatureUnion", "SelectFromModel"):
+        last = estimator.steps[-1].split("(", 1)[0]
     return any(last.startswith(p) or last.endswith(p) for p in PREPROCESSORS)
 
 
@@ -79,11 +88,34 @@ def make_estimator(ix: Interpreter, path: str, call: Call) -> Estimator:
             if isinstance(step, Estimator):
                 steps.append(step)
         return EstimatorAt("sklearn.pipeline.Pipeline", tuple(s.name for s in steps), instance, _components(steps))
+    if last in COMBINERS:
+        parts = _combined(call, last)
+        return EstimatorAt(COMBINERS[last], tuple(s.name for s in parts), instance, _components(parts))
     if last in WRAPPERS:
         inner = call.get(0, "estimator") or call.get(None, "base_estimator")
         if isinstance(inner, Estimator):
             return EstimatorAt(path, (inner.name,), instance, _components([inner]))
-    return EstimatorAt(path, (), instance)
+    strategy, fill = call.get(None, "strategy"), call.get(None, "fill_value")
+    fills_zero = last == "SimpleImputer" and isinstance(strategy, Const) and strategy.value == "constant" and (
+        fill is None or is_zero(fill))
+    return EstimatorAt(path, (), instance, fills_zero=fills_zero)
+
+
+def _combined(call: Call, last: str) -> list[Estimator]:
+    """The transformers of a `ColumnTransformer([(name, est, columns)...], remainder=est)`,
+    `make_column_transformer((est, columns)...)`, `FeatureUnion([(name, est)...])` or `make_union(est...)`."""
+    if last in ("ColumnTransformer", "FeatureUnion"):
+        items = call.get(0, "transformers" if last == "ColumnTransformer" else "transformer_list")
+        items = items.items if isinstance(items, Seq) else ()
+    else:
+        items = tuple(call.args)
+    found = []
+    for item in (*items, call.get(None, "remainder")):
+        for part in (item.items if isinstance(item, Seq) else (item,)):
+            if isinstance(part, Estimator):
+                found.append(part)
+                break
+    return found
 
 
 def _components(estimators: list[Estimator]) -> tuple[str, ...]:
@@ -122,7 +154,11 @@ def estimator_method(ix: Interpreter, model: object, name: str, call: Call, rece
         ix.rebind(receiver, trained)
         return trained if name == "fit" else _predictions(trained, features, call)
     if name in ("fit_transform", "transform", "inverse_transform") and estimator is not None and is_preprocessor(estimator):
-        return call.get(0, "X")
+        features = call.get(0, "X")
+        if name != "inverse_transform" and isinstance(estimator, EstimatorAt) and estimator.fills_zero \
+                and isinstance(features, Frame):
+            return ix.nulls.frame_zero_filled(features, call.location)
+        return features
     if name in PREDICT or name == "transform":
         return _predictions(model, call.get(0, "X"), call)
     if name in ("set_params", "set_output"):
@@ -145,11 +181,19 @@ def _combine_predictions(model: object, features: Frame, call: Call) -> object:
 
 
 def train_function(ix: Interpreter, path: str, call: Call) -> object:
-    """`xgboost.train(params, DMatrix(X, label=y))`, `lightgbm.train(params, Dataset(X, label=y))`."""
-    data = call.get(1, "dtrain") or call.get(1, "train_set")
+    """`xgboost.train(params, DMatrix(X, label=y))`, `lightgbm.train(params, Dataset(X, label=y))`: a FIT
+    step of a booster known by the variable it is assigned to, and the model."""
+    keyword = "dtrain" if "dtrain" in call.kwarg_nodes or not path.startswith("lightgbm") else "train_set"
+    flow = ix.flow
+    booster = Estimator(path.rsplit(".", 1)[0] + ".Booster")
+    inputs = [flow.argument(call, 1, keyword)]
+    instance = flow.results(call)
+    flow.step(StepOp.FIT, call.location, inputs, (), (), booster.path, (), instance[0] if len(instance) == 1 else None)
+    flow.outputs[id(call.node)] = ()  # a model, not a dataset
+    data = call.get(1, keyword)
     if not isinstance(data, TrainingData):
-        return Trained(Estimator(path), NONE)
-    return fit(ix, Estimator(path.rsplit(".", 1)[0] + ".Booster"), data.features, data.label, call, None)
+        return Trained(booster, NONE)
+    return fit(ix, booster, data.features, data.label, call, None)
 
 
 def training_data(call: Call) -> object:
