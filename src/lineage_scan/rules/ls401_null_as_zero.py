@@ -24,7 +24,8 @@ class NullAsZero(Rule):
     ones whose result then reaches a division or an average — in the same expression, later in the
     same code, or, through the lineage, in another relation — or an ML model's feature. Filling with
     a computed value (`fillna(df.mean())`, a median imputer) is imputation, not a zero, and is not
-    flagged.
+    flagged; nor is a SQL fill that only adjusts a value which stays `NULL` when missing
+    (`price - COALESCE(discount, 0)`: no discount is no adjustment, the result is not 0).
 
     ## Why is this bad?
     `NULL` means "unknown" or "no data"; `0` is a measurement. Once turned into 0, a missing value
