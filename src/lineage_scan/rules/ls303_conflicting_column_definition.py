@@ -60,36 +60,40 @@ class ConflictingColumnDefinition(Rule):
     def check(self) -> Iterator[Finding]:
         self._upstream = cache(lambda column: walk(self.graph, [column], VALUE_KINDS))
         self._roots = cache(self._roots_of)
-        self._join_columns: set[ColumnRef] = set()
         reported: set[str] = set()
         pairs = self._pairs()
-        for (first, second), why in sorted(pairs.items()):
+        for (first, second), (why, keys) in sorted(pairs.items(), key=lambda item: item[0]):
             common = sorted(set(self.graph.columns_of(first)) & set(self.graph.columns_of(second)) - {STAR})
             for column in common:
                 if self._reported_on_originals(ColumnRef(first, column), ColumnRef(second, column), pairs):
                     continue
-                finding = self._compare(ColumnRef(first, column), ColumnRef(second, column), why)
+                finding = self._compare(ColumnRef(first, column), ColumnRef(second, column), why, keys)
                 if finding is not None and finding.key not in reported:
                     reported.add(finding.key)
                     yield finding
 
-    def _pairs(self) -> dict[tuple[str, str], str]:
-        """Pairs of relations used together, with how (the first reason found)."""
-        pairs: dict[tuple[str, str], str] = {}
+    def _pairs(self) -> dict[tuple[str, str], tuple[str, frozenset[ColumnRef]]]:
+        """Pairs of relations used together, with how (the first reason found) and the join keys to
+        leave alone: for two relations joined in a query, the columns that query joins on; for two
+        relations feeding one model, every column the repository joins on anywhere."""
+        pairs: dict[tuple[str, str], tuple[str, frozenset[ColumnRef]]] = {}
         joined: dict[str, set[str]] = {}
+        keys_into: dict[str, set[ColumnRef]] = {}
         for source, target in self.graph.column_edges_of(EdgeKind.JOIN):
-            self._join_columns.add(source)
             if source.table and target.table and source.table != target.table:
                 joined.setdefault(target.table, set()).add(source.table)
+                keys_into.setdefault(target.table, set()).add(source)
         for relation, tables in sorted(joined.items()):
+            keys = frozenset(keys_into[relation])
             for pair in combinations(sorted(tables), 2):
-                pairs.setdefault(pair, f"are joined in {relation}")
+                pairs.setdefault(pair, (f"are joined in {relation}", keys))
         if self.settings["models"]:
+            every_key = frozenset(key for keys in keys_into.values() for key in keys)
             for model in self.graph.ml_models():
                 columns = [*model.features, *([model.target] if model.target else [])]
                 feeding = {c.table for c in walk(self.graph, columns, VALUE_KINDS) if c.table}
                 for pair in combinations(sorted(feeding), 2):
-                    pairs.setdefault(pair, f"both feed model '{model.name}'")
+                    pairs.setdefault(pair, (f"both feed model '{model.name}'", every_key))
         return pairs
 
     def _origin(self, column: ColumnRef) -> ColumnRef:
@@ -102,7 +106,7 @@ class ConflictingColumnDefinition(Rule):
             column = into[0][0]
             seen.add(column)
 
-    def _reported_on_originals(self, first: ColumnRef, second: ColumnRef, pairs: dict[tuple[str, str], str]) -> bool:
+    def _reported_on_originals(self, first: ColumnRef, second: ColumnRef, pairs: Mapping[tuple[str, str], object]) -> bool:
         """Whether one of the two is a copy of a same-named column that is itself compared with the
         other: one conflict is reported once, where the two definitions are (a training table copying
         a conflicting feature is not a second conflict)."""
@@ -126,8 +130,8 @@ class ConflictingColumnDefinition(Rule):
             return True
         return not any(d.mode not in SOURCE_MODES for d in self.graph.definitions(column.table or ""))
 
-    def _compare(self, first: ColumnRef, second: ColumnRef, why: str) -> Finding | None:
-        if first in self._join_columns or second in self._join_columns:  # join keys are meant to be alike
+    def _compare(self, first: ColumnRef, second: ColumnRef, why: str, keys: frozenset[ColumnRef]) -> Finding | None:
+        if first in keys or second in keys:  # join keys are meant to be alike
             return None
         up_first, up_second = self._upstream(first), self._upstream(second)  # type: Walk, Walk
         if second in up_first or first in up_second:
