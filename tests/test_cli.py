@@ -13,10 +13,10 @@ from lineage_scan.cli import main
 def test_scan_prints_a_summary() -> None:
     result = CliRunner().invoke(main, ["scan", str(EXAMPLE_REPO), "--fail-on", "none"])
     assert result.exit_code == 0, result.output
-    # 39 SQL/dbt/Airflow statements + ml/features.py's FEATURES_SQL + the notebook's SELECT * FROM ml.training_set
-    assert "statements  41 (1 failed, 97.6% analysed)" in result.output
+    # 44 SQL/dbt/Airflow statements + ml/features.py's FEATURES_SQL + the notebook's SELECT * FROM ml.training_set
+    assert "statements  46 (1 failed, 97.8% analysed)" in result.output
     # + churn_features.customer_id -> churn_scores.customer_id (ml/score.py), training_set.plan_code -> the notebook's csv
-    assert "identity 126" in result.output
+    assert "identity 135" in result.output
     assert "dbt         16 models/snapshots: 100.0% rendered, 100.0% parsed" in result.output
     assert "warehouse/broken/bad_syntax.sql:9:4: error: cannot parse statement" in result.output
 
@@ -29,7 +29,7 @@ def test_json_to_file_with_summary_on_stdout(tmp_path) -> None:
     assert document["schema_version"] == "1.0"
     assert {n["type"] for n in document["nodes"]} == {"relation", "column", "task", "ml_model"}
     # + ml.churn_scores, reports/churn_by_plan.csv and train_churn_model's X_train (features computed in pandas)
-    assert "relations   43" in result.output
+    assert "relations   48" in result.output
 
 
 def test_dialect_and_schema_options(make_repo, tmp_path) -> None:
@@ -73,7 +73,7 @@ def test_fail_on_ignores_suppressed_findings_and_lower_levels(make_repo) -> None
 
 def test_text_report_groups_findings_by_rule_with_locations() -> None:
     output = CliRunner().invoke(main, ["scan", str(EXAMPLE_REPO), "--fail-on", "none"]).output
-    assert "  findings    19 (3 errors, 14 warnings, 1 note; 1 suppressed)" in output
+    assert "  findings    21 (3 errors, 16 warnings, 1 note; 1 suppressed)" in output
     leak = output.index("    LS101 target-leakage\n      warehouse/features/churn_features.sql:34:5: error: feature")
     orphans = output.index("    LS201 orphan-table\n      airflow/dags/warehouse_nightly.py:61:")
     assert leak < orphans
@@ -85,7 +85,7 @@ def test_json_findings() -> None:
     result = CliRunner().invoke(main, ["scan", str(EXAMPLE_REPO), "--format", "json", "--fail-on", "none"])
     document = json.loads(result.output)
     findings = {f["key"]: f for f in document["findings"]}
-    assert len(findings) == 19
+    assert len(findings) == 21
     leak = findings["LS101|ml.training_set.label|ml.training_set.days_since_cancel"]
     assert (leak["rule"], leak["name"], leak["level"], leak["suppressed"]) == ("LS101", "target-leakage", "error", False)
     assert leak["location"]["path"] == "warehouse/features/churn_features.sql"
@@ -97,7 +97,7 @@ def test_json_findings() -> None:
     orphan = findings["LS201|marts.monthly_revenue"]
     assert orphan["suppressed"] is True
     assert orphan["suppression"]["reason"] == "read by the finance dashboard in Looker, outside this repository"
-    assert document["summary"]["findings"] == {"error": 3, "warning": 14, "note": 1, "suppressed": 1}
+    assert document["summary"]["findings"] == {"error": 3, "warning": 16, "note": 1, "suppressed": 1}
 
 
 def test_rules_command_lists_and_documents_rules() -> None:

@@ -279,10 +279,10 @@ def test_keyboard_depth_pan_and_zoom(visit, example_site) -> None:
     assert panned[0] > after[0] and panned[1] > after[1]
     figure.locator("button[data-depth='3']").click()
     figure.locator("svg.graph[aria-label*='3 hops']").wait_for()
-    assert figure.locator("svg.graph g.n").count() == 19  # raw.subscriptions joins at 3 hops
+    assert figure.locator("svg.graph g.n").count() == 20  # raw.subscriptions joins at 3 hops
     assert figure.locator("button[data-depth='3']").get_attribute("aria-pressed") == "true"
     figure.locator("button[data-depth='2']").click()
-    assert figure.locator("svg.graph g.n").count() == 18  # see test_render.test_relation_lineage_at_each_depth
+    assert figure.locator("svg.graph g.n").count() == 19  # see test_render.test_relation_lineage_at_each_depth
 
 
 def test_column_lineage_selection_follows_edges(visit, example_site) -> None:

@@ -167,7 +167,9 @@ def test_relation_lineage_at_each_depth(site) -> None:
     depth_one = {FEATURES, TRAINING, "marts.customer_revenue", "marts.customer_subscriptions",
                  "staging.stg_customers", "staging.stg_failed_payments", "staging.stg_support_tickets",
                  # read by ml/features.py's FEATURES_SQL: scored by ml/score.py, trained on by ml/train.py
-                 "ml.churn_scores", "python:ml/train.py:train_churn_model.X_train"}
+                 "ml.churn_scores", "python:ml/train.py:train_churn_model.X_train",
+                 # joined into the upsell model's training set for mrr_usd
+                 "ml.upsell_training_set"}
     depth_two = depth_one | {"staging.stg_payments", "raw.marketing_touches", "staging.stg_subscriptions",
                              "raw.customers", "raw.payments", "raw.support_tickets",
                              # downstream of ml.training_set: the DAG's snapshot copy, and the Dataset whose URI

@@ -106,7 +106,7 @@ def test_one_job_per_sql_script_with_its_inputs_and_outputs(example) -> None:
     _, _, events = example
     jobs = by_job(events)
     scripts = sorted(p.relative_to(EXAMPLE_REPO).as_posix() for p in EXAMPLE_REPO.glob("warehouse/**/*.sql"))
-    assert len(scripts) == 18 and [name for name in jobs if name.startswith("warehouse/")] == scripts
+    assert len(scripts) == 20 and [name for name in jobs if name.startswith("warehouse/")] == scripts
     assert [e["job"]["name"] for e in events] == sorted(jobs)
     churn = jobs["warehouse/features/churn_features.sql"]
     assert [d["name"] for d in churn["inputs"]] == [
@@ -295,8 +295,8 @@ def test_cli_writes_json_lines_and_notes_the_placeholder_namespace(tmp_path) -> 
                                     "--openlineage-event-time", "2024-05-01T00:00:00Z", "--fail-on", "none"])
     assert run.exit_code == 0, run.output
     events = [json.loads(line) for line in out.read_text().splitlines()]
-    # 18 warehouse scripts; the 9 that the `warehouse_nightly` DAG runs are that DAG's tasks' jobs
-    assert len([e for e in events if e["job"]["name"].startswith("warehouse/")]) == 9
+    # 20 warehouse scripts; the 9 that the `warehouse_nightly` DAG runs are that DAG's tasks' jobs
+    assert len([e for e in events if e["job"]["name"].startswith("warehouse/")]) == 11
     assert len([e for e in events if e["job"]["name"].startswith("warehouse_nightly.")]) == 11
     assert all(e["eventTime"] == "2024-05-01T00:00:00Z" for e in events)
     assert "placeholder namespace 'snowflake://unknown'" in run.output

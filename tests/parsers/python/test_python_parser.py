@@ -98,9 +98,9 @@ def _python_model(result):
 
 def test_example_repo_model_task_and_report() -> None:
     result = scan(EXAMPLE_REPO)
-    # the config (`lineage-scan.yml`) and dbt exposure models are the other two
+    # the config (`lineage-scan.yml`: churn, upsell) and dbt exposure models are the others
     assert [m.id for m in result.graph.ml_models()] == [
-        "config:churn", "dbt:churn.exposure.churn_model", "python:ml/train.py:train_churn_model#model"]
+        "config:churn", "config:upsell", "dbt:churn.exposure.churn_model", "python:ml/train.py:train_churn_model#model"]
     model = _python_model(result)
     assert [str(f) for f in model.features] == [
         "ml.churn_features.tenure_days",
@@ -122,7 +122,7 @@ def test_example_repo_model_task_and_report() -> None:
     assert dict(airflow_target.attributes)["trains"] == "python:ml/train.py:train_churn_model#model"
     assert tasks["python:notebooks/churn_exploration.ipynb"].writes == ("reports/churn_by_plan.csv",)
     summary = summarise(result)
-    assert summary["ml_models"] == 3
+    assert summary["ml_models"] == 4
     # modules: ml/{__init__,features,score,train}.py and the two Airflow DAG files (their tasks are lineage);
     # with lineage: all but ml/__init__.py (a docstring only), plus the notebook
     assert summary["python"] == {"modules": 6, "notebooks": 1, "with_lineage": 6, "unresolved": {}}
