@@ -101,8 +101,17 @@ def context_fingerprint(context: ParseContext) -> str:
 
 def write_entry(directory: Path, key: str, encoded: list[Any]) -> None:
     """Store an encoded fragment under ``key`` atomically; failures only cost a future cache miss."""
+    _write(directory, key, {"format": ENTRY_FORMAT, "key": key, "fragment": encoded})
+
+
+def write_record(directory: Path, key: str, record: Any) -> None:
+    """Store JSON data (a parser's own record, such as a dbt model's result) under ``key``."""
+    _write(directory, key, {"format": ENTRY_FORMAT, "key": key, "record": record})
+
+
+def _write(directory: Path, key: str, entry: dict[str, Any]) -> None:
     path = entry_path(directory, key)
-    text = json.dumps({"format": ENTRY_FORMAT, "key": key, "fragment": encoded}, separators=(",", ":"))
+    text = json.dumps(entry, separators=(",", ":"))
     for _attempt in range(2):
         try:
             if path.parent not in _made:
@@ -164,24 +173,37 @@ class FragmentCache:
 
     def load(self, key: str) -> Fragment | None:
         """The cached fragment, or None when there is no usable entry."""
+        entry = self._entry(key)
+        try:
+            fragment = decode_fragment(entry.get("fragment")) if entry is not None else None
+        except (ValueError, RecursionError, CodecError):
+            return None
+        if fragment is not None:
+            self.hits += 1
+        return fragment
+
+    def load_record(self, key: str) -> Any | None:
+        """The JSON data stored by `write_record` under ``key`` (None when missing); the caller checks it."""
+        entry = self._entry(key)
+        return entry.get("record") if entry is not None else None
+
+    def _entry(self, key: str) -> dict[str, Any] | None:
         path = entry_path(self.directory, key)
         try:
             with open(path, "rb") as handle:
                 data = handle.read()
                 modified = os.fstat(handle.fileno()).st_mtime
             entry = json.loads(data)
-            if not (isinstance(entry, dict) and entry.get("format") == ENTRY_FORMAT and entry.get("key") == key):
-                return None
-            fragment = decode_fragment(entry.get("fragment"))
-        except (OSError, ValueError, RecursionError, CodecError):
+        except (OSError, ValueError, RecursionError):
+            return None
+        if not (isinstance(entry, dict) and entry.get("format") == ENTRY_FORMAT and entry.get("key") == key):
             return None
         if time.time() - modified > _DAY:
             try:
                 os.utime(path)  # kept as recently used, so pruning spares it
             except OSError:
                 pass
-        self.hits += 1
-        return fragment
+        return entry
 
     def prune(self) -> int:
         """Delete entries this scan did not use that nobody used for `PRUNE_AFTER_DAYS`; the count.

@@ -29,7 +29,7 @@ from lineage_scan import collector
 from lineage_scan.discover import SourceFile
 from lineage_scan.fragment_cache import FragmentCache, write_entry
 from lineage_scan.fragment_codec import decode_fragment, encode_fragment
-from lineage_scan.limits import TIME_LIMIT_CODE
+from lineage_scan.limits import PARSER_FAILED, UNREPEATABLE_CODES
 from lineage_scan.model import Diagnostic, Fragment, Location, Severity
 from lineage_scan.parsers import PARSERS
 from lineage_scan.parsers.context import ParseContext
@@ -37,9 +37,6 @@ from lineage_scan.parsers.context import ParseContext
 POOL_MIN_FILES = 50
 CHUNK_MAX_FILES = 64
 CHUNKS_PER_WORKER = 8
-PARSER_FAILED = "LS941"
-NOT_CACHED_CODES = frozenset({TIME_LIMIT_CODE, PARSER_FAILED})
-"""Outcomes that may not repeat (a time limit hit under load, a parser crash) are parsed again next time."""
 
 Progress = Callable[[int, int, str], None]
 log = logging.getLogger("lineage_scan")
@@ -156,7 +153,7 @@ template folders), which a key made from that one file's bytes cannot cover."""
 
 
 def is_cacheable(fragment: Fragment) -> bool:
-    return fragment.parser not in NOT_CACHED_PARSERS and not any(d.code in NOT_CACHED_CODES for d in fragment.diagnostics)
+    return fragment.parser not in NOT_CACHED_PARSERS and not any(d.code in UNREPEATABLE_CODES for d in fragment.diagnostics)
 
 
 def _unchanged(root: Path, task: FileTask) -> bool:
