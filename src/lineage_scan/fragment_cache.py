@@ -28,14 +28,16 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlglot
 
 from lineage_scan import __version__
 from lineage_scan.fragment_codec import FINGERPRINT, CodecError, decode_fragment
 from lineage_scan.model import Fragment
-from lineage_scan.parsers.context import ParseContext
+
+if TYPE_CHECKING:
+    from lineage_scan.parsers.context import ParseContext
 
 ENTRY_FORMAT = 1
 PRUNE_AFTER_DAYS = 7

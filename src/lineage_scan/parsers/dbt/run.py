@@ -59,6 +59,10 @@ class ProjectPlan:
     parsed: dict[tuple[str, str], ParsePass] = field(default_factory=dict)
     """(node path, unique id) -> parse pass."""
 
+    def run(self, root: Path, context: ParseContext, unit: ModelUnit) -> list[Any]:
+        """Run ``unit`` in a worker process (see `compile_in_worker`); its result as data."""
+        return compile_in_worker(root, context, self, unit)
+
 
 class ProjectRun:
     """Drives one project's units in dependency order, through the cache, and emits its fragments."""
@@ -135,6 +139,14 @@ class ProjectRun:
         return tuple(sorted((self.nodes[d].key or "", self.columns[d]) for d in self.deps[node.unique_id]
                             if d in self.columns))
 
+    def run_here(self, unit: ModelUnit) -> UnitResult:
+        """Run ``unit`` in this process."""
+        return self.parser.run_unit(unit)
+
+    def claimed(self) -> set[tuple[str, str]]:
+        """(parser, path) of the files this project analyses for a file parser (Python models)."""
+        return {("python", n.path) for n in self.parser.order if n.language == "python" and n.source is not None}
+
     def accept(self, unit: ModelUnit, result: UnitResult | Any) -> None:
         """Take a unit's result (a `UnitResult`, or its data from a worker)."""
         node = self.nodes[unit.unique_id]
@@ -145,7 +157,7 @@ class ProjectRun:
                 result = UnitResult.from_data(data)
             except CodecError as error:
                 log.warning("lineage-scan: %s: a worker's result could not be read (%s); compiled here", node.path, error)
-                result = self.parser.run_unit(unit)
+                result = self.run_here(unit)
                 data = None
         node.refs, node.sources = list(result.refs), list(result.sources)
         if self.cache is not None and self._cacheable(result):
@@ -254,3 +266,8 @@ def compile_in_worker(root: Path, context: ParseContext, plan: ProjectPlan, unit
     node = parser.by_id[unit.unique_id]
     return parser.run_unit(unit).to_data(node.path)
 
+
+
+def start_dbt_project(root: Path, project_rel: str, context: ParseContext, cache: FragmentCache | None) -> ProjectRun:
+    """The dbt project at ``root / project_rel``, its project-level pass done, its units ready to run."""
+    return ProjectRun(ProjectParser(root, project_rel, context), cache)
