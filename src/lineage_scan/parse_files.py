@@ -116,15 +116,21 @@ class _Scheduler:
                 self.counter.done(path)
 
     def run(self, tasks: list[FileTask], jobs: int) -> None:
-        with collector.paused():
-            self.collect()
-            if jobs > 1 and len(tasks) + len(self.units) >= POOL_MIN_FILES:
-                tasks = self._run_in_pool(tasks, jobs)
-        while self.units or not all(p.done for p in self.projects):  # parsing makes cycles: the collector stays on
-            assert self.units, "project units wait for each other"
-            project, unit = self.units.popleft()
+        """Run everything: in the pool while there is enough ready work for one (it is started once,
+        when the files and ready units first number `POOL_MIN_FILES`), else here."""
+        pool_allowed = jobs > 1
+        while True:
+            with collector.paused():
+                self.collect()
+                if pool_allowed and len(tasks) + len(self.units) >= POOL_MIN_FILES:
+                    tasks = self._run_in_pool(tasks, jobs)
+                    pool_allowed = False
+                    continue
+            if not self.units:
+                break
+            project, unit = self.units.popleft()  # parsing makes cycles: the collector stays on
             project.accept(unit, project.run_here(unit))
-            self.collect()
+        assert all(project.done for project in self.projects), "project units wait for each other"
         for task in tasks:
             self.results[task.index] = _parse_and_store(self.root, task, self.context, self.cache_dir, encode=False)[0]
             self.counter.done(task.source.path)

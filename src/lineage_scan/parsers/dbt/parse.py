@@ -217,6 +217,7 @@ class ProjectParser:
         self._declare_sources()
         self.base = self.registry.copy()
         self.ctx.ns["graph"]["nodes"] = {n.unique_id: self.ctx.node_dict(n) for n in resources}
+        self._facets.clear()  # parse passes saw an empty graph
         self.order = self._order(resources)
         self.checks = [n for n in nodes if n.resource in ("analysis", "test")]
         self.by_id = {n.unique_id: n for n in [*self.order, *self.checks]}

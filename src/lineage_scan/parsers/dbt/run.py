@@ -73,6 +73,7 @@ class ProjectRun:
         self.plan = ProjectPlan(parser.project_rel)
         parser.prepare(parsed=self._cached_parse if cache is not None else None, store=self._parsed)
         self.nodes: dict[str, Node] = {n.unique_id: n for n in [*parser.order, *parser.checks]}
+        self._position = {n.unique_id: i for i, n in enumerate(parser.order)}
         self.deps: dict[str, set[str]] = {uid: self._deps_of(node) for uid, node in self.nodes.items()}
         self.dependents: dict[str, list[str]] = {uid: [] for uid in self.nodes}
         for uid, deps in self.deps.items():
@@ -104,7 +105,7 @@ class ProjectRun:
     def _deps_of(self, node: Node) -> set[str]:
         """The nodes whose columns ``node`` sees: those it refs that come before it in the project's
         order (analyses and tests come after every model)."""
-        order = {n.unique_id: i for i, n in enumerate(self.parser.order)}
+        order = self._position
         position = order.get(node.unique_id, len(order))
         deps = set()
         for ref in node.refs:
