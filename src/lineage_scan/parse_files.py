@@ -129,7 +129,9 @@ class _Scheduler:
             if not self.units:
                 break
             project, unit = self.units.popleft()  # parsing makes cycles: the collector stays on
-            project.accept(unit, project.run_here(unit))
+            with collector.one_input():
+                result = project.run_here(unit)
+            project.accept(unit, result)
         assert all(project.done for project in self.projects), "project units wait for each other"
         for task in tasks:
             self.results[task.index] = _parse_and_store(self.root, task, self.context, self.cache_dir, encode=False)[0]
@@ -239,7 +241,8 @@ def _parse_and_store(
 
 def _parse(root: Path, source: SourceFile, context: ParseContext) -> Fragment:
     try:
-        return PARSERS[source.kind](root / source.path, source.path, context)
+        with collector.one_input():
+            return PARSERS[source.kind](root / source.path, source.path, context)
     except Exception as error:  # noqa: BLE001 - one file's parser bug must not stop the scan
         fragment = Fragment(path=source.path, parser=source.kind)
         message = f"file not analysed: the {source.kind} parser failed ({type(error).__name__}: {error})"
@@ -291,4 +294,5 @@ def _run_unit(project: str, unit: Any) -> Any:
     """A project unit's result, as data."""
     assert _worker is not None, "worker not initialised"
     root, context, _cache_dir, plans = _worker
-    return plans[project].run(root, context, unit)
+    with collector.one_input():
+        return plans[project].run(root, context, unit)

@@ -26,6 +26,7 @@ from typing import Any
 import networkx as nx
 from sqlglot.dialects.dialect import Dialect
 
+from lineage_scan import collector
 from lineage_scan.files import read_repo_text
 from lineage_scan.limits import PARSER_FAILED, TimeLimitExceeded, time_limit
 from lineage_scan.model import (
@@ -208,7 +209,8 @@ class ProjectParser:
                 continue
             before = self.node_digest(node) if store is not None else None
             self.ctx.touched = set()
-            self._parse_pass(node)
+            with collector.one_input():
+                self._parse_pass(node)
             if store is not None and before is not None:
                 store(node, before, ParsePass.of(node), frozenset(self.ctx.touched))
         nodes = [n for n in nodes if n.enabled]
