@@ -289,3 +289,39 @@ def test_airflow_fragments_are_never_cached() -> None:
 
     assert not is_cacheable(Fragment(path="dags/d.py", parser="airflow"))
     assert is_cacheable(Fragment(path="a.sql", parser="sql"))
+
+
+def _lineage(result) -> set[str]:
+    return {f"{s} -> {t}" for s, t, _ in result.graph.column_edges()}
+
+
+def test_a_module_change_invalidates_the_files_importing_it(make_repo, tmp_path) -> None:
+    """A Python job's fragment depends on the helper module it imports (its `depends_on`)."""
+    root = make_repo({
+        "lineage-scan.yml": "dialect: postgres\n",
+        "pkg/__init__.py": "",
+        "pkg/helpers.py": "def clean(df):\n    df['z'] = df['a'] + 1\n    return df\n",
+        "pkg/job.py": ("import pandas as pd\nfrom pkg.helpers import clean\n"
+                       "df = clean(pd.read_sql('select a from raw.t', None))\ndf.to_sql('feat', None, schema='ml')\n"),
+    })
+    cache = tmp_path / "cache"
+    assert "raw.t.a -> ml.feat.z" in _lineage(scan(root, cache_dir=cache))
+    (root / "pkg/helpers.py").write_text("def clean(df):\n    df['zz'] = df['a'] + 1\n    return df\n")
+    again = scan(root, cache_dir=cache)
+    assert again.files_from_cache == 1  # pkg/__init__.py; the job and the helper are parsed again
+    assert "raw.t.a -> ml.feat.zz" in _lineage(again) and "raw.t.a -> ml.feat.z" not in _lineage(again)
+
+
+def test_a_dag_file_is_parsed_again_when_its_sql_file_changes(make_repo, tmp_path) -> None:
+    root = make_repo({
+        "lineage-scan.yml": "dialect: postgres\n",
+        "dags/d.py": ("from airflow import DAG\nfrom airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator\n"
+                      "with DAG('d', template_searchpath=['/opt/airflow/sql']) as dag:\n"
+                      "    t = SQLExecuteQueryOperator(task_id='t', conn_id='w', sql='load.sql')\n"),
+        "sql/load.sql": "create table a.x as select id, v from a.y;",
+    })
+    cache = tmp_path / "cache"
+    assert "a.y.v -> a.x.v" in _lineage(scan(root, cache_dir=cache))
+    (root / "sql/load.sql").write_text("create table a.x as select id, w from a.y;")
+    again = scan(root, cache_dir=cache)
+    assert "a.y.v -> a.x.v" not in _lineage(again) and "a.y.w -> a.x.w" in _lineage(again)

@@ -126,7 +126,7 @@ def _scan(
         default_catalog=names.ident(config.default_database) if config.default_database else None,
     )
     found = discover(root, config)
-    fragment_cache = FragmentCache(Path(cache_dir) if cache_dir else default_cache_dir(root), context) if cache else None
+    fragment_cache = FragmentCache(Path(cache_dir) if cache_dir else default_cache_dir(root), context, root) if cache else None
     projects = [
         PROJECT_PARSERS[kind](root, project, context, fragment_cache)
         for kind, folders in (("dbt", found.dbt_projects),) if kind in PROJECT_PARSERS for project in folders

@@ -101,9 +101,13 @@ def context_fingerprint(context: ParseContext) -> str:
         return repr(settings)
 
 
-def write_entry(directory: Path, key: str, encoded: list[Any]) -> None:
-    """Store an encoded fragment under ``key`` atomically; failures only cost a future cache miss."""
-    _write(directory, key, {"format": ENTRY_FORMAT, "key": key, "fragment": encoded})
+def write_entry(directory: Path, key: str, encoded: list[Any], depends: dict[str, str | None] | None = None) -> None:
+    """Store an encoded fragment under ``key`` atomically; failures only cost a future cache miss.
+
+    ``depends`` maps the other repository files the fragment was made from (its `depends_on`) to
+    the SHA-256 of their bytes then (None: missing); the entry is used only while they match.
+    """
+    _write(directory, key, {"format": ENTRY_FORMAT, "key": key, "fragment": encoded, "depends": depends or {}})
 
 
 def write_record(directory: Path, key: str, record: Any) -> None:
@@ -154,6 +158,17 @@ _made: set[Path] = set()
 """Shard folders this process made or found, so each entry write costs no extra system calls."""
 
 
+def file_digest(root: Path, rel: str) -> str | None:
+    """SHA-256 of the bytes of ``root / rel`` (None when missing, unreadable or outside ``root``)."""
+    path = root / rel
+    try:
+        if ".." in Path(rel).parts or Path(rel).is_absolute() or not path.is_file():
+            return None
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
 def entry_path(directory: Path, key: str) -> Path:
     return Path(f"{directory}/{key[:2]}/{key[2:]}.json")
 
@@ -161,8 +176,11 @@ def entry_path(directory: Path, key: str) -> Path:
 class FragmentCache:
     """The entries of one cache directory for one set of parse settings."""
 
-    def __init__(self, directory: Path, context: ParseContext):
+    def __init__(self, directory: Path, context: ParseContext, root: Path | None = None):
         self.directory = directory
+        self.root = root
+        """The scanned repository, whose files entries' `depends_on` name (None: such entries are not used)."""
+        self._digests: dict[str, str | None] = {}
         self._salt = hashlib.sha256(f"{engine_fingerprint()}|{context_fingerprint(context)}".encode()).digest()
         self.used: set[str] = set()
         self.hits = 0
@@ -176,13 +194,29 @@ class FragmentCache:
     def load(self, key: str) -> Fragment | None:
         """The cached fragment, or None when there is no usable entry."""
         entry = self._entry(key)
+        if entry is None or not self._unchanged(entry.get("depends", {})):
+            return None
         try:
-            fragment = decode_fragment(entry.get("fragment")) if entry is not None else None
+            fragment = decode_fragment(entry.get("fragment"))
         except (ValueError, RecursionError, CodecError):
             return None
-        if fragment is not None:
-            self.hits += 1
+        self.hits += 1
         return fragment
+
+    def _unchanged(self, depends: Any) -> bool:
+        """The files an entry was made from besides its own still have the bytes they had."""
+        if not isinstance(depends, dict):
+            return False
+        if depends and self.root is None:
+            return False
+        return all(isinstance(rel, str) and self.digest(rel) == digest for rel, digest in depends.items())
+
+    def digest(self, rel: str) -> str | None:
+        """SHA-256 of a repository file's bytes (None when missing or outside the root), once per scan."""
+        if rel not in self._digests:
+            assert self.root is not None
+            self._digests[rel] = file_digest(self.root, rel)
+        return self._digests[rel]
 
     def load_record(self, key: str) -> Any | None:
         """The JSON data stored by `write_record` under ``key`` (None when missing); the caller checks it."""

@@ -34,6 +34,8 @@ from lineage_scan.parsers.airflow.values import AssetRef, Function, Imported, Li
 from lineage_scan.parsers.context import ParseContext
 
 TASK_KIND = "airflow_task"
+AIRFLOW_TASK_PREFIX = "airflow:"
+"""Task ids of Airflow tasks: `airflow:<dag_id>.<task_id>`."""
 WAREHOUSE_SCHEMES = {
     "snowflake": "snowflake", "bigquery": "bigquery", "postgres": "postgres", "postgresql": "postgres",
     "redshift": "redshift", "mysql": "mysql", "trino": "trino", "databricks": "databricks", "mssql": "tsql",
@@ -42,7 +44,7 @@ WAREHOUSE_SCHEMES = {
 
 
 def task_id(dag_id: str, task: str) -> str:
-    return f"airflow:{dag_id}.{task}"
+    return f"{AIRFLOW_TASK_PREFIX}{dag_id}.{task}"
 
 
 @dataclass
