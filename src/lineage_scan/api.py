@@ -68,8 +68,10 @@ class ScanResult:
     findings: list[Finding] = field(default_factory=list)
     files_from_cache: int = 0
     """Files whose fragment came from the cache rather than a parser (not part of any report)."""
+    units: int = 0
+    """Project units (dbt models, snapshots, analyses, tests: each rendered and analysed on its own)."""
     units_from_cache: int = 0
-    """Project units (dbt models, snapshots, analyses, tests) whose result came from the cache."""
+    """Units whose result came from the cache."""
 
 
 def scan(
@@ -154,7 +156,7 @@ def _scan(
     })
     hits = fragment_cache.hits if fragment_cache is not None else 0
     return ScanResult(root, config, found.files, graph, fragments, diagnostics, rules.findings, files_from_cache=hits,
-                      units_from_cache=sum(project.hits for project in projects))
+                      units=sum(project.total for project in projects), units_from_cache=sum(project.hits for project in projects))
 
 
 def _declared_schema(
