@@ -29,7 +29,8 @@ from lineage_scan.sql.schema import SchemaRegistry, registry_from_mapping
 from lineage_scan.sql.script import analyse_script
 
 Progress = Callable[[int, int, str], None]
-"""Called as (files done, files in all, path) as each file is done (for progress bars)."""
+"""Called as (done, in all, path) as each file and each dbt model (or snapshot, analysis, test) is
+done, from the cache or parsed; ``path`` is the file's or the model's (for progress bars)."""
 
 
 def sql_column_lineage(

@@ -158,3 +158,17 @@ def test_a_damaged_entry_is_rendered_again(make_repo, tmp_path) -> None:
     again = _scan(root, cache, jobs=1)
     assert again.units_from_cache == 0
     assert render_json(again) == render_json(_scan(root, None, jobs=1))
+
+
+def test_progress_counts_files_and_models(make_repo, tmp_path) -> None:
+    files = shop()
+    files["warehouse/extra.sql"] = "create table raw.extra as select 1 as one;"
+    root = make_repo(files)
+    for cache in (None, tmp_path / "cache", tmp_path / "cache"):  # cold and warm: every file and model counted
+        calls: list[tuple[int, int, str]] = []
+        scan(root, jobs=1, cache=cache is not None, cache_dir=cache, progress=lambda *call: calls.append(call))
+        everything = TOTAL + 1 + 1  # the units, the seed and the one SQL file
+        assert [done for done, _, _ in calls] == list(range(1, everything + 1))
+        assert {total for _, total, _ in calls} == {everything}
+        paths = {path for _, _, path in calls}
+        assert {"warehouse/extra.sql", "proj/models/marts/mart_2.sql", "proj/analyses/top.sql", "proj/seeds/regions.csv"} <= paths
