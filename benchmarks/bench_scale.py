@@ -39,7 +39,6 @@ from pathlib import Path
 from bench_sql import environment, measure_parse, measure_sqllineage, peak_rss_mb
 from generate_corpus import Corpus, generate_corpus
 
-
 KINDS = ("parse", "cold", "warm", "SQL changed", "model changed")
 
 
@@ -110,11 +109,11 @@ def measure_scan(root: Path, cache_dir: Path, jobs: int | None) -> Run:
     failed = sum(f.statements_failed for f in result.fragments)
     codes = Counter(d.code for d in result.diagnostics)
     by_parser = Counter(f.parser for f in result.fragments)
+    codes_text = ", ".join(f"{code} {count}" for code, count in sorted(codes.items())) or "none"
+    parsers_text = ", ".join(f"{parser} {count}" for parser, count in sorted(by_parser.items()))
     run.notes = [
-        f"{failed} statements failed, {len(result.diagnostics)} diagnostics "
-        f"({', '.join(f'{code} {count}' for code, count in sorted(codes.items())) or 'none'})",
-        f"fragments by parser: {', '.join(f'{parser} {count}' for parser, count in sorted(by_parser.items()))}; "
-        f"{len(result.graph.tasks())} tasks",
+        f"{failed} statements failed, {len(result.diagnostics)} diagnostics ({codes_text})",
+        f"fragments by parser: {parsers_text}; {len(result.graph.tasks())} tasks",
     ]
     return run
 

@@ -166,7 +166,7 @@ class _Scheduler:
                     except BrokenProcessPool:
                         in_flight[future] = job
                         raise
-                    except Exception as error:  # noqa: BLE001 - a unit failing outside the parser's own guard
+                    except Exception as error:  # a unit failing outside the parser's own guard
                         if isinstance(job, list):
                             raise
                         log.warning("lineage-scan: a project unit failed in a worker (%s); running it here", error)

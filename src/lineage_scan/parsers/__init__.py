@@ -16,7 +16,7 @@ from lineage_scan.fragment_cache import FragmentCache
 from lineage_scan.model import Fragment
 from lineage_scan.parsers.airflow import is_dag_file, parse_dag_source
 from lineage_scan.parsers.context import ParseContext
-from lineage_scan.parsers.dbt.run import start_dbt_project
+from lineage_scan.parsers.dbt import start_dbt_project
 from lineage_scan.parsers.notebook import parse_notebook_file
 from lineage_scan.parsers.python import PARSER as PYTHON
 from lineage_scan.parsers.python import analyse_program, scanned_root

@@ -13,6 +13,7 @@ from lineage_scan.api import ScanResult
 from lineage_scan.parse_files import POOL_MIN_FILES
 from lineage_scan.report.json import render_json
 
+
 def shop(models: int = 6) -> dict[str, str]:
     """A dbt project: sources with columns, a macro, staging `select *` models over the sources, marts
     joining two staging models, an incremental model, a model listing `graph.nodes`, one using
@@ -166,7 +167,7 @@ def test_progress_counts_files_and_models(make_repo, tmp_path) -> None:
     root = make_repo(files)
     for cache in (None, tmp_path / "cache", tmp_path / "cache"):  # cold and warm: every file and model counted
         calls: list[tuple[int, int, str]] = []
-        scan(root, jobs=1, cache=cache is not None, cache_dir=cache, progress=lambda *call: calls.append(call))
+        scan(root, jobs=1, cache=cache is not None, cache_dir=cache, progress=lambda *call, into=calls: into.append(call))
         everything = TOTAL + 1 + 1  # the units, the seed and the one SQL file
         assert [done for done, _, _ in calls] == list(range(1, everything + 1))
         assert {total for _, total, _ in calls} == {everything}

@@ -1,5 +1,9 @@
 """A whole dbt project -> fragments, without `dbt compile` or a warehouse.
 
+Steps 1-3 are the project-level pass (`ProjectParser.prepare`); step 4 is one unit per node
+(`run_unit`), which `run.ProjectRun` hands out in dependency order, to this process or a worker,
+through the cache; step 5 (`emit`) runs once every unit is done.
+
 1. read `dbt_project.yml`, YAML properties, docs blocks, and load macros (project, packages,
    built-ins, dbt_utils stand-ins) into one sandboxed Jinja environment;
 2. parse pass: render every model/snapshot once with `execute` false to collect its `config()`,
@@ -8,8 +12,8 @@
    versions when it defines them);
 4. compile pass, in dependency order: render again with `execute` true (incremental models twice,
    both `is_incremental()` branches) and analyse the SQL with the shared engine, with the columns
-   of sources (YAML), seeds (CSV headers) and upstream models (their inferred outputs) known, so
-   `select *` and `dbt_utils.star` expand through model chains;
+   of sources (YAML) and of the seeds (CSV headers) and models (their inferred outputs) each node
+   refs known, so `select *` and `dbt_utils.star` expand through model chains;
 5. emit relations, column edges, reads, metadata, tasks, exposures and ML models, one fragment per
    file, with a diagnostic (file and line) for everything that could not be rendered or parsed.
 """
@@ -97,11 +101,6 @@ def canonical(value: Any) -> str:
         return repr(value)
 
 
-def parse_dbt_project(root: Path, project_rel: str, context: ParseContext) -> list[Fragment]:
-    """Every fragment of the dbt project in ``root / project_rel``."""
-    return ProjectParser(root, project_rel, context).run()
-
-
 @dataclass
 class Compiled:
     """A node's analysed SQL: what goes into its fragment."""
@@ -174,16 +173,6 @@ class ProjectParser:
         return [Diagnostic(emit.at_line(e.path, e.line), PARSER, e.message, e.severity, e.code) for e in sorted(set(events))]
 
     # ----------------------------------------------------------------- the run
-    def run(self) -> list[Fragment]:
-        """Every fragment of the project, compiled in this process (see `ProjectRun` for the pool and cache)."""
-        from lineage_scan.parsers.dbt.run import ProjectRun
-
-        project_run = ProjectRun(self)
-        while units := project_run.ready():
-            for unit in units:
-                project_run.accept(unit, self.run_unit(unit))
-        return project_run.fragments()
-
     def prepare(self, parsed: Callable[[Node], ParsePass | None] | None = None, store: StoreParse | None = None) -> None:
         """The project-level pass: properties, macros, every node's parse pass, names, sources, order.
 

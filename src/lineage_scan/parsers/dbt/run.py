@@ -41,8 +41,8 @@ from lineage_scan.fragment_codec import CodecError
 from lineage_scan.limits import UNREPEATABLE_CODES
 from lineage_scan.model import Fragment
 from lineage_scan.parsers.context import ParseContext
-from lineage_scan.parsers.dbt.nodes import Node
 from lineage_scan.parsers.dbt.context import FACETS
+from lineage_scan.parsers.dbt.nodes import Node
 from lineage_scan.parsers.dbt.parse import Compiled, ProjectParser, canonical
 from lineage_scan.parsers.dbt.units import ModelUnit, ParsePass, UnitResult
 
