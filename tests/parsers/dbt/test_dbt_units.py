@@ -3,6 +3,8 @@ and a re-scan renders again exactly the nodes whose inputs changed."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ import lineage_scan.parse_files
 from lineage_scan import scan
 from lineage_scan.api import ScanResult
 from lineage_scan.parse_files import POOL_MIN_FILES
+from lineage_scan.parsers.dbt.parse import ProjectParser
 from lineage_scan.report.json import render_json
 
 
@@ -173,3 +176,19 @@ def test_progress_counts_files_and_models(make_repo, tmp_path) -> None:
         assert {total for _, total, _ in calls} == {everything}
         paths = {path for _, _, path in calls}
         assert {"warehouse/extra.sql", "proj/models/marts/mart_2.sql", "proj/analyses/top.sql", "proj/seeds/regions.csv"} <= paths
+
+
+@pytest.mark.skipif(multiprocessing.get_start_method() != "fork", reason="patching reaches workers only when forked")
+def test_a_dying_worker_leaves_its_models_to_this_process(make_repo, monkeypatch, caplog) -> None:
+    root = make_repo(shop(POOL_MIN_FILES))
+    expected = render_json(_scan(root, None, jobs=1))
+    parent, original = os.getpid(), ProjectParser.run_unit
+
+    def dying(self, unit):
+        if os.getpid() != parent and unit.unique_id == "model.shop.stg_7":
+            os._exit(3)
+        return original(self, unit)
+
+    monkeypatch.setattr(ProjectParser, "run_unit", dying)
+    assert render_json(_scan(root, None, jobs=2)) == expected
+    assert "parser process died" in caplog.text
