@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bench_sql import environment, measure_parse, measure_sqllineage, peak_rss_mb
+from bench_sql import cpu_seconds, environment, measure_parse, measure_sqllineage, peak_rss_mb
 from generate_corpus import Corpus, generate_corpus
 
 KINDS = ("parse", "cold", "warm", "SQL changed", "model changed")
@@ -75,11 +75,6 @@ def plain_sql_files(root: Path) -> list[Path]:
     from lineage_scan.discover import discover
 
     return [root / f.path for f in discover(root, load_config(root)).files if f.kind == "sql"]
-
-
-def cpu_seconds() -> float:
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def children_peak_rss_mb() -> float:
@@ -122,10 +117,9 @@ def measure_parse_only(root: Path) -> Run:
     import sqlglot  # noqa: F401 - imported before the CPU clock starts, as in the timed part
 
     files = plain_sql_files(root)
-    load, cpu = os.getloadavg()[0], cpu_seconds()
     measured = measure_parse(root, files)
     return Run("parse", measured.seconds, measured.files, measured.statements, peak_rss_mb=measured.peak_rss_mb,
-               cpu_seconds=cpu_seconds() - cpu, load=load, notes=measured.notes)
+               cpu_seconds=measured.cpu_seconds, load=measured.load, notes=measured.notes)
 
 
 def measure_sqllineage_subset(root: Path, count: int) -> Run:
