@@ -282,13 +282,14 @@ def test_default_folders_of_repositories_nobody_scans_are_removed(make_repo, tmp
     assert recent.exists()
 
 
-def test_airflow_fragments_are_never_cached() -> None:
-    """A DAG's lineage depends on the SQL files it reads, which its own bytes (the key) do not cover."""
-    from lineage_scan.model import Fragment
+def test_unrepeatable_fragments_are_not_cached() -> None:
+    from lineage_scan.model import Diagnostic, Fragment, Location, Severity
     from lineage_scan.parse_files import is_cacheable
 
-    assert not is_cacheable(Fragment(path="dags/d.py", parser="airflow"))
     assert is_cacheable(Fragment(path="a.sql", parser="sql"))
+    timed_out = Fragment(path="a.sql", parser="sql")
+    timed_out.diagnostics.append(Diagnostic(Location("a.sql", 1, 1, 1, 1), "sql", "slow", Severity.WARNING, "LS940"))
+    assert not is_cacheable(timed_out)
 
 
 def _lineage(result) -> set[str]:
@@ -325,3 +326,22 @@ def test_a_dag_file_is_parsed_again_when_its_sql_file_changes(make_repo, tmp_pat
     (root / "sql/load.sql").write_text("create table a.x as select id, w from a.y;")
     again = scan(root, cache_dir=cache)
     assert "a.y.v -> a.x.v" not in _lineage(again) and "a.y.w -> a.x.w" in _lineage(again)
+
+
+def test_a_dag_file_is_cached_until_a_path_it_looked_up_changes(make_repo, tmp_path) -> None:
+    """The template is searched for in `sql/` first, then `include/`: a `sql/load.sql` appearing
+    later is what Airflow would run, so the cached DAG is parsed again."""
+    root = make_repo({
+        "lineage-scan.yml": "dialect: postgres\n",
+        "dags/d.py": ("from airflow import DAG\nfrom airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator\n"
+                      "with DAG('d', template_searchpath=['/opt/airflow/sql', '/opt/airflow/include']) as dag:\n"
+                      "    t = SQLExecuteQueryOperator(task_id='t', conn_id='w', sql='load.sql')\n"),
+        "include/load.sql": "create table a.x as select id, v from a.y;",
+        "sql/other.sql": "create table a.o as select 1 as one;",
+    })
+    cache = tmp_path / "cache"
+    first = scan(root, cache_dir=cache)
+    assert scan(root, cache_dir=cache).files_from_cache == len(first.fragments)  # the DAG file too
+    (root / "sql/load.sql").write_text("create table a.x as select id, w from a.y;")
+    again = scan(root, cache_dir=cache)
+    assert render_json(again) == render_json(scan(root, cache=False))  # a stale DAG fragment would differ

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import sqlglot
 
 from lineage_scan import __version__
+from lineage_scan.files import path_state
 from lineage_scan.fragment_codec import FINGERPRINT, CodecError, decode_fragment
 from lineage_scan.model import Fragment
 
@@ -104,8 +105,9 @@ def context_fingerprint(context: ParseContext) -> str:
 def write_entry(directory: Path, key: str, encoded: list[Any], depends: dict[str, str | None] | None = None) -> None:
     """Store an encoded fragment under ``key`` atomically; failures only cost a future cache miss.
 
-    ``depends`` maps the other repository files the fragment was made from (its `depends_on`) to
-    the SHA-256 of their bytes then (None: missing); the entry is used only while they match.
+    ``depends`` maps the other repository paths the fragment was made from (its `depends_on`: files
+    read, paths looked up) to what they held then (`files.path_state`); the entry is used only while
+    they hold the same.
     """
     _write(directory, key, {"format": ENTRY_FORMAT, "key": key, "fragment": encoded, "depends": depends or {}})
 
@@ -158,17 +160,6 @@ _made: set[Path] = set()
 """Shard folders this process made or found, so each entry write costs no extra system calls."""
 
 
-def file_digest(root: Path, rel: str) -> str | None:
-    """SHA-256 of the bytes of ``root / rel`` (None when missing, unreadable or outside ``root``)."""
-    path = root / rel
-    try:
-        if ".." in Path(rel).parts or Path(rel).is_absolute() or not path.is_file():
-            return None
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
-
-
 def entry_path(directory: Path, key: str) -> Path:
     return Path(f"{directory}/{key[:2]}/{key[2:]}.json")
 
@@ -204,7 +195,7 @@ class FragmentCache:
         return fragment
 
     def _unchanged(self, depends: Any) -> bool:
-        """The files an entry was made from besides its own still have the bytes they had."""
+        """The paths an entry was made from besides its own file still hold what they held."""
         if not isinstance(depends, dict):
             return False
         if depends and self.root is None:
@@ -212,10 +203,10 @@ class FragmentCache:
         return all(isinstance(rel, str) and self.digest(rel) == digest for rel, digest in depends.items())
 
     def digest(self, rel: str) -> str | None:
-        """SHA-256 of a repository file's bytes (None when missing or outside the root), once per scan."""
+        """What a repository path holds (`files.path_state`), worked out once per scan."""
         if rel not in self._digests:
             assert self.root is not None
-            self._digests[rel] = file_digest(self.root, rel)
+            self._digests[rel] = path_state(self.root, rel)
         return self._digests[rel]
 
     def load_record(self, key: str) -> Any | None:

@@ -31,12 +31,12 @@ from typing import Any
 
 from lineage_scan import collector
 from lineage_scan.discover import SourceFile
-from lineage_scan.fragment_cache import FragmentCache, file_digest, write_entry
+from lineage_scan.files import path_state
+from lineage_scan.fragment_cache import FragmentCache, write_entry
 from lineage_scan.fragment_codec import decode_fragment, encode_fragment
 from lineage_scan.limits import PARSER_FAILED, UNREPEATABLE_CODES
 from lineage_scan.model import Diagnostic, Fragment, Location, Severity
 from lineage_scan.parsers import PARSERS, ProjectWork
-from lineage_scan.parsers.airflow.fragment import AIRFLOW_TASK_PREFIX
 from lineage_scan.parsers.context import ParseContext
 
 POOL_MIN_FILES = 50
@@ -236,7 +236,7 @@ def _parse_and_store(
         return fragment, None
     if store and _unchanged(root, task):
         assert cache_dir is not None and task.key is not None
-        write_entry(cache_dir, task.key, encoded, {rel: file_digest(root, rel) for rel in fragment.depends_on})
+        write_entry(cache_dir, task.key, encoded, {rel: path_state(root, rel) for rel in fragment.depends_on})
     return fragment, encoded
 
 
@@ -251,18 +251,10 @@ def _parse(root: Path, source: SourceFile, context: ParseContext) -> Fragment:
         return fragment
 
 
-NOT_CACHED_PARSERS = frozenset({"airflow"})
-"""Parsers whose output depends on files other than the one parsed (a DAG reads its SQL files and
-template folders, and which of them exist), which the entry's key and its `depends_on` files cannot
-cover. A Python file defining DAGs (its fragment has Airflow tasks) is not cached either."""
-
-
 def is_cacheable(fragment: Fragment) -> bool:
-    return (
-        fragment.parser not in NOT_CACHED_PARSERS
-        and not any(task.id.startswith(AIRFLOW_TASK_PREFIX) for task in fragment.tasks)
-        and not any(d.code in UNREPEATABLE_CODES for d in fragment.diagnostics)
-    )
+    """Whether a fragment may be reused: what it depends on besides its file is in its `depends_on`
+    (modules imported, a DAG's SQL files and the paths it looked up), which the entry records."""
+    return not any(d.code in UNREPEATABLE_CODES for d in fragment.diagnostics)
 
 
 def _unchanged(root: Path, task: FileTask) -> bool:
