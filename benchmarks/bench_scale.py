@@ -4,14 +4,18 @@ For each size factor (default 1, 2, 4, 8) it generates a repository of ``factor 
 SQL files plus a dbt project, Airflow DAG files and Python feature modules (`generate_corpus.py`,
 `generate_pipelines.py`) — and measures, each in a fresh interpreter:
 
-* ``parse``: `sqlglot.parse` of the plain SQL files the scan analyses, one process (the floor);
-* ``cold``: `lineage_scan.scan(repo)` with an empty cache (every file parsed, entries written);
-* ``warm``: the same scan again, nothing changed (every file from the cache);
-* ``one changed``: the same scan after editing one SQL file (one file parsed, the graph rebuilt);
+* ``parse``: `sqlglot.parse` of the plain SQL files the scan analyses, one process (the floor of
+  the SQL part; the dbt, Airflow and Python parts have no such floor);
+* ``cold``: `lineage_scan.scan(repo)` with an empty cache: every SQL file, dbt model, DAG file and
+  Python module analysed, cache entries written;
+* ``warm``: the same scan again, nothing changed (every file and dbt model from the cache; DAG
+  files, which are never cached, parsed again);
+* ``SQL changed``: the same scan after editing one SQL file (that file parsed, the graph rebuilt);
+* ``model changed``: the same scan after editing one dbt model (its parse pass and the model
+  rendered and analysed again, the graph rebuilt);
 
 and, at the largest size, sqllineage on an evenly spaced subset of the same SQL files, for
-throughput side by side. Parsers that are not written yet (dbt, Airflow, Python) are skipped by
-the scan; their files are discovered and counted.
+throughput side by side.
 
 Usage: ``python benchmarks/bench_scale.py [--sizes 1,2,4,8] [--base-files 625] [--jobs N] [--skip-sqllineage]``
 """
@@ -27,12 +31,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bench_sql import environment, measure_parse, measure_sqllineage, peak_rss_mb
+from bench_sql import cpu_seconds, environment, measure_parse, measure_sqllineage, peak_rss_mb
 from generate_corpus import Corpus, generate_corpus
+
+KINDS = ("parse", "cold", "warm", "SQL changed", "model changed")
 
 
 @dataclass
@@ -46,6 +53,10 @@ class Run:
     edges: int = 0
     parsed: int = 0
     """Files the scan parsed (the rest came from the cache)."""
+    units: int = 0
+    units_run: int = 0
+    """dbt units (models, snapshots, analyses, tests) in the repository, and those rendered and analysed
+    (the rest came from the cache)."""
     import_seconds: float = 0.0
     peak_rss_mb: float = 0.0
     worker_peak_rss_mb: float = 0.0
@@ -66,11 +77,6 @@ def plain_sql_files(root: Path) -> list[Path]:
     return [root / f.path for f in discover(root, load_config(root)).files if f.kind == "sql"]
 
 
-def cpu_seconds() -> float:
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
-
 def children_peak_rss_mb() -> float:
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
@@ -89,12 +95,21 @@ def measure_scan(root: Path, cache_dir: Path, jobs: int | None) -> Run:
     run.cpu_seconds = cpu_seconds() - cpu
     run.peak_rss_mb = peak_rss_mb()
     run.worker_peak_rss_mb = children_peak_rss_mb()
-    run.files = len(result.fragments)
+    run.files = len(result.files)
     run.statements = sum(f.statements for f in result.fragments)
     run.edges = sum(1 for _ in result.graph.column_edges())
-    run.parsed = len(result.fragments) - result.files_from_cache
+    file_fragments = [f for f in result.fragments if f.parser != "dbt"]  # (the corpus has no dbt Python models)
+    run.parsed = len(file_fragments) - result.files_from_cache
+    run.units, run.units_run = result.units, result.units - result.units_from_cache
     failed = sum(f.statements_failed for f in result.fragments)
-    run.notes = [f"{failed} statements failed, {len(result.diagnostics)} diagnostics"]
+    codes = Counter(d.code for d in result.diagnostics)
+    by_parser = Counter(f.parser for f in result.fragments)
+    codes_text = ", ".join(f"{code} {count}" for code, count in sorted(codes.items())) or "none"
+    parsers_text = ", ".join(f"{parser} {count}" for parser, count in sorted(by_parser.items()))
+    run.notes = [
+        f"{failed} statements failed, {len(result.diagnostics)} diagnostics ({codes_text})",
+        f"fragments by parser: {parsers_text}; {len(result.graph.tasks())} tasks",
+    ]
     return run
 
 
@@ -102,10 +117,9 @@ def measure_parse_only(root: Path) -> Run:
     import sqlglot  # noqa: F401 - imported before the CPU clock starts, as in the timed part
 
     files = plain_sql_files(root)
-    load, cpu = os.getloadavg()[0], cpu_seconds()
     measured = measure_parse(root, files)
     return Run("parse", measured.seconds, measured.files, measured.statements, peak_rss_mb=measured.peak_rss_mb,
-               cpu_seconds=cpu_seconds() - cpu, load=load, notes=measured.notes)
+               cpu_seconds=measured.cpu_seconds, load=measured.load, notes=measured.notes)
 
 
 def measure_sqllineage_subset(root: Path, count: int) -> Run:
@@ -127,9 +141,13 @@ def run_measurement(kind: str, corpus: Path, cache_dir: Path, args: argparse.Nam
     return Run(**json.loads(lines[-1]))
 
 
-def edit_one_file(root: Path) -> Path:
-    """Change one SQL file in the middle of the corpus (a marts model: upstream and downstream of others)."""
-    files = [p for p in plain_sql_files(root) if "/marts/" in p.as_posix()] or plain_sql_files(root)
+def edit_one_file(root: Path, dbt: bool) -> Path:
+    """Change one file in the middle of the corpus: a marts SQL file, or a dbt marts model (both
+    upstream and downstream of others)."""
+    if dbt:
+        files = sorted((root / "dbt" / "models" / "marts").glob("*.sql"))
+    else:
+        files = [p for p in plain_sql_files(root) if "/marts/" in p.as_posix()] or plain_sql_files(root)
     path = files[len(files) // 2]
     path.write_text(path.read_text(encoding="utf-8") + "\n-- edited by bench_scale.py\n", encoding="utf-8")
     return path
@@ -147,24 +165,29 @@ def report(rows: list[Row], sqllineage: Run | None, jobs: int) -> str:
     lines = ["lineage-scan scaling benchmark", *(f"  {line}" for line in environment()),
              f"  scan processes (--jobs): {jobs}", ""]
     header = ("size", "SQL files", "dbt models", "DAGs", "py", "stmts", "col edges", "parse-only s (CPU)",
-              "cold s (CPU)", "cold/parse", "cold MB", "warm s (CPU)", "1 changed s (CPU)", "re-scan MB")
+              "cold s (CPU)", "files/s", "cold MB", "warm s (CPU)", "1 SQL file changed s (CPU)",
+              "1 model changed s (CPU)", "re-scan MB")
     table = [header]
     for row in rows:
-        parse, cold, warm, changed = (row.runs.get(k) for k in ("parse", "cold", "warm", "changed"))
-        if any(r is None or r.error for r in (parse, cold, warm, changed)):
+        parse, cold, warm, sql, model = (row.runs.get(k) for k in KINDS)
+        if any(r is None or r.error for r in (parse, cold, warm, sql, model)):
             continue
+        assert parse and cold and warm and sql and model
         table.append((
             f"{row.factor}x", f"{row.corpus.files}", f"{row.corpus.pipelines.get('dbt models', 0)}",
             f"{row.corpus.pipelines.get('DAG files', 0)}", f"{row.corpus.pipelines.get('Python modules', 0)}",
-            f"{cold.statements}", f"{cold.edges}", _time(parse), _time(cold),
-            f"{cold.seconds / parse.seconds:.1f}x", _memory(cold), _time(warm), _time(changed), _memory(changed),
+            f"{cold.statements}", f"{cold.edges}", _time(parse), _time(cold), f"{cold.files / cold.seconds:.0f}",
+            _memory(cold), _time(warm), _time(sql), _time(model), _memory(model),
         ))
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     lines += ["| " + " | ".join(cell.rjust(width) for cell, width in zip(r, widths, strict=True)) + " |" for r in table[:1]]
     lines.append("|" + "|".join("-" * (width + 2) for width in widths) + "|")
     lines += ["| " + " | ".join(cell.rjust(width) for cell, width in zip(r, widths, strict=True)) + " |" for r in table[1:]]
     lines.append("")
-    lines.append("cold: empty cache, every file parsed; warm: nothing changed; 1 changed: one SQL file edited.")
+    lines.append("cold: empty cache, every file and dbt model parsed; warm: nothing changed; 1 ... changed: one "
+                 "SQL file / one dbt model edited.")
+    lines.append("files/s: files discovered (SQL, dbt project files, DAG files, Python modules, config) per "
+                 "wall-clock second of the cold scan.")
     lines.append("s (CPU): wall-clock seconds (CPU seconds of the scanning and parser processes together).")
     lines.append("MB: peak RSS of the scanning process + the largest parser process (if any were started).")
     loads = [run.load for row in rows for run in row.runs.values() if not run.error]
@@ -177,8 +200,8 @@ def report(rows: list[Row], sqllineage: Run | None, jobs: int) -> str:
             else:
                 lines += [f"{row.factor}x {kind}: {note}" for note in run.notes]
                 if kind != "parse":
-                    lines.append(f"{row.factor}x {kind}: {run.parsed} of {run.files} files parsed; "
-                                 f"import {run.import_seconds:.2f} s (not included)")
+                    lines.append(f"{row.factor}x {kind}: {run.parsed} files parsed, {run.units_run} of {run.units} "
+                                 f"dbt units rendered; load {run.load:.1f}; import {run.import_seconds:.2f} s (not included)")
     if sqllineage is not None and rows:
         last = rows[-1].runs.get("cold")
         if sqllineage.error:
@@ -217,8 +240,10 @@ def benchmark(args: argparse.Namespace) -> None:
             runs = {"parse": run_measurement("parse", root, cache_dir, args)}
             runs["cold"] = run_measurement("scan", root, cache_dir, args)
             runs["warm"] = run_measurement("scan", root, cache_dir, args)
-            edit_one_file(root)
-            runs["changed"] = run_measurement("scan", root, cache_dir, args)
+            edit_one_file(root, dbt=False)
+            runs["SQL changed"] = run_measurement("scan", root, cache_dir, args)
+            edit_one_file(root, dbt=True)
+            runs["model changed"] = run_measurement("scan", root, cache_dir, args)
             rows.append(Row(factor, corpus, runs))
             print(f"measured {factor}x", file=sys.stderr)
         if not args.skip_sqllineage and rows:

@@ -48,6 +48,10 @@ class Measurement:
     import_rss_mb: float = 0.0
     peak_rss_mb: float = 0.0
     failures: int = 0
+    cpu_seconds: float = 0.0
+    """CPU time (user + system) of the measuring process and its worker processes."""
+    load: float = 0.0
+    """The machine's 1-minute load average when the measurement started (other work competing)."""
     notes: list[str] = field(default_factory=list)
     error: str | None = None
 
@@ -64,6 +68,12 @@ def peak_rss_mb() -> float:
     """This process's peak resident set size so far, in MiB (ru_maxrss is KiB on Linux, bytes on macOS)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def cpu_seconds() -> float:
+    """CPU time so far of this process and its finished children (the scan's worker processes)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def sql_files(root: Path) -> list[Path]:
@@ -87,6 +97,7 @@ def measure_scan(root: Path) -> Measurement:
     def track(_done: int, _total: int, path: str) -> None:
         current[0] = path
 
+    result.load, cpu = os.getloadavg()[0], cpu_seconds()
     start = time.perf_counter()
     try:
         scanned = scan(root, progress=track, cache=False)  # the engine, not the cache (see bench_scale.py)
@@ -94,6 +105,7 @@ def measure_scan(root: Path) -> Measurement:
         result.error = f"scan raised; last file started: {current[0]}\n{traceback.format_exc()}"
         return result
     result.seconds = time.perf_counter() - start
+    result.cpu_seconds = cpu_seconds() - cpu
     result.peak_rss_mb = peak_rss_mb()
     result.files = len(scanned.files)
     result.statements = sum(f.statements for f in scanned.fragments)
@@ -119,6 +131,7 @@ def measure_parse(root: Path, files: list[Path] | None = None) -> Measurement:
 
     result = Measurement("parse", import_rss_mb=peak_rss_mb())
     files = sql_files(root) if files is None else files
+    result.load, cpu = os.getloadavg()[0], cpu_seconds()
     start = time.perf_counter()
     for path in files:
         try:
@@ -128,6 +141,7 @@ def measure_parse(root: Path, files: list[Path] | None = None) -> Measurement:
             continue
         result.statements += sum(1 for statement in parsed if statement is not None)
     result.seconds = time.perf_counter() - start
+    result.cpu_seconds = cpu_seconds() - cpu
     result.peak_rss_mb = peak_rss_mb()
     result.files = len(files)
     result.notes = [f"{result.failures} of {result.files} files failed to parse"]
@@ -145,6 +159,7 @@ def measure_sqllineage(root: Path, count: int, files: list[Path] | None = None) 
     files = evenly_spaced(sql_files(root) if files is None else files, count)
     errors: Counter[str] = Counter()
     paths = 0
+    result.load, cpu = os.getloadavg()[0], cpu_seconds()
     start = time.perf_counter()
     for path in files:
         try:
@@ -155,6 +170,7 @@ def measure_sqllineage(root: Path, count: int, files: list[Path] | None = None) 
             result.failures += 1
             errors[type(error).__name__] += 1
     result.seconds = time.perf_counter() - start
+    result.cpu_seconds = cpu_seconds() - cpu
     result.peak_rss_mb = peak_rss_mb()
     result.files = len(files)
     result.notes = [
@@ -209,11 +225,13 @@ def report(corpus: Corpus, measurements: dict[str, Measurement], kept: bool) -> 
         + (f", kept at {corpus.root}" if kept else ""),
         "",
     ]
-    header = ("measurement", "files", "stmts", "wall s", "files/s", "stmts/s", "col edges", "import MB", "peak MB")
+    header = ("measurement", "files", "stmts", "wall s", "CPU s", "load", "files/s", "stmts/s", "col edges", "import MB",
+              "peak MB")
     rows = [header]
     for kind, m in measurements.items():
         if m.error is None:
-            rows.append((LABELS[kind], f"{m.files}", f"{m.statements}", f"{m.seconds:.2f}", f"{m.files_per_s:.1f}",
+            rows.append((LABELS[kind], f"{m.files}", f"{m.statements}", f"{m.seconds:.2f}", f"{m.cpu_seconds:.2f}",
+                         f"{m.load:.1f}", f"{m.files_per_s:.1f}",
                          f"{m.statements_per_s:.1f}", "-" if m.edges is None else f"{m.edges}",
                          f"{m.import_rss_mb:.0f}", f"{m.peak_rss_mb:.0f}"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
@@ -223,7 +241,8 @@ def report(corpus: Corpus, measurements: dict[str, Measurement], kept: bool) -> 
     lines.append("")
     scan, parse, lineage = (measurements.get(k) for k in KINDS)
     if scan and parse and scan.error is None and parse.error is None:
-        lines.append(f"scan time / parse-only time: {scan.seconds / parse.seconds:.2f}x")
+        lines.append(f"scan time / parse-only time: {scan.seconds / parse.seconds:.2f}x wall, "
+                     f"{scan.cpu_seconds / parse.cpu_seconds:.2f}x CPU (the scan's CPU: all its processes)")
     if scan and lineage and scan.error is None and lineage.error is None and lineage.files_per_s:
         lines.append(f"throughput lineage-scan / sqllineage (files/s): {scan.files_per_s / lineage.files_per_s:.1f}x")
     for kind, m in measurements.items():

@@ -282,10 +282,66 @@ def test_default_folders_of_repositories_nobody_scans_are_removed(make_repo, tmp
     assert recent.exists()
 
 
-def test_airflow_fragments_are_never_cached() -> None:
-    """A DAG's lineage depends on the SQL files it reads, which its own bytes (the key) do not cover."""
-    from lineage_scan.model import Fragment
+def test_unrepeatable_fragments_are_not_cached() -> None:
+    from lineage_scan.model import Diagnostic, Fragment, Location, Severity
     from lineage_scan.parse_files import is_cacheable
 
-    assert not is_cacheable(Fragment(path="dags/d.py", parser="airflow"))
     assert is_cacheable(Fragment(path="a.sql", parser="sql"))
+    timed_out = Fragment(path="a.sql", parser="sql")
+    timed_out.diagnostics.append(Diagnostic(Location("a.sql", 1, 1, 1, 1), "sql", "slow", Severity.WARNING, "LS940"))
+    assert not is_cacheable(timed_out)
+
+
+def _lineage(result) -> set[str]:
+    return {f"{s} -> {t}" for s, t, _ in result.graph.column_edges()}
+
+
+def test_a_module_change_invalidates_the_files_importing_it(make_repo, tmp_path) -> None:
+    """A Python job's fragment depends on the helper module it imports (its `depends_on`)."""
+    root = make_repo({
+        "lineage-scan.yml": "dialect: postgres\n",
+        "pkg/__init__.py": "",
+        "pkg/helpers.py": "def clean(df):\n    df['z'] = df['a'] + 1\n    return df\n",
+        "pkg/job.py": ("import pandas as pd\nfrom pkg.helpers import clean\n"
+                       "df = clean(pd.read_sql('select a from raw.t', None))\ndf.to_sql('feat', None, schema='ml')\n"),
+    })
+    cache = tmp_path / "cache"
+    assert "raw.t.a -> ml.feat.z" in _lineage(scan(root, cache_dir=cache))
+    (root / "pkg/helpers.py").write_text("def clean(df):\n    df['zz'] = df['a'] + 1\n    return df\n")
+    again = scan(root, cache_dir=cache)
+    assert again.files_from_cache == 1  # pkg/__init__.py; the job and the helper are parsed again
+    assert "raw.t.a -> ml.feat.zz" in _lineage(again) and "raw.t.a -> ml.feat.z" not in _lineage(again)
+
+
+def test_a_dag_file_is_parsed_again_when_its_sql_file_changes(make_repo, tmp_path) -> None:
+    root = make_repo({
+        "lineage-scan.yml": "dialect: postgres\n",
+        "dags/d.py": ("from airflow import DAG\nfrom airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator\n"
+                      "with DAG('d', template_searchpath=['/opt/airflow/sql']) as dag:\n"
+                      "    t = SQLExecuteQueryOperator(task_id='t', conn_id='w', sql='load.sql')\n"),
+        "sql/load.sql": "create table a.x as select id, v from a.y;",
+    })
+    cache = tmp_path / "cache"
+    assert "a.y.v -> a.x.v" in _lineage(scan(root, cache_dir=cache))
+    (root / "sql/load.sql").write_text("create table a.x as select id, w from a.y;")
+    again = scan(root, cache_dir=cache)
+    assert "a.y.v -> a.x.v" not in _lineage(again) and "a.y.w -> a.x.w" in _lineage(again)
+
+
+def test_a_dag_file_is_cached_until_a_path_it_looked_up_changes(make_repo, tmp_path) -> None:
+    """The template is searched for in `sql/` first, then `include/`: a `sql/load.sql` appearing
+    later is what Airflow would run, so the cached DAG is parsed again."""
+    root = make_repo({
+        "lineage-scan.yml": "dialect: postgres\n",
+        "dags/d.py": ("from airflow import DAG\nfrom airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator\n"
+                      "with DAG('d', template_searchpath=['/opt/airflow/sql', '/opt/airflow/include']) as dag:\n"
+                      "    t = SQLExecuteQueryOperator(task_id='t', conn_id='w', sql='load.sql')\n"),
+        "include/load.sql": "create table a.x as select id, v from a.y;",
+        "sql/other.sql": "create table a.o as select 1 as one;",
+    })
+    cache = tmp_path / "cache"
+    first = scan(root, cache_dir=cache)
+    assert scan(root, cache_dir=cache).files_from_cache == len(first.fragments)  # the DAG file too
+    (root / "sql/load.sql").write_text("create table a.x as select id, w from a.y;")
+    again = scan(root, cache_dir=cache)
+    assert render_json(again) == render_json(scan(root, cache=False))  # a stale DAG fragment would differ

@@ -29,7 +29,8 @@ from lineage_scan.sql.schema import SchemaRegistry, registry_from_mapping
 from lineage_scan.sql.script import analyse_script
 
 Progress = Callable[[int, int, str], None]
-"""Called as (files done, files in all, path) as each file is done (for progress bars)."""
+"""Called as (done, in all, path) as each file and each dbt model (or snapshot, analysis, test) is
+done, from the cache or parsed; ``path`` is the file's or the model's (for progress bars)."""
 
 
 def sql_column_lineage(
@@ -68,6 +69,10 @@ class ScanResult:
     findings: list[Finding] = field(default_factory=list)
     files_from_cache: int = 0
     """Files whose fragment came from the cache rather than a parser (not part of any report)."""
+    units: int = 0
+    """Project units (dbt models, snapshots, analyses, tests: each rendered and analysed on its own)."""
+    units_from_cache: int = 0
+    """Units whose result came from the cache."""
 
 
 def scan(
@@ -124,18 +129,19 @@ def _scan(
         default_catalog=names.ident(config.default_database) if config.default_database else None,
     )
     found = discover(root, config)
-    fragments: list[Fragment] = []
-    for kind, projects in (("dbt", found.dbt_projects),):
-        if kind in PROJECT_PARSERS:
-            for project in projects:
-                fragments.extend(PROJECT_PARSERS[kind](root, project, context))
-    # a file a project parser already gave to a file parser's analysis (a dbt Python model) is not analysed twice
-    analysed = {(f.parser, f.path) for f in fragments}
+    fragment_cache = FragmentCache(Path(cache_dir) if cache_dir else default_cache_dir(root), context, root) if cache else None
+    projects = [
+        PROJECT_PARSERS[kind](root, project, context, fragment_cache)
+        for kind, folders in (("dbt", found.dbt_projects),) if kind in PROJECT_PARSERS for project in folders
+    ]
+    # a file a project parser gives to a file parser's analysis (a dbt Python model) is not analysed twice
+    analysed = {claim for project in projects for claim in project.claimed()}
     todo = [s for s in found.files if s.kind in PARSERS and (s.kind, s.path) not in analysed]
-    fragment_cache = FragmentCache(Path(cache_dir) if cache_dir else default_cache_dir(root), context) if cache else None
-    fragments.extend(parse_files(
-        root, todo, context, jobs=jobs if jobs is not None else default_jobs(), cache=fragment_cache, progress=progress,
-    ))
+    file_fragments = parse_files(
+        root, todo, context, jobs=jobs if jobs is not None else default_jobs(), cache=fragment_cache,
+        progress=progress, projects=projects,
+    )
+    fragments = [fragment for project in projects for fragment in project.fragments()] + file_fragments
     if fragment_cache is not None:
         fragment_cache.prune()
         if not cache_dir:
@@ -150,7 +156,8 @@ def _scan(
         *found.diagnostics, *unsettled([d for f in fragments for d in f.diagnostics], graph), *configured, *rules.diagnostics,
     })
     hits = fragment_cache.hits if fragment_cache is not None else 0
-    return ScanResult(root, config, found.files, graph, fragments, diagnostics, rules.findings, files_from_cache=hits)
+    return ScanResult(root, config, found.files, graph, fragments, diagnostics, rules.findings, files_from_cache=hits,
+                      units=sum(project.total for project in projects), units_from_cache=sum(project.hits for project in projects))
 
 
 def _declared_schema(

@@ -255,7 +255,7 @@ def _write_site(result: ScanResult, directory: Path, summary: bool = True) -> No
 def _run_scan(path: Path, config, options: dict, quiet: bool) -> ScanResult:
     if quiet or not sys.stderr.isatty():
         return scan(path, config, **options)
-    bar = ProgressBar("parsing files")
+    bar = ProgressBar("files, models")
     try:
         return scan(path, config, progress=bar.update, **options)
     finally:
@@ -263,19 +263,21 @@ def _run_scan(path: Path, config, options: dict, quiet: bool) -> ScanResult:
 
 
 class ProgressBar:
-    """A bar on stderr, drawn only once there are `PROGRESS_MIN_FILES` or more to go through."""
+    """A bar on stderr over the files and dbt models to analyse (with the one just done), drawn only
+    once there are `PROGRESS_MIN_FILES` or more to go through."""
 
     def __init__(self, label: str):
         self.label = label
         self.bar = None
 
-    def update(self, done: int, total: int, _path: str) -> None:
+    def update(self, done: int, total: int, path: str) -> None:
         if self.bar is None:
             if total < PROGRESS_MIN_FILES:
                 return
-            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr, show_pos=True, show_eta=True)
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr, show_pos=True, show_eta=True,
+                                         item_show_func=lambda item: item)
             self.bar.__enter__()
-        self.bar.update(done - self.bar.pos)
+        self.bar.update(done - self.bar.pos, path)
 
     def close(self) -> None:
         if self.bar is not None:

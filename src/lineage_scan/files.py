@@ -1,7 +1,8 @@
-"""Reading files of the scanned repository as text, within a size limit."""
+"""Reading files of the scanned repository as text, within a size limit; what a path holds."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 
@@ -32,3 +33,22 @@ def read_repo_text(path: Path, max_bytes: int) -> str | None:
         return load_repo_text(path, max_bytes)
     except UnreadableFile:
         return None
+
+
+def path_state(root: Path, rel: str) -> str | None:
+    """What a parser finds at ``root / rel``, for telling later whether it changed: the SHA-256 of a
+    file's bytes, `dir` for a folder, None when nothing is there (or it is outside ``root``); prefixed
+    with the repo path it resolves to when that is another (a symbolic link)."""
+    base = root.resolve()
+    try:
+        target = (base / rel).resolve()
+        inside = target.relative_to(base).as_posix()
+        if target.is_dir():
+            state = "dir"
+        elif target.is_file():
+            state = hashlib.sha256(target.read_bytes()).hexdigest()
+        else:
+            return None
+    except (ValueError, OSError):
+        return None
+    return state if inside == (rel.strip("/") or ".") else f"{inside}:{state}"

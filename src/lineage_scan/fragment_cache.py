@@ -28,14 +28,17 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlglot
 
 from lineage_scan import __version__
+from lineage_scan.files import path_state
 from lineage_scan.fragment_codec import FINGERPRINT, CodecError, decode_fragment
 from lineage_scan.model import Fragment
-from lineage_scan.parsers.context import ParseContext
+
+if TYPE_CHECKING:
+    from lineage_scan.parsers.context import ParseContext
 
 ENTRY_FORMAT = 1
 PRUNE_AFTER_DAYS = 7
@@ -99,10 +102,24 @@ def context_fingerprint(context: ParseContext) -> str:
         return repr(settings)
 
 
-def write_entry(directory: Path, key: str, encoded: list[Any]) -> None:
-    """Store an encoded fragment under ``key`` atomically; failures only cost a future cache miss."""
+def write_entry(directory: Path, key: str, encoded: list[Any], depends: dict[str, str | None] | None = None) -> None:
+    """Store an encoded fragment under ``key`` atomically; failures only cost a future cache miss.
+
+    ``depends`` maps the other repository paths the fragment was made from (its `depends_on`: files
+    read, paths looked up) to what they held then (`files.path_state`); the entry is used only while
+    they hold the same.
+    """
+    _write(directory, key, {"format": ENTRY_FORMAT, "key": key, "fragment": encoded, "depends": depends or {}})
+
+
+def write_record(directory: Path, key: str, record: Any) -> None:
+    """Store JSON data (a parser's own record, such as a dbt model's result) under ``key``."""
+    _write(directory, key, {"format": ENTRY_FORMAT, "key": key, "record": record})
+
+
+def _write(directory: Path, key: str, entry: dict[str, Any]) -> None:
     path = entry_path(directory, key)
-    text = json.dumps({"format": ENTRY_FORMAT, "key": key, "fragment": encoded}, separators=(",", ":"))
+    text = json.dumps(entry, separators=(",", ":"))
     for _attempt in range(2):
         try:
             if path.parent not in _made:
@@ -150,8 +167,11 @@ def entry_path(directory: Path, key: str) -> Path:
 class FragmentCache:
     """The entries of one cache directory for one set of parse settings."""
 
-    def __init__(self, directory: Path, context: ParseContext):
+    def __init__(self, directory: Path, context: ParseContext, root: Path | None = None):
         self.directory = directory
+        self.root = root
+        """The scanned repository, whose files entries' `depends_on` name (None: such entries are not used)."""
+        self._digests: dict[str, str | None] = {}
         self._salt = hashlib.sha256(f"{engine_fingerprint()}|{context_fingerprint(context)}".encode()).digest()
         self.used: set[str] = set()
         self.hits = 0
@@ -164,24 +184,53 @@ class FragmentCache:
 
     def load(self, key: str) -> Fragment | None:
         """The cached fragment, or None when there is no usable entry."""
+        entry = self._entry(key)
+        if entry is None or not self._unchanged(entry.get("depends", {})):
+            return None
+        try:
+            fragment = decode_fragment(entry.get("fragment"))
+        except (ValueError, RecursionError, CodecError):
+            return None
+        self.hits += 1
+        return fragment
+
+    def _unchanged(self, depends: Any) -> bool:
+        """The paths an entry was made from besides its own file still hold what they held."""
+        if not isinstance(depends, dict):
+            return False
+        if depends and self.root is None:
+            return False
+        return all(isinstance(rel, str) and self.digest(rel) == digest for rel, digest in depends.items())
+
+    def digest(self, rel: str) -> str | None:
+        """What a repository path holds (`files.path_state`), worked out once per scan."""
+        if rel not in self._digests:
+            assert self.root is not None
+            self._digests[rel] = path_state(self.root, rel)
+        return self._digests[rel]
+
+    def load_record(self, key: str) -> Any | None:
+        """The JSON data stored by `write_record` under ``key`` (None when missing); the caller checks it."""
+        entry = self._entry(key)
+        return entry.get("record") if entry is not None else None
+
+    def _entry(self, key: str) -> dict[str, Any] | None:
         path = entry_path(self.directory, key)
         try:
             with open(path, "rb") as handle:
                 data = handle.read()
                 modified = os.fstat(handle.fileno()).st_mtime
             entry = json.loads(data)
-            if not (isinstance(entry, dict) and entry.get("format") == ENTRY_FORMAT and entry.get("key") == key):
-                return None
-            fragment = decode_fragment(entry.get("fragment"))
-        except (OSError, ValueError, RecursionError, CodecError):
+        except (OSError, ValueError, RecursionError):
+            return None
+        if not (isinstance(entry, dict) and entry.get("format") == ENTRY_FORMAT and entry.get("key") == key):
             return None
         if time.time() - modified > _DAY:
             try:
                 os.utime(path)  # kept as recently used, so pruning spares it
             except OSError:
                 pass
-        self.hits += 1
-        return fragment
+        return entry
 
     def prune(self) -> int:
         """Delete entries this scan did not use that nobody used for `PRUNE_AFTER_DAYS`; the count.

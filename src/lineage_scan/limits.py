@@ -10,6 +10,10 @@ from contextlib import contextmanager
 TIME_LIMIT_CODE = "LS940"
 """The diagnostic code of work abandoned at its time limit (such results are not cached: under
 less load the same work may finish)."""
+PARSER_FAILED = "LS941"
+"""The diagnostic code of an input a parser raised on (a bug of ours: tried again on the next scan)."""
+UNREPEATABLE_CODES = frozenset({TIME_LIMIT_CODE, PARSER_FAILED})
+"""Outcomes that may not repeat: results carrying them are not cached."""
 
 
 class TimeLimitExceeded(Exception):

@@ -418,6 +418,7 @@ class Fragment:
         for name in ("relations", "reads", "edges", "diagnostics", "metadata", "tasks", "ml_models",
                      "value_facts", "data_steps"):
             getattr(self, name).extend(getattr(other, name))
+        self.depends_on = sorted({*self.depends_on, *other.depends_on})
         self.statements += other.statements
         self.statements_failed += other.statements_failed
     depends_on: list[str] = field(default_factory=list)

@@ -1,13 +1,16 @@
-"""Run the file parsers over the discovered files: from the cache, in this process or in a process pool.
+"""Run the parsers: file parsers over the discovered files, and project parsers' units (a dbt
+project's models), from the cache, in this process or in one process pool.
 
 Fragments come back in the order of the files given, whatever the number of processes and the order
-they finish in, so the scan's output does not depend on ``jobs``. Fewer than `POOL_MIN_FILES` files
-to parse are parsed in this process (starting workers would cost more than it saves). Workers send
-fragments back in the compact `fragment_codec` form, which is several times cheaper to transfer than
-pickled objects, and write the cache entries themselves.
+they finish in, and a project's fragments are emitted in the project's own order once all its
+units are done, so the scan's output does not depend on ``jobs``. Project units become ready as the
+units they depend on finish; ready units go to the pool before files, which fill the gaps. Fewer
+than `POOL_MIN_FILES` files and ready units are run in this process (starting workers would cost
+more than it saves). Workers send results back as plain data (the compact `fragment_codec` form),
+several times cheaper to transfer than pickled objects, and write file cache entries themselves.
 
 A parser that raises on a file yields a fragment with an LS941 diagnostic instead of stopping the
-scan; if a worker process dies, the files it had not finished are parsed in this process.
+scan; if a worker process dies, the files and units it had not finished are run in this process.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ import logging
 import math
 import os
 import signal
-from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,19 +31,20 @@ from typing import Any
 
 from lineage_scan import collector
 from lineage_scan.discover import SourceFile
+from lineage_scan.files import path_state
 from lineage_scan.fragment_cache import FragmentCache, write_entry
 from lineage_scan.fragment_codec import decode_fragment, encode_fragment
-from lineage_scan.limits import TIME_LIMIT_CODE
+from lineage_scan.limits import PARSER_FAILED, UNREPEATABLE_CODES
 from lineage_scan.model import Diagnostic, Fragment, Location, Severity
-from lineage_scan.parsers import PARSERS
+from lineage_scan.parsers import PARSERS, ProjectWork
 from lineage_scan.parsers.context import ParseContext
 
 POOL_MIN_FILES = 50
 CHUNK_MAX_FILES = 64
 CHUNKS_PER_WORKER = 8
-PARSER_FAILED = "LS941"
-NOT_CACHED_CODES = frozenset({TIME_LIMIT_CODE, PARSER_FAILED})
-"""Outcomes that may not repeat (a time limit hit under load, a parser crash) are parsed again next time."""
+IN_FLIGHT_PER_WORKER = 2
+"""Jobs handed to the pool ahead of time per worker: enough to keep workers busy, few enough that a
+project unit becoming ready does not queue behind every file."""
 
 Progress = Callable[[int, int, str], None]
 log = logging.getLogger("lineage_scan")
@@ -70,12 +75,13 @@ def parse_files(
     jobs: int,
     cache: FragmentCache | None = None,
     progress: Progress | None = None,
+    projects: Sequence[ProjectWork] = (),
 ) -> list[Fragment]:
-    """One fragment per file of ``files`` (each of a kind in `PARSERS`), in the same order."""
+    """One fragment per file of ``files`` (each of a kind in `PARSERS`), in the same order; the units
+    of ``projects`` are run too, in the same pool (their fragments: `ProjectWork.fragments`)."""
     results: list[Fragment | None] = [None] * len(files)
-    counter = _Counter(len(files), progress)
+    counter = _Counter(len(files) + sum(p.total for p in projects), progress)
     tasks: list[FileTask] = []
-    directory = cache.directory if cache is not None else None
     with collector.paused():  # this process only decodes here: no reference cycles
         for index, source in enumerate(files):
             task = _cache_task(root, index, source, context, cache)
@@ -85,13 +91,107 @@ def parse_files(
             else:
                 results[index] = cached
                 counter.done(source.path)
-        if jobs > 1 and len(tasks) >= POOL_MIN_FILES:
-            tasks = _parse_in_pool(root, tasks, context, directory, jobs, results, counter)
-    for task in tasks:  # parsing makes syntax trees full of cycles: the collector stays on
-        results[task.index] = _parse_and_store(root, task, context, directory, encode=False)[0]
-        counter.done(task.source.path)
+    scheduler = _Scheduler(root, context, cache.directory if cache is not None else None, projects, counter, results)
+    scheduler.run(tasks, jobs)
     assert all(fragment is not None for fragment in results)
     return results  # type: ignore[return-value]
+
+
+class _Scheduler:
+    """Runs file tasks and project units, in this process or a pool; project units first, as they
+    unlock the units that depend on them, files filling the gaps."""
+
+    def __init__(self, root: Path, context: ParseContext, cache_dir: Path | None, projects: Sequence[ProjectWork],
+                 counter: _Counter, results: list[Fragment | None]):
+        self.root, self.context, self.cache_dir = root, context, cache_dir
+        self.projects = projects
+        self.counter = counter
+        self.results = results
+        self.units: deque[tuple[ProjectWork, Any]] = deque()
+
+    def collect(self) -> None:
+        """Queue the units that became ready; count the project nodes done since the last call."""
+        for project in self.projects:
+            self.units.extend((project, unit) for unit in project.ready())
+            for path in project.drain_finished():
+                self.counter.done(path)
+
+    def run(self, tasks: list[FileTask], jobs: int) -> None:
+        """Run everything: in the pool while there is enough ready work for one (it is started once,
+        when the files and ready units first number `POOL_MIN_FILES`), else here."""
+        pool_allowed = jobs > 1
+        while True:
+            with collector.paused():
+                self.collect()
+                if pool_allowed and len(tasks) + len(self.units) >= POOL_MIN_FILES:
+                    tasks = self._run_in_pool(tasks, jobs)
+                    pool_allowed = False
+                    continue
+            if not self.units:
+                break
+            project, unit = self.units.popleft()  # parsing makes cycles: the collector stays on
+            with collector.one_input():
+                result = project.run_here(unit)
+            project.accept(unit, result)
+        assert all(project.done for project in self.projects), "project units wait for each other"
+        for task in tasks:
+            self.results[task.index] = _parse_and_store(self.root, task, self.context, self.cache_dir, encode=False)[0]
+            self.counter.done(task.source.path)
+
+    def _run_in_pool(self, tasks: list[FileTask], jobs: int) -> list[FileTask]:
+        """Run ``tasks`` and the projects' units in worker processes; return the file tasks left
+        undone if the pool broke (its units are back in the queue)."""
+        size = max(1, min(CHUNK_MAX_FILES, math.ceil(len(tasks) / (jobs * CHUNKS_PER_WORKER))))
+        chunks = deque(tasks[i : i + size] for i in range(0, len(tasks), size))
+        plans = {project.plan.project_rel: project.plan for project in self.projects}
+        pool = ProcessPoolExecutor(min(jobs, len(chunks) + len(self.units)), initializer=_start_worker,
+                                   initargs=(self.root, self.context, self.cache_dir, plans))
+        in_flight: dict[Future, tuple[ProjectWork, Any] | list[FileTask]] = {}
+        try:
+            while True:
+                while len(in_flight) < jobs * IN_FLIGHT_PER_WORKER and (self.units or chunks):
+                    if self.units:
+                        project, unit = job = self.units.popleft()
+                        in_flight[pool.submit(_run_unit, project.plan.project_rel, unit)] = job
+                    else:
+                        chunk = chunks.popleft()
+                        in_flight[pool.submit(_parse_chunk, chunk)] = chunk
+                if not in_flight:
+                    break
+                finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    job = in_flight.pop(future)
+                    try:
+                        result = future.result()
+                    except BrokenProcessPool:
+                        in_flight[future] = job
+                        raise
+                    except Exception as error:  # a unit failing outside the parser's own guard
+                        if isinstance(job, list):
+                            raise
+                        log.warning("lineage-scan: a project unit failed in a worker (%s); running it here", error)
+                        result = job[0].run_here(job[1])
+                    self._take(job, result)
+                self.collect()
+        except BrokenProcessPool:
+            log.warning("lineage-scan: a parser process died; parsing what is left in this process")
+            for job in in_flight.values():
+                if isinstance(job, list):
+                    chunks.append(job)
+                else:
+                    self.units.appendleft(job)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return sorted((task for chunk in chunks for task in chunk), key=lambda task: task.index)
+
+    def _take(self, job: tuple[ProjectWork, Any] | list[FileTask], result: Any) -> None:
+        if isinstance(job, list):
+            for task, encoded in zip(job, result, strict=True):
+                self.results[task.index] = decode_fragment(encoded) if isinstance(encoded, list) else encoded
+                self.counter.done(task.source.path)
+        else:
+            project, unit = job
+            project.accept(unit, result)
 
 
 class _Counter:
@@ -136,13 +236,14 @@ def _parse_and_store(
         return fragment, None
     if store and _unchanged(root, task):
         assert cache_dir is not None and task.key is not None
-        write_entry(cache_dir, task.key, encoded)
+        write_entry(cache_dir, task.key, encoded, {rel: path_state(root, rel) for rel in fragment.depends_on})
     return fragment, encoded
 
 
 def _parse(root: Path, source: SourceFile, context: ParseContext) -> Fragment:
     try:
-        return PARSERS[source.kind](root / source.path, source.path, context)
+        with collector.one_input():
+            return PARSERS[source.kind](root / source.path, source.path, context)
     except Exception as error:  # noqa: BLE001 - one file's parser bug must not stop the scan
         fragment = Fragment(path=source.path, parser=source.kind)
         message = f"file not analysed: the {source.kind} parser failed ({type(error).__name__}: {error})"
@@ -150,13 +251,10 @@ def _parse(root: Path, source: SourceFile, context: ParseContext) -> Fragment:
         return fragment
 
 
-NOT_CACHED_PARSERS = frozenset({"airflow"})
-"""Parsers whose output depends on files other than the one parsed (a DAG reads its SQL files and
-template folders), which a key made from that one file's bytes cannot cover."""
-
-
 def is_cacheable(fragment: Fragment) -> bool:
-    return fragment.parser not in NOT_CACHED_PARSERS and not any(d.code in NOT_CACHED_CODES for d in fragment.diagnostics)
+    """Whether a fragment may be reused: what it depends on besides its file is in its `depends_on`
+    (modules imported, a DAG's SQL files and the paths it looked up), which the entry records."""
+    return not any(d.code in UNREPEATABLE_CODES for d in fragment.diagnostics)
 
 
 def _unchanged(root: Path, task: FileTask) -> bool:
@@ -167,41 +265,13 @@ def _unchanged(root: Path, task: FileTask) -> bool:
         return False
 
 
-# --------------------------------------------------------------------------- the process pool
-def _parse_in_pool(
-    root: Path,
-    tasks: list[FileTask],
-    context: ParseContext,
-    cache_dir: Path | None,
-    jobs: int,
-    results: list[Fragment | None],
-    counter: _Counter,
-) -> list[FileTask]:
-    """Parse ``tasks`` in worker processes; return the tasks left undone if the pool broke."""
-    size = max(1, min(CHUNK_MAX_FILES, math.ceil(len(tasks) / (jobs * CHUNKS_PER_WORKER))))
-    chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
-    undone = {task.index for task in tasks}
-    pool = ProcessPoolExecutor(min(jobs, len(chunks)), initializer=_start_worker, initargs=(root, context, cache_dir))
-    try:
-        futures: dict[Future, list[FileTask]] = {pool.submit(_parse_chunk, chunk): chunk for chunk in chunks}
-        for future in as_completed(futures):
-            for task, encoded in zip(futures[future], future.result(), strict=True):
-                results[task.index] = decode_fragment(encoded) if isinstance(encoded, list) else encoded
-                undone.discard(task.index)
-                counter.done(task.source.path)
-    except BrokenProcessPool:
-        log.warning("lineage-scan: a parser process died; parsing the %d files left in this process", len(undone))
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    return [task for task in tasks if task.index in undone]
+# --------------------------------------------------------------------------- in a worker process
+_worker: tuple[Path, ParseContext, Path | None, dict[str, Any]] | None = None
 
 
-_worker: tuple[Path, ParseContext, Path | None] | None = None
-
-
-def _start_worker(root: Path, context: ParseContext, cache_dir: Path | None) -> None:
+def _start_worker(root: Path, context: ParseContext, cache_dir: Path | None, plans: dict[str, Any]) -> None:
     global _worker
-    _worker = (root, context, cache_dir)
+    _worker = (root, context, cache_dir, plans)
     gc.enable()  # a forked worker inherits the parent's setting
     gc.freeze()  # what the worker starts with lives to its end: collections then walk only syntax trees
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the parent, which stops the pool
@@ -210,9 +280,17 @@ def _start_worker(root: Path, context: ParseContext, cache_dir: Path | None) -> 
 def _parse_chunk(tasks: Iterable[FileTask]) -> list[list[Any] | Fragment]:
     """The chunk's fragments, encoded (or, when a parser's output does not fit the codec, pickled whole)."""
     assert _worker is not None, "worker not initialised"
-    root, context, cache_dir = _worker
+    root, context, cache_dir, _plans = _worker
     results: list[list[Any] | Fragment] = []
     for task in tasks:
         fragment, encoded = _parse_and_store(root, task, context, cache_dir, encode=True)
         results.append(fragment if encoded is None else encoded)
     return results
+
+
+def _run_unit(project: str, unit: Any) -> Any:
+    """A project unit's result, as data."""
+    assert _worker is not None, "worker not initialised"
+    root, context, _cache_dir, plans = _worker
+    with collector.one_input():
+        return plans[project].run(root, context, unit)

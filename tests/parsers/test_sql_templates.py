@@ -44,3 +44,16 @@ def test_includes_stay_inside_the_scanned_root(make_repo) -> None:
     result = scan(root, jobs=1, cache=False)
     (code, _, message), = _sql_diagnostics(result)[:1]
     assert code == "LS903" and "hostname" in message
+
+
+def test_a_cached_template_is_parsed_again_when_its_include_changes(make_repo, tmp_path) -> None:
+    root = make_repo({
+        "sql/load.sql": "CREATE TABLE marts.t AS SELECT id, {% include 'cols.sql' %} FROM raw.s;\n",
+        "sql/cols.sql": "a",
+    })
+    cache_dir = tmp_path / "cache"
+    first = scan(root, jobs=1, cache_dir=cache_dir)
+    assert first.graph.columns_of("marts.t") == ("id", "a")
+    (root / "sql" / "cols.sql").write_text("b")
+    second = scan(root, jobs=1, cache_dir=cache_dir)
+    assert second.graph.columns_of("marts.t") == ("id", "b")

@@ -48,9 +48,10 @@ def parse_sql_file(path: Path, rel: str, context: ParseContext) -> Fragment:
 
 def render_template(text: str, path: Path, rel: str, context: ParseContext, fragment: Fragment) -> str:
     """``text`` rendered as an Airflow SQL template, or unchanged (with a diagnostic) when that fails."""
-    renderer = TemplateRenderer(RepoFiles(root_of(path, rel), rel, context.max_file_bytes))
+    files = RepoFiles(root_of(path, rel), rel, context.max_file_bytes)
     template_context = TemplateContext(variables=configured_variables(context))
-    rendered = renderer.render(text, template_context, "", "", [posixpath.dirname(rel)])
+    rendered = TemplateRenderer(files).render(text, template_context, "", "", [posixpath.dirname(rel)])
+    fragment.depends_on = sorted(files.looked_up - {rel})  # included files: a cached result is stale when they change
     if rendered.text is not None:
         return rendered.text
     line = rendered.where[1] if rendered.where and rendered.where[0] == "<template>" else 1

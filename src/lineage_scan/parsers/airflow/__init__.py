@@ -57,7 +57,9 @@ def parse_dag_source(text: str, path: Path, rel: str, context: ParseContext) -> 
     variables = configured_variables(context)
     files = RepoFiles(root_of(path, rel), rel, context.max_file_bytes)
     dag_file = Interpreter(wrapper.module, positions, files, variables).run()
-    return FragmentBuilder(dag_file, files, context, variables).build()
+    fragment = FragmentBuilder(dag_file, files, context, variables).build()
+    fragment.depends_on = sorted(files.looked_up - {rel})
+    return fragment
 
 
 def _failed(rel: str, location: Location, message: str) -> Fragment:

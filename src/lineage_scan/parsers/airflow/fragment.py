@@ -35,6 +35,8 @@ from lineage_scan.parsers.context import ParseContext
 from lineage_scan.parsers.pyvalues.values import Function, Imported, Opaque, collect
 
 TASK_KIND = "airflow_task"
+AIRFLOW_TASK_PREFIX = "airflow:"
+"""Task ids of Airflow tasks: `airflow:<dag_id>.<task_id>`."""
 WAREHOUSE_SCHEMES = {
     "snowflake": "snowflake", "bigquery": "bigquery", "postgres": "postgres", "postgresql": "postgres",
     "redshift": "redshift", "mysql": "mysql", "trino": "trino", "databricks": "databricks", "mssql": "tsql",
@@ -43,7 +45,7 @@ WAREHOUSE_SCHEMES = {
 
 
 def task_id(dag_id: str, task: str) -> str:
-    return f"airflow:{dag_id}.{task}"
+    return f"{AIRFLOW_TASK_PREFIX}{dag_id}.{task}"
 
 
 @dataclass

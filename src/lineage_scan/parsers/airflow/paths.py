@@ -30,6 +30,8 @@ class RepoFiles:
         self.dag_path = dag_path
         self.dag_dir = posixpath.dirname(dag_path)
         self.max_bytes = max_bytes
+        self.looked_up: set[str] = set()
+        """Every repo path looked up or read (what the DAG's analysis depends on besides its own file)."""
 
     def ancestors(self) -> list[str]:
         """The DAG folder and each folder above it up to the root (``""``), nearest first."""
@@ -46,6 +48,7 @@ class RepoFiles:
         rel = posixpath.normpath(rel.strip("/")) if rel.strip("/") else ""
         if rel.startswith(("..", "/")):
             return None
+        self.looked_up.add(rel)
         try:
             target = (self.root / rel).resolve()
             inside = target.relative_to(self.root).as_posix()

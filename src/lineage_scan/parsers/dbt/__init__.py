@@ -1,9 +1,10 @@
 """dbt projects read from source: column lineage without `dbt compile` or a warehouse.
 
-`parse_dbt_project` (registered in `PROJECT_PARSERS["dbt"]`) is the entry point; `parse.py` walks
-through the stages.
+`start_dbt_project` (registered in `PROJECT_PARSERS["dbt"]`) is the entry point: it does the
+project-level pass and returns the project's units of work (`run.py`); `parse.py` walks through
+the stages.
 """
 
-from lineage_scan.parsers.dbt.parse import parse_dbt_project
+from lineage_scan.parsers.dbt.run import start_dbt_project
 
-__all__ = ["parse_dbt_project"]
+__all__ = ["start_dbt_project"]

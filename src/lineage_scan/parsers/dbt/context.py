@@ -54,6 +54,9 @@ UNKNOWN_NODE = "LS913"
 RUN_STARTED_AT = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
 """A fixed `run_started_at`, so rendering (and the report) never depends on the clock."""
 DBT_VERSION = "1.9.0"
+FACETS = ("graph", "docs")
+"""Project-wide values a template may read (the `graph` variable, `doc()` blocks): a node's cached
+result is reused only while the ones its rendering read are unchanged (see `DbtContext.touched`)."""
 _DATE_PARTS = frozenset({
     "day", "week", "month", "year", "quarter", "hour", "minute", "second", "millisecond", "microsecond",
     "date", "dayofweek", "dayofyear", "isoweek", "epoch",
@@ -107,6 +110,8 @@ class DbtContext:
         self.resolve_macro: Callable[[str, str | None], Any] | None = None
         self.template_paths: dict[int, str] = {}
         self._keys: dict[str, str | None] = {}
+        self.touched: set[str] = set()
+        """The `FACETS` rendering read since this was last emptied."""
         self.ns: dict[str, Any] = self._namespace()
 
     # ----------------------------------------------------------------- the namespace
@@ -121,7 +126,7 @@ class DbtContext:
             "target": self.target,
             "this": None,
             "model": {},
-            "graph": {"nodes": {}, "sources": {}, "exposures": {}, "metrics": {}, "groups": {}},
+            "graph": TouchedDict(self.touched_by("graph"), nodes={}, sources={}, exposures={}, metrics={}, groups={}),
             "is_incremental": lambda: self.state.incremental,
             "should_full_refresh": lambda: False,
             "execute": False,
@@ -302,7 +307,11 @@ class DbtContext:
                    f"its name is used as its value", severity=Severity.NOTE)
         return name
 
+    def touched_by(self, facet: str) -> Callable[[], None]:
+        return lambda: self.touched.add(facet)
+
     def doc(self, *args: str) -> str:
+        self.touched.add("docs")
         name = args[-1] if args else ""
         if name in self.properties.docs:
             return self.properties.docs[name]
@@ -333,6 +342,46 @@ class DbtContext:
             except (ParseError, TokenError, ValueError):
                 self._keys[text] = None
         return self._keys[text]
+
+
+class TouchedDict(dict):
+    """A dict that reports every read (for `FACETS`); writes and `dict.items(d)` do not count."""
+
+    def __init__(self, touch: Callable[[], None], **values: Any):
+        super().__init__(**values)
+        self._touch = touch
+
+    def __getitem__(self, key: Any) -> Any:
+        self._touch()
+        return super().__getitem__(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        self._touch()
+        return super().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        self._touch()
+        return super().__contains__(key)
+
+    def __iter__(self) -> Any:
+        self._touch()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._touch()
+        return super().__len__()
+
+    def keys(self) -> Any:
+        self._touch()
+        return super().keys()
+
+    def values(self) -> Any:
+        self._touch()
+        return super().values()
+
+    def items(self) -> Any:
+        self._touch()
+        return super().items()
 
 
 class NodeConfig:

@@ -9,6 +9,7 @@ columns — then the installed package, if any).
 
 from __future__ import annotations
 
+import hashlib
 from collections import ChainMap
 from collections.abc import Callable
 from pathlib import Path
@@ -71,6 +72,7 @@ class MacroRegistry:
         self.packages: dict[str, dict[str, Any]] = {BUILTIN_NAMESPACE: {}}
         self.standins = standins
         self.problems: list[tuple[str, int, str]] = []
+        self._digest = hashlib.sha256()
         context.resolve_macro = self.dispatch
         for name, value in env.globals.items():  # `range`, `namespace`...: macro modules share ns, not globals
             context.ns.setdefault(name, value)
@@ -92,6 +94,7 @@ class MacroRegistry:
     def load(self, text: str, path: str, package: str, standin: bool = False) -> None:
         """Compile a macro file and register its macros under ``package`` (as stand-ins, or not)."""
         macros = self.standins.setdefault(package, {}) if standin else self.packages.setdefault(package, {})
+        self._digest.update(f"{path}\0{package}\0{standin}\0{text}\0".encode())
         try:
             with time_limit(RENDER_SECONDS):
                 code = self.env.compile(text, name=path, filename=path)
@@ -112,6 +115,10 @@ class MacroRegistry:
                 if package == self.root:
                     self.context.ns[name] = macros[name]
         self._expose(package)
+
+    def digest(self) -> str:
+        """A SHA-256 of every macro file loaded (path, package and text), in load order."""
+        return self._digest.hexdigest()
 
     def _expose(self, package: str) -> None:
         if package == self.root or package not in self.context.ns or isinstance(self.context.ns[package], MacroNamespace):

@@ -1,5 +1,9 @@
 """A whole dbt project -> fragments, without `dbt compile` or a warehouse.
 
+Steps 1-3 are the project-level pass (`ProjectParser.prepare`); step 4 is one unit per node
+(`run_unit`), which `run.ProjectRun` hands out in dependency order, to this process or a worker,
+through the cache; step 5 (`emit`) runs once every unit is done.
+
 1. read `dbt_project.yml`, YAML properties, docs blocks, and load macros (project, packages,
    built-ins, dbt_utils stand-ins) into one sandboxed Jinja environment;
 2. parse pass: render every model/snapshot once with `execute` false to collect its `config()`,
@@ -8,14 +12,17 @@
    versions when it defines them);
 4. compile pass, in dependency order: render again with `execute` true (incremental models twice,
    both `is_incremental()` branches) and analyse the SQL with the shared engine, with the columns
-   of sources (YAML), seeds (CSV headers) and upstream models (their inferred outputs) known, so
-   `select *` and `dbt_utils.star` expand through model chains;
+   of sources (YAML) and of the seeds (CSV headers) and models (their inferred outputs) each node
+   refs known, so `select *` and `dbt_utils.star` expand through model chains;
 5. emit relations, column edges, reads, metadata, tasks, exposures and ML models, one fragment per
    file, with a diagnostic (file and line) for everything that could not be rendered or parsed.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -23,8 +30,9 @@ from typing import Any
 import networkx as nx
 from sqlglot.dialects.dialect import Dialect
 
+from lineage_scan import collector
 from lineage_scan.files import read_repo_text
-from lineage_scan.limits import TimeLimitExceeded, time_limit
+from lineage_scan.limits import PARSER_FAILED, TimeLimitExceeded, time_limit
 from lineage_scan.model import (
     STAR,
     Certainty,
@@ -49,21 +57,24 @@ from lineage_scan.parsers.dbt.context import UNKNOWN_NODE, DbtContext, Event, un
 from lineage_scan.parsers.dbt.lines import MARK_CLOSE, MARK_OPEN, LineMap, mark_lines, unmark
 from lineage_scan.parsers.dbt.loader import collect_nodes, load_properties, macro_files, seed_columns
 from lineage_scan.parsers.dbt.macros import MacroRegistry
-from lineage_scan.parsers.dbt.manifest import Manifest
-from lineage_scan.parsers.dbt.nodes import Node
+from lineage_scan.parsers.dbt.manifest import MANIFEST, Manifest
+from lineage_scan.parsers.dbt.nodes import Node, RefCall
 from lineage_scan.parsers.dbt.objects import PLACEHOLDER_PREFIX, DbtTags, Relation
 from lineage_scan.parsers.dbt.project import PROJECT_FILE, Project, list_files, load_project, normalise_config
 from lineage_scan.parsers.dbt.properties import Exposure
 from lineage_scan.parsers.dbt.python_models import python_model_calls
 from lineage_scan.parsers.dbt.standins import dbt_utils_standins
 from lineage_scan.parsers.dbt.target import dialect_for, target_settings
+from lineage_scan.parsers.dbt.units import ModelUnit, ParsePass, UnitResult
 from lineage_scan.parsers.jinja import RENDER_SECONDS, render, sandbox
 from lineage_scan.parsers.python import PARSER as PYTHON_PARSER
 from lineage_scan.parsers.python import DbtPythonModel, analyse_program
 from lineage_scan.sql.names import Names
+from lineage_scan.sql.schema import SchemaRegistry
 from lineage_scan.sql.script import analyse_script
 
 PARSER = "dbt"
+StoreParse = Callable[[Node, list[Any], ParsePass, frozenset[str]], None]
 PROJECT_PROBLEM = "LS910"
 RENDER_FAILED = "LS911"
 PROPERTIES_PROBLEM = "LS914"
@@ -71,9 +82,23 @@ EXPOSURE_PROBLEM = "LS915"
 SNAPSHOT_COLUMNS = ("dbt_scd_id", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to")
 
 
-def parse_dbt_project(root: Path, project_rel: str, context: ParseContext) -> list[Fragment]:
-    """Every fragment of the dbt project in ``root / project_rel``."""
-    return ProjectParser(root, project_rel, context).run()
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _file_digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+    except OSError:
+        return None
+
+
+def canonical(value: Any) -> str:
+    """``value`` as canonical JSON (non-JSON values by their repr)."""
+    try:
+        return json.dumps(value, sort_keys=True, default=repr)
+    except TypeError:  # mapping keys of mixed types cannot be sorted
+        return repr(value)
 
 
 @dataclass
@@ -121,9 +146,16 @@ class ProjectParser:
         self.codeowners = load_codeowners(root)
         self.manifest = Manifest.load(self.project, context.max_file_bytes)
         self.fragments: dict[str, Fragment] = {}
-        self.python_fragments: list[Fragment] = []
-        """The Python analysis of Python models (the file parser then skips those files)."""
         self.compiled: dict[str, Compiled] = {}
+        self.project_rel = project_rel
+        self.base = self.registry
+        """The columns every unit sees (declared schema, sources), set by `prepare`."""
+        self.order: list[Node] = []
+        self.checks: list[Node] = []
+        self.by_id: dict[str, Node] = {}
+        self._render_digest: str | None = None
+        self._project_digest: str | None = None
+        self._facets: dict[str, str] = {}
         self.descriptions: dict[str, dict[str, str]] = {}
         """relation -> column -> description (YAML), for pass-through inheritance."""
 
@@ -141,7 +173,13 @@ class ProjectParser:
         return [Diagnostic(emit.at_line(e.path, e.line), PARSER, e.message, e.severity, e.code) for e in sorted(set(events))]
 
     # ----------------------------------------------------------------- the run
-    def run(self) -> list[Fragment]:
+    def prepare(self, parsed: Callable[[Node], ParsePass | None] | None = None, store: StoreParse | None = None) -> None:
+        """The project-level pass: properties, macros, every node's parse pass, names, sources, order.
+
+        ``parsed`` gives a node's parse pass when it is already known (from the cache, or from the
+        scanning process in a worker); ``store`` is told of each parse pass rendered here, with the
+        node's digest before it and the project-wide values (`FACETS`) it read.
+        """
         project_file = self.project.project_file
         self.fragment(project_file)
         for message, line in self.project.problems:
@@ -154,28 +192,122 @@ class ProjectParser:
         for path, line, message in problems:
             self.diagnose(path, line, message, "LS900", Severity.ERROR)
         for node in nodes:
-            self._parse_pass(node)
+            known = parsed(node) if parsed is not None else None
+            if known is not None:
+                known.apply(node)
+                continue
+            before = self.node_digest(node) if store is not None else None
+            self.ctx.touched = set()
+            with collector.one_input():
+                self._parse_pass(node)
+            if store is not None and before is not None:
+                store(node, before, ParsePass.of(node), frozenset(self.ctx.touched))
         nodes = [n for n in nodes if n.enabled]
         resources = [n for n in nodes if n.resource in ("model", "seed", "snapshot")]
         self._register(resources)
         self._declare_sources()
+        self.base = self.registry.copy()
         self.ctx.ns["graph"]["nodes"] = {n.unique_id: self.ctx.node_dict(n) for n in resources}
-        order = self._order(resources)
-        for node in order:
+        self._facets.clear()  # parse passes saw an empty graph
+        self.order = self._order(resources)
+        self.checks = [n for n in nodes if n.resource in ("analysis", "test")]
+        self.by_id = {n.unique_id: n for n in [*self.order, *self.checks]}
+
+    def run_unit(self, unit: ModelUnit) -> UnitResult:
+        """Render and analyse one model, snapshot, analysis or singular test, seeing the declared
+        schema, the project's sources and the columns ``unit`` lists (those of the nodes it refs).
+        A failure of ours becomes an LS941 diagnostic on the node (not cached)."""
+        node = self.by_id[unit.unique_id]
+        refs, sources = list(node.refs), list(node.sources)
+        registry = self.visible_registry(unit.visible)
+        self.ctx.registry = registry
+        self.ctx.touched = set()
+        try:
+            compiled = self._compile(node, unit.target, registry)
+        except Exception as error:  # noqa: BLE001 - one node's parser bug must not stop the scan
+            message = f"{node.resource} '{node.name}' not analysed: the dbt parser failed ({type(error).__name__}: {error})"
+            compiled = Compiled(rendered=False, diagnostics=[
+                Diagnostic(emit.at_line(node.path, node.line), PARSER, message, Severity.ERROR, PARSER_FAILED)])
+        finally:
+            self.ctx.registry = self.registry
+        return UnitResult(compiled, node.refs, node.sources, frozenset(self.ctx.touched),
+                          refs_changed=(refs, sources) != (node.refs, node.sources))
+
+    def visible_registry(self, visible: tuple[tuple[str, tuple[str, ...]], ...]) -> SchemaRegistry:
+        """The declared schema and the project's sources, plus ``visible`` (relation, columns) pairs."""
+        registry = self.base.copy()
+        for key, columns in visible:
+            registry.set(key, columns)
+        return registry
+
+    def target_of(self, node: Node) -> str:
+        """The relation a node's query writes: its own, or a placeholder for analyses and tests."""
+        if node.resource == "analysis":
+            return f"query:{node.path}:{node.line}"
+        if node.resource == "test":
+            return f"test:{node.name}"
+        assert node.key is not None
+        return node.key
+
+    # ----------------------------------------------------------------- what rendering depends on
+    def render_digest(self) -> str:
+        """What every template's rendering depends on: `dbt_project.yml`, every macro file (the
+        project's, packages', built-in), the target, vars and env settings, the dialect, sources' names."""
+        if self._render_digest is None:
+            sources = sorted((list(k), str(self.ctx.source_relation(*k))) for k in self.properties.sources)
+            self._render_digest = _sha(canonical([
+                _file_digest(self.project.dir / PROJECT_FILE), self.macros.digest(), self.target, self.settings,
+                type(self.dialect).__qualname__, sources,
+            ]))
+        return self._render_digest
+
+    def project_digest(self) -> str:
+        """What every unit's analysis depends on: the render digest, the columns known before any
+        model (declared schema, sources) and `target/manifest.json` (the fallback of unrenderable nodes)."""
+        if self._project_digest is None:
+            self._project_digest = _sha(canonical([
+                self.render_digest(), sorted(self.base.as_dict().items()), _file_digest(self.project.dir / MANIFEST),
+            ]))
+        return self._project_digest
+
+    def node_digest(self, node: Node) -> list[Any]:
+        """The node as its template sees it (text, config, YAML description and columns, relation)."""
+        return [self.ctx.node_dict(node), node.key, node.line, node.resource, node.language,
+                str(node.relation) if node.relation is not None else None]
+
+    def ref_targets(self, node: Node) -> list[Any]:
+        """The relation each of the node's refs renders as."""
+        targets = []
+        for ref in node.refs:
+            target = self.ctx.find_node(ref.package, ref.name, ref.version)
+            targets.append([ref.package, ref.name, ref.version, str(target.relation) if target and target.relation else None])
+        return targets
+
+    def facet_digest(self, facet: str) -> str:
+        """The digest of a project-wide value templates may read (`FACETS`)."""
+        if facet not in self._facets:
+            value = dict(dict.items(self.ctx.ns["graph"])) if facet == "graph" else self.properties.docs
+            self._facets[facet] = _sha(canonical(value))
+        return self._facets[facet]
+
+    def emit(self, compiled: dict[str, Compiled], python: dict[str, Fragment]) -> list[Fragment]:
+        """The project's fragments, from every node's compiled result (``python``: Python models' analyses)."""
+        self.compiled = compiled
+        for node in self.order:
             if node.resource == "seed":
                 self._seed(node)
             elif node.language == "python":
                 self._python_model(node)
             else:
-                self._model(node)
-        for node in nodes:
+                self._model(node, compiled[node.unique_id])
+        for node in self.checks:
             if node.resource == "analysis":
-                self._analysis(node)
-            elif node.resource == "test":
-                self._singular_test(node)
-        self._emit_metadata(order)
+                self._analysis(node, compiled[node.unique_id])
+            else:
+                self._singular_test(node, compiled[node.unique_id])
+        self._emit_metadata(self.order)
         self._exposures()
-        return sorted([*self.fragments.values(), *self.python_fragments], key=lambda f: (f.path, f.parser))
+        return sorted([*self.fragments.values(), *python.values()], key=lambda f: (f.path, f.parser))
 
     def _load_macros(self) -> None:
         packages_dir = self.project.dir / self.project.packages_dir
@@ -338,7 +470,7 @@ class ProjectParser:
             text = self._snapshot_sql(node, text)
         return unmark(text), events, None
 
-    def _compile(self, node: Node, target: str) -> Compiled:
+    def _compile(self, node: Node, target: str, registry: SchemaRegistry) -> Compiled:
         """Render (both incremental branches) and analyse a node whose SQL writes ``target``."""
         compiled = Compiled()
         maps: list[LineMap] = []
@@ -360,16 +492,16 @@ class ProjectParser:
                                                    "(it matches this file's current contents)", Severity.NOTE, RENDER_FAILED))
             maps = [unmark(f"{MARK_OPEN}{node.line}{MARK_CLOSE}" + self.manifest.renamed(fallback, self.ctx))]
         for line_map in maps:
-            self._analyse(node, line_map, target, compiled)
+            self._analyse(node, line_map, target, compiled, registry)
         compiled.diagnostics = sorted(set(compiled.diagnostics))
         return compiled
 
-    def _analyse(self, node: Node, line_map: LineMap, target: str, compiled: Compiled) -> None:
+    def _analyse(self, node: Node, line_map: LineMap, target: str, compiled: Compiled, registry: SchemaRegistry) -> None:
         script = analyse_script(
             line_map.text,
             self.dialect,
             path=node.path,
-            schema=self.registry,
+            schema=registry,
             default_db=self.context.default_db,
             default_catalog=self.context.default_catalog,
             statement_timeout=self.context.config.statement_timeout_seconds,
@@ -421,16 +553,11 @@ class ProjectParser:
         return f"{head}\n{body}\n{MARK_OPEN}{node.line}{MARK_CLOSE}) as snapshot_query"
 
     # ----------------------------------------------------------------- resources
-    def _model(self, node: Node) -> None:
+    def _model(self, node: Node, compiled: Compiled) -> None:
         assert node.key is not None
-        compiled = self._compile(node, node.key)
         fragment = self.fragment(node.path)
         location = compiled.location or emit.at_line(node.path, node.line)
-        columns = compiled.columns
-        props_columns = tuple(self.names.ident(c.name) for c in node.props.columns) if node.props else ()
-        contract = isinstance(node.merged_config.get("contract"), dict) and node.merged_config["contract"].get("enforced")
-        if columns is None and props_columns and (contract or not compiled.rendered):
-            columns = props_columns
+        columns, contract = self._model_columns(node, compiled)
         relations = [r for r in compiled.relations if r.name != node.key]
         relations.append(RelationDef(node.key, node.relation_kind, location, columns, declared=bool(contract), logic=compiled.logic))
         fragment.relations.extend(relations)
@@ -440,10 +567,24 @@ class ProjectParser:
         fragment.diagnostics.extend(compiled.diagnostics)
         fragment.statements += compiled.statements
         fragment.statements_failed += compiled.statements_failed
-        if columns is not None and STAR not in columns:
-            self.registry.set(node.key, columns)
-        self.compiled[node.unique_id] = compiled
         self._node_task(node, {r.source for r in compiled.reads})
+
+    def _model_columns(self, node: Node, compiled: Compiled) -> tuple[tuple[str, ...] | None, bool]:
+        """A SQL model's columns (its YAML columns when enforced by a contract or when it could not be
+        rendered) and whether a contract is enforced."""
+        columns = compiled.columns
+        props_columns = tuple(self.names.ident(c.name) for c in node.props.columns) if node.props else ()
+        contract = isinstance(node.merged_config.get("contract"), dict) and node.merged_config["contract"].get("enforced")
+        if columns is None and props_columns and (contract or not compiled.rendered):
+            columns = props_columns
+        return columns, bool(contract)
+
+    def known_columns(self, node: Node, compiled: Compiled) -> tuple[str, ...] | None:
+        """The columns of ``node``'s relation that the nodes reading it see (None: unknown)."""
+        if node.resource == "seed" or node.language == "python":
+            return compiled.columns
+        columns, _contract = self._model_columns(node, compiled)
+        return columns if columns is not None and STAR not in columns else None
 
     def _node_task(self, node: Node, reads: set[str]) -> None:
         upstream: set[str] = set()
@@ -460,58 +601,63 @@ class ProjectParser:
                 reads.add(key)
         self.fragment(node.path).tasks.append(emit.node_task(node, reads, upstream))
 
+    def seed(self, node: Node) -> Compiled:
+        """A seed's columns, from its CSV header."""
+        columns = seed_columns(self.project.root / node.path, str(node.merged_config.get("delimiter") or ","))
+        return Compiled(columns=tuple(self.names.ident(c) for c in columns) if columns else None)
+
     def _seed(self, node: Node) -> None:
         assert node.key is not None
-        config = node.merged_config
-        columns = seed_columns(self.project.root / node.path, str(config.get("delimiter") or ","))
+        normalised = self.compiled[node.unique_id].columns
         fragment = self.fragment(node.path)
-        normalised = tuple(self.names.ident(c) for c in columns) if columns else None
         if normalised is None:
             self.diagnose(node.path, 1, f"seed '{node.name}': cannot read a CSV header; columns unknown", "LS900")
-        else:
-            self.registry.set(node.key, normalised)
         fragment.relations.append(RelationDef(node.key, RelationKind.SEED, emit.at_line(node.path, 1), normalised, declared=True))
-        self.compiled[node.unique_id] = Compiled(columns=normalised)
         self._node_task(node, set())
 
-    def _python_model(self, node: Node) -> None:
-        """A Python model: its refs and sources from here; its column lineage from the Python
-        analysis, run with this project's relation names (a separate `python` fragment)."""
-        assert node.key is not None
-        fragment = self.fragment(node.path)
-        location = emit.at_line(node.path, 1)
-        reads: set[str] = set()
+    def _python_inputs(self, node: Node) -> tuple[dict[str, str], dict[tuple[str, str], str], list[RefCall]]:
+        """A Python model's refs (name -> relation), sources (-> relation) and the refs naming nothing."""
         refs: dict[str, str] = {}
+        missing: list[RefCall] = []
         for ref in node.refs:
             target = self.ctx.find_node(ref.package, ref.name, ref.version)
             if target is None:
-                self.diagnose(node.path, 1, f"dbt.ref('{ref.name}') names no enabled model, seed or snapshot", UNKNOWN_NODE)
+                missing.append(ref)
             elif target.key:
-                reads.add(target.key)
                 refs[ref.name] = target.key
         sources = {s: k for s in node.sources if (k := self.ctx.relation_key(self.ctx.source_relation(*s)))}
-        reads |= set(sources.values())
-        python = self._python_analysis(node, DbtPythonModel(node.key, node.task_id, refs, sources))
+        return refs, sources, missing
+
+    def python_model(self, node: Node, registry: SchemaRegistry) -> tuple[Fragment | None, Compiled]:
+        """A Python model's column lineage from the Python analysis, run with this project's relation
+        names (a separate `python` fragment, None without source) and the columns of ``registry``."""
+        assert node.key is not None
+        if node.source is None:
+            return None, Compiled()
+        refs, sources, _missing = self._python_inputs(node)
+        python = Fragment(path=node.path, parser=PYTHON_PARSER)
+        context = replace(self.context, schema=registry)
+        model = DbtPythonModel(node.key, node.task_id, refs, sources)
+        python = analyse_program(node.source, node.path, self.project.root, context, python, dbt_model=model)
         columns = next((r.columns for r in python.relations if r.name == node.key), None)
         python.relations = [r for r in python.relations if r.name != node.key]
         python.tasks = [t for t in python.tasks if t.id != node.task_id]
-        fragment.relations.append(RelationDef(node.key, node.relation_kind, location, columns))
-        if columns is not None:
-            self.registry.set(node.key, columns)
+        return python, Compiled(columns=columns)
+
+    def _python_model(self, node: Node) -> None:
+        """A Python model: its refs and sources from here; its column lineage from `python_model`."""
+        assert node.key is not None
+        fragment = self.fragment(node.path)
+        location = emit.at_line(node.path, 1)
+        refs, sources, missing = self._python_inputs(node)
+        for ref in missing:
+            self.diagnose(node.path, 1, f"dbt.ref('{ref.name}') names no enabled model, seed or snapshot", UNKNOWN_NODE)
+        reads = set(refs.values()) | set(sources.values())
+        fragment.relations.append(RelationDef(node.key, node.relation_kind, location, self.compiled[node.unique_id].columns))
         fragment.reads.extend(RelationUse(r, node.key, location) for r in sorted(reads))
-        self.compiled[node.unique_id] = Compiled(columns=columns)
         self._node_task(node, reads)
 
-    def _python_analysis(self, node: Node, model: DbtPythonModel) -> Fragment:
-        python = Fragment(path=node.path, parser=PYTHON_PARSER)
-        if node.source is None:
-            return python
-        self.python_fragments.append(python)
-        context = replace(self.context, schema=self.registry)
-        return analyse_program(node.source, node.path, self.project.root, context, python, dbt_model=model)
-
-    def _analysis(self, node: Node) -> None:
-        compiled = self._compile(node, f"query:{node.path}:{node.line}")
+    def _analysis(self, node: Node, compiled: Compiled) -> None:
         fragment = self.fragment(node.path)
         fragment.relations.extend(compiled.relations)
         fragment.edges.extend(compiled.edges)
@@ -520,9 +666,8 @@ class ProjectParser:
         fragment.statements += compiled.statements
         fragment.statements_failed += compiled.statements_failed
 
-    def _singular_test(self, node: Node) -> None:
+    def _singular_test(self, node: Node, compiled: Compiled) -> None:
         """A singular test asserts on what it selects from: its name goes on those relations/columns."""
-        compiled = self._compile(node, f"test:{node.name}")
         fragment = self.fragment(node.path)
         fragment.diagnostics.extend(d for d in compiled.diagnostics if d.code == RENDER_FAILED)
         test = f"singular:{node.name}"

@@ -47,23 +47,38 @@ class LineLoader(yaml.SafeLoader):
     """`yaml.SafeLoader` that also records each mapping's 1-based line under ``__line__``."""
 
 
-def _mapping_with_line(loader: LineLoader, node: yaml.MappingNode) -> dict:
+class FastLineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """`LineLoader` on libyaml's parser (same constructor, several times faster) when PyYAML has it."""
+
+
+def _mapping_with_line(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict:
     mapping = loader.construct_mapping(node, deep=True)
     mapping["__line__"] = node.start_mark.line + 1
     return mapping
 
 
 LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
+FastLineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
 
 
 def load_yaml(path: Path) -> Any:
-    """Safe-load a YAML file with line numbers on mappings. Raises ``ValueError`` when unusable."""
+    """Safe-load a YAML file with line numbers on mappings. Raises ``ValueError`` when unusable.
+
+    Read with libyaml when available; a file it rejects is read again by the pure-Python parser, so
+    problems are reported in one wording whichever parser is installed.
+    """
     try:
         if path.stat().st_size > MAX_YAML_BYTES:
             raise ValueError(f"file is over the {MAX_YAML_BYTES:,}-byte limit for YAML")
-        return load_bounded_yaml(path.read_text(encoding="utf-8-sig"), loader=LineLoader)
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         raise ValueError(f"cannot read file: {error}") from error
+    try:
+        return load_bounded_yaml(text, loader=FastLineLoader)
+    except YAMLRejected:
+        pass
+    try:
+        return load_bounded_yaml(text, loader=LineLoader)
     except YAMLRejected as error:
         raise ValueError(str(error).replace("\n", " ")) from error
 
