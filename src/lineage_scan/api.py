@@ -122,6 +122,7 @@ def _scan(
         config=config,
         default_db=names.ident(config.default_schema) if config.default_schema else None,
         default_catalog=names.ident(config.default_database) if config.default_database else None,
+        max_file_bytes=config.max_file_bytes,
     )
     found = discover(root, config)
     fragments: list[Fragment] = []

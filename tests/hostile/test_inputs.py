@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from lineage_scan import ColumnRef, scan
 from lineage_scan.config import ConfigError
-from lineage_scan.parsers import context as parse_context
 from lineage_scan.safe_yaml import YAMLRejected, load_yaml
 
 BILLION_LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
@@ -31,15 +32,11 @@ def test_undecodable_binary_empty_and_broken_files(make_repo) -> None:
     assert result.graph.has_relation("t")
 
 
-def test_too_large_file_is_refused_with_a_diagnostic(make_repo, monkeypatch) -> None:
-    root = make_repo({"big.sql": "SELECT 1;\n" * 500})
-    monkeypatch.setattr(
-        "lineage_scan.api.ParseContext",
-        lambda **kw: parse_context.ParseContext(**kw, max_file_bytes=1000),
-    )
+def test_too_large_file_is_refused_with_a_diagnostic(make_repo) -> None:
+    root = make_repo({"big.sql": "SELECT 1;\n" * 500, "lineage-scan.yml": "max_file_mb: 0.001\n"})
     result = scan(root)
     (diagnostic,) = [d for d in result.diagnostics if d.location.path == "big.sql"]
-    assert "limit" in diagnostic.message
+    assert "limit" in diagnostic.message and "max_file_mb" in diagnostic.message
 
 
 def test_deep_nesting_and_huge_statements(make_repo) -> None:
@@ -96,3 +93,24 @@ def test_yaml_bombs_in_a_dbt_project_are_diagnostics(make_repo) -> None:
     bomb = [d for d in result.diagnostics if d.location.path == "proj/models/_bomb.yml"]
     assert bomb and "alias bomb" in bomb[0].message
     assert any(r.startswith("analytics") or "orders" in r for r in result.graph.relations())
+
+
+def test_python_nested_too_deeply_for_libcst_is_a_diagnostic_everywhere(make_repo) -> None:
+    """libcst's native parser crashes the process (a segfault) on ~3,000 nested brackets: every place
+    that parses scanned Python (DAG files, dbt Python models, notebook cells) refuses such code first."""
+    deep = "x = " + "(" * 3000 + "1" + ")" * 3000 + "\n"
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "source": [deep]}
+    ok_cell = {"cell_type": "code", "metadata": {}, "outputs": [],
+               "source": ["import pandas as pd\n", "df = pd.read_sql('SELECT a FROM src', con)\n", "df.to_sql('nb_out', con)"]}
+    root = make_repo({
+        "dags/deep.py": "from airflow import DAG\nwith DAG('deep') as dag:\n    pass\n" + deep,
+        "p/dbt_project.yml": "name: p\nprofile: p\n",
+        "p/models/m.py": "def model(dbt, session):\n    df = dbt.ref('a')\n    " + deep + "    return df\n",
+        "nb.ipynb": json.dumps({"cells": [cell, ok_cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}),
+    })
+    result = scan(root, cache=False)
+    messages = {(d.location.path, d.code): d.message for d in result.diagnostics}
+    assert "nested too deeply" in messages["dags/deep.py", "LS920"]
+    assert "nested too deeply" in messages["p/models/m.py", "LS911"]
+    assert messages["nb.ipynb", "LS901"] == "cell 1 is not valid Python; skipped"
+    assert result.graph.columns_of("nb_out") == ("a",)

@@ -9,7 +9,7 @@ from sqlglot.dialects.dialect import Dialect
 from lineage_scan.config import Config
 from lineage_scan.sql.schema import SchemaRegistry
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_FILE_BYTES = Config().max_file_bytes
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ def parse_sql_file(path: Path, rel: str, context: ParseContext) -> Fragment:
         default_catalog=context.default_catalog,
         query_target=lambda line: f"query:{rel}:{line}",
         statement_timeout=context.config.statement_timeout_seconds,
+        max_statement_chars=context.config.max_statement_chars,
     )
     fragment.relations = script.relations
     fragment.reads = script.reads
@@ -43,7 +44,8 @@ def read_text(path: Path, rel: str, context: ParseContext, fragment: Fragment) -
     try:
         size = path.stat().st_size
         if size > context.max_file_bytes:
-            fail(f"file is {size:,} bytes, over the {context.max_file_bytes:,}-byte limit; not analysed")
+            fail(f"file is {size:,} bytes, over the {context.max_file_bytes / 1024 / 1024:.3g} MB limit (raise max_file_mb "
+                 "in lineage-scan.yml to analyse it); not analysed")
             return None
         data = path.read_bytes()
     except OSError as error:

@@ -230,7 +230,7 @@ class ProjectParser:
         if node.source is None:
             return
         if node.language == "python":
-            refs, sources, config, error = python_model_calls(node.source)
+            refs, sources, config, error = python_model_calls(node.source, self.context.config.max_python_lines)
             node.refs, node.sources = refs, sources
             node.file_config = normalise_config(config)
             if error:
@@ -373,6 +373,7 @@ class ProjectParser:
             default_db=self.context.default_db,
             default_catalog=self.context.default_catalog,
             statement_timeout=self.context.config.statement_timeout_seconds,
+            max_statement_chars=self.context.config.max_statement_chars,
             query_target=lambda _line: target,
         )
         first = not compiled.relations

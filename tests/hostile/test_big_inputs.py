@@ -1,0 +1,133 @@
+"""Big inputs: refused over the configured size with a diagnostic naming the limit, analysed window
+by window under it. Timings and peak memory of the full-size inputs are in benchmarks/bench_hostile.py."""
+
+from __future__ import annotations
+
+import pytest
+from sqlglot.dialects.dialect import Dialect
+
+from big_inputs import write_notebook, write_one_statement, write_python, write_sql_dump
+from lineage_scan import scan
+from lineage_scan.config import ConfigError
+from lineage_scan.sql import script
+from lineage_scan.sql.script import RawStatement, SplitError, analyse_script, split_statements
+
+TRICKY = """CREATE TABLE a AS SELECT x FROM s; -- trailing; comment
+/* a block comment;
+spanning; lines */
+CREATE TABLE b AS SELECT 'multi;
+line; string' AS y, x FROM a;
+INSERT INTO c
+SELECT
+  y
+FROM b;
+"""
+
+
+def _pieces(sql: str, dialect: str | None = None) -> list[tuple]:
+    return [(type(p).__name__, p.start, p.end, [t.text for t in p.tokens] if isinstance(p, RawStatement) else p.message)
+            for p in split_statements(sql, Dialect.get_or_raise(dialect))]
+
+
+@pytest.mark.parametrize("window", [1, 7, 40, 200])
+def test_windowed_split_equals_the_whole_file_split(monkeypatch, window: int) -> None:
+    whole = _pieces(TRICKY * 3)
+    assert [kind for kind, *_ in whole] == ["RawStatement"] * 9
+    monkeypatch.setattr(script, "WINDOW_CHARS", window)
+    monkeypatch.setattr(script, "MAX_WINDOW_CHARS", 10_000)
+    assert _pieces(TRICKY * 3) == whole
+    windowed = analyse_script(TRICKY * 3, Dialect.get_or_raise(None))
+    monkeypatch.setattr(script, "WINDOW_CHARS", 10**9)
+    assert windowed == analyse_script(TRICKY * 3, Dialect.get_or_raise(None))
+
+
+def test_tsql_go_batches_split_across_windows(monkeypatch) -> None:
+    sql = "SELECT a INTO t1 FROM s\nGO\nSELECT b INTO t2 FROM t1\nGO\n" * 4
+    whole = _pieces(sql, "tsql")
+    assert len(whole) == 8
+    monkeypatch.setattr(script, "WINDOW_CHARS", 5)
+    assert _pieces(sql, "tsql") == whole
+
+
+def test_unterminated_string_costs_one_statement_in_a_windowed_file(monkeypatch) -> None:
+    monkeypatch.setattr(script, "WINDOW_CHARS", 60)
+    monkeypatch.setattr(script, "MAX_WINDOW_CHARS", 120)
+    sql = "CREATE TABLE t0 AS SELECT a FROM s;\n" * 5 + "SELECT 'never closed FROM t;\n" + "CREATE TABLE t9 AS SELECT b FROM u;\n" * 5
+    result = analyse_script(sql, Dialect.get_or_raise(None))
+    (error,) = result.diagnostics
+    assert error.code == "LS901" and error.location.start_line == 6 and "tokenize" in error.message
+    assert {r.name for r in result.relations} == {"t0", "t9"}
+
+
+def test_statement_over_the_size_limit_is_skipped_with_a_diagnostic() -> None:
+    sql = "INSERT INTO big VALUES " + ", ".join(f"({i})" for i in range(3000)) + ";\nCREATE TABLE after AS SELECT a FROM s;\n"
+    result = analyse_script(sql, Dialect.get_or_raise(None), max_statement_chars=10_000)
+    (diagnostic,) = result.diagnostics
+    assert diagnostic.code == "LS942" and "max_statement_mb" in diagnostic.message
+    assert (diagnostic.location.start_line, diagnostic.location.end_line) == (1, 1)
+    assert [r.name for r in result.relations] == ["after"]
+    assert result.statements_failed == 1
+
+
+def test_file_over_the_configured_limit_is_refused_naming_the_setting(make_repo) -> None:
+    root = make_repo({"lineage-scan.yml": "max_file_mb: 0.05\n", "ok.sql": "CREATE TABLE ok AS SELECT a FROM s;\n"})
+    write_sql_dump(root / "dump.sql", 60_000)
+    result = scan(root, cache=False)
+    (diagnostic,) = [d for d in result.diagnostics if d.location.path == "dump.sql"]
+    assert diagnostic.code == "LS900" and "0.05 MB limit" in diagnostic.message and "max_file_mb" in diagnostic.message
+    assert result.graph.has_relation("ok")
+
+
+def test_raising_the_limits_analyses_the_file(make_repo) -> None:
+    root = make_repo({"lineage-scan.yml": "max_file_mb: 0.1\nmax_statement_mb: 0.05\n"})
+    write_sql_dump(root / "dump.sql", 60_000)
+    write_one_statement(root / "one.sql", 30_000)
+    result = scan(root, cache=False)
+    assert not [d for d in result.diagnostics if d.location.path in ("dump.sql", "one.sql")]
+    assert sorted(result.graph.columns_of("marts.daily_0")) == ["customer_id", "last_seen", "total"]
+    assert result.graph.has_relation("after_big")
+
+
+def test_statement_limit_applies_to_scanned_files(make_repo) -> None:
+    root = make_repo({"lineage-scan.yml": "max_statement_mb: 0.01\n"})
+    write_one_statement(root / "one.sql", 30_000)
+    result = scan(root, cache=False)
+    assert [d.code for d in result.diagnostics if d.location.path == "one.sql"] == ["LS942"]
+    assert result.graph.has_relation("after_big")
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "'big'", "true"])
+def test_size_limits_must_be_positive_numbers(make_repo, value: str) -> None:
+    root = make_repo({"lineage-scan.yml": f"max_file_mb: {value}\n"})
+    with pytest.raises(ConfigError, match="max_file_mb"):
+        scan(root)
+
+
+def test_notebook_of_many_cells_gives_a_result(make_repo) -> None:
+    root = make_repo({})
+    write_notebook(root / "big.ipynb", cells=100, lines_per_cell=10)
+    result = scan(root, cache=False)
+    assert not result.diagnostics
+    assert result.graph.columns_of("out_0") == ("a", "b", *(f"x{k}" for k in range(7)))
+
+
+def test_notebook_over_the_line_limit_is_refused_naming_the_setting(make_repo) -> None:
+    root = make_repo({})
+    write_notebook(root / "big.ipynb", cells=10_000, lines_per_cell=10)
+    write_notebook(root / "one_cell.ipynb", cells=1, lines_per_cell=100_000)
+    result = scan(root, cache=False)
+    messages = {d.location.path: (d.code, d.message) for d in result.diagnostics}
+    assert messages["big.ipynb"] == ("LS900", "notebook has 100,000 lines of code, over the 20,000-line limit "
+                                              "(max_python_lines in lineage-scan.yml); not analysed")
+    assert messages["one_cell.ipynb"][0] == "LS900" and "100,000 lines" in messages["one_cell.ipynb"][1]
+    assert not result.graph.relations()
+
+
+def test_python_module_over_the_line_limit_is_refused(make_repo) -> None:
+    root = make_repo({"lineage-scan.yml": "max_python_lines: 1000\n",
+                      "small.py": "import pandas as pd\nimport big\npd.read_sql('SELECT a FROM s', con).to_sql('o', con)\n"})
+    write_python(root / "big.py", lines=2_000)
+    result = scan(root, cache=False)
+    (diagnostic,) = [d for d in result.diagnostics if d.location.path == "big.py"]
+    assert diagnostic.code == "LS901" and "over the 1,000-line limit (max_python_lines" in diagnostic.message
+    assert result.graph.columns_of("o") == ("a",)
