@@ -19,7 +19,7 @@ from lineage_scan.fragment_cache import FragmentCache, default_cache_base, defau
 from lineage_scan.graph import LineageGraph
 from lineage_scan.model import ColumnEdge, Diagnostic, Finding, Fragment
 from lineage_scan.owners import load_codeowners
-from lineage_scan.parse_files import default_jobs, parse_files
+from lineage_scan.parse_files import default_jobs, parse_files, parse_project
 from lineage_scan.parsers import PARSERS, PROJECT_PARSERS
 from lineage_scan.parsers.context import ParseContext
 from lineage_scan.rules import check_config, run_rules
@@ -129,7 +129,7 @@ def _scan(
     for kind, projects in (("dbt", found.dbt_projects),):
         if kind in PROJECT_PARSERS:
             for project in projects:
-                fragments.extend(PROJECT_PARSERS[kind](root, project, context))
+                fragments.extend(parse_project(root, kind, project, context))
     # a file a project parser already gave to a file parser's analysis (a dbt Python model) is not analysed twice
     analysed = {(f.parser, f.path) for f in fragments}
     todo = [s for s in found.files if s.kind in PARSERS and (s.kind, s.path) not in analysed]

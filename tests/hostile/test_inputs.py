@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from lineage_scan import ColumnRef, scan
+from lineage_scan import ColumnRef, parse_files, scan
 from lineage_scan.config import ConfigError
 from lineage_scan.safe_yaml import YAMLRejected, load_yaml
 
@@ -92,7 +92,24 @@ def test_yaml_bombs_in_a_dbt_project_are_diagnostics(make_repo) -> None:
     result = scan(root)
     bomb = [d for d in result.diagnostics if d.location.path == "proj/models/_bomb.yml"]
     assert bomb and "alias bomb" in bomb[0].message
-    assert any(r.startswith("analytics") or "orders" in r for r in result.graph.relations())
+    (profiles,) = [d for d in result.diagnostics if d.location.path == "proj/profiles.yml"]
+    assert profiles.code == "LS910" and "profiles.yml not read" in profiles.message and "alias bomb" in profiles.message
+    assert result.graph.has_relation("analytics.orders")
+
+
+def test_yaml_bomb_as_the_dbt_project_file_is_a_diagnostic(make_repo) -> None:
+    root = make_repo({
+        "proj/dbt_project.yml": BILLION_LAUGHS,
+        "proj/models/orders.sql": "select 1 as id",
+        "proj/models/py_model.py": "def model(dbt, session):\n    return dbt.ref('orders')\n",
+        "dags/run_dbt.py": "from airflow import DAG\nfrom airflow.operators.bash import BashOperator\nwith DAG('d') as dag:\n"
+                           "    BashOperator(task_id='t', bash_command='dbt run --project-dir proj --select orders')\n",
+    })
+    result = scan(root, cache=False)
+    messages = [(d.code, d.message) for d in result.diagnostics if d.location.path == "proj/dbt_project.yml"]
+    assert ("LS910", "dbt_project.yml: YAML expands to more than 1,000,000 nodes (alias bomb?)") in messages
+    assert result.graph.has_relation("analytics.orders")  # the project is still read, named after its folder
+    assert any(task.id == "airflow:d.t" for task in result.graph.tasks())
 
 
 def test_python_nested_too_deeply_for_libcst_is_a_diagnostic_everywhere(make_repo) -> None:
@@ -114,3 +131,15 @@ def test_python_nested_too_deeply_for_libcst_is_a_diagnostic_everywhere(make_rep
     assert "nested too deeply" in messages["p/models/m.py", "LS911"]
     assert messages["nb.ipynb", "LS901"] == "cell 1 is not valid Python; skipped"
     assert result.graph.columns_of("nb_out") == ("a",)
+
+
+def test_a_project_parser_that_raises_costs_the_project_not_the_scan(make_repo, monkeypatch) -> None:
+    def broken(root, project, context):
+        raise KeyError("boom")
+
+    monkeypatch.setitem(parse_files.PROJECT_PARSERS, "dbt", broken)
+    root = make_repo({"proj/dbt_project.yml": "name: shop\n", "ok.sql": "CREATE TABLE ok AS SELECT a FROM s;"})
+    result = scan(root, cache=False)
+    (diagnostic,) = [d for d in result.diagnostics if d.code == "LS941"]
+    assert diagnostic.location.path == "proj" and "the dbt parser failed (KeyError: 'boom')" in diagnostic.message
+    assert result.graph.has_relation("ok")

@@ -56,7 +56,7 @@ from lineage_scan.parsers.dbt.project import PROJECT_FILE, Project, list_files, 
 from lineage_scan.parsers.dbt.properties import Exposure
 from lineage_scan.parsers.dbt.python_models import python_model_calls
 from lineage_scan.parsers.dbt.standins import dbt_utils_standins
-from lineage_scan.parsers.dbt.target import dialect_for, target_settings
+from lineage_scan.parsers.dbt.target import PROFILES_FILE, dialect_for, target_settings
 from lineage_scan.parsers.jinja import RENDER_SECONDS, render, sandbox
 from lineage_scan.parsers.python import PARSER as PYTHON_PARSER
 from lineage_scan.parsers.python import DbtPythonModel, analyse_program
@@ -101,8 +101,9 @@ class ProjectParser:
         self.project: Project = load_project(root, project_rel)
         self.files = list_files(self.project, context.config.exclude)
         self.properties = load_properties(self.project, self.files, context.max_file_bytes)
-        self.target = target_settings(self.project, self.settings, context.config.dialect,
-                                      context.config.default_schema, context.config.default_database)
+        self.target, self.profile_problems = target_settings(
+            self.project, self.settings, context.config.dialect, context.config.default_schema,
+            context.config.default_database)
         self.dialect = context.dialect
         dialect_name = dialect_for(self.target, context.config.dialect)
         if not context.config.dialect and dialect_name:
@@ -146,6 +147,8 @@ class ProjectParser:
         self.fragment(project_file)
         for message, line in self.project.problems:
             self.diagnose(project_file, line, message, PROJECT_PROBLEM)
+        for message in self.profile_problems:
+            self.diagnose(self.project.repo_path(PROFILES_FILE), 1, message, PROJECT_PROBLEM)
         for path, line, message in self.properties.problems:
             self.diagnose(path, line, message, PROPERTIES_PROBLEM)
         self._load_macros()
