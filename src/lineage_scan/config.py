@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,8 +80,26 @@ def load_config(root: Path, path: Path | None = None) -> Config:
         raise ConfigError(f"{file.name}: {error}") from error
     if not isinstance(data, dict):
         raise ConfigError(f"{file.name}: expected a mapping at the top level")
-    config = config_from_mapping(data, file.name)
-    return Config(**{**config.__dict__, "source": _relative_to(file, root), "lines": _yaml_lines(file)})
+    lines = _yaml_lines(file)
+    with config_lines(lines):
+        config = config_from_mapping(data, file.name)
+    return Config(**{**config.__dict__, "source": _relative_to(file, root), "lines": lines})
+
+
+@contextmanager
+def config_lines(lines: dict[str, int]) -> Iterator[None]:
+    """Add the line of the entry a ConfigError raised in the block names (`'rules.LS101'.indirect`,
+    `'ml.models[0]'.target`): the most specific entry of the dotted path that has a line."""
+    try:
+        yield
+    except ConfigError as error:
+        match = re.search(r"'([^']+)'((?:\.[\w-]+)*)", str(error))
+        parts = re.sub(r"\[(\d+)\]", r".\1", match.group(1) + match.group(2)).split(".") if match else []
+        while parts and ".".join(parts) not in lines:
+            parts.pop()
+        if not parts:
+            raise
+        raise ConfigError(f"{error} (line {lines['.'.join(parts)]})") from error
 
 
 def _relative_to(file: Path, root: Path) -> str | None:
