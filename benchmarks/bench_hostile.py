@@ -49,6 +49,10 @@ CASES: dict[str, tuple[str, Callable[[Path], None]]] = {
                       lambda root: big_inputs.write_notebook(root / "big.ipynb", cells=10_000, lines_per_cell=10)),
     "nb_100k_lines_one_cell": ("notebook of 100,000 code lines in one cell",
                                lambda root: big_inputs.write_notebook(root / "one.ipynb", cells=1, lines_per_cell=100_000)),
+    "nb_20k_lines": ("notebook of 20,000 code lines (2,000 cells), at the default max_python_lines",
+                     lambda root: big_inputs.write_notebook(root / "big.ipynb", cells=2_000, lines_per_cell=10)),
+    "py_20k_lines": ("Python module of 20,000 lines, at the default max_python_lines",
+                     lambda root: big_inputs.write_python(root / "big.py", lines=19_950)),
     "py_100k_lines": ("Python module of 100,000 lines",
                       lambda root: big_inputs.write_python(root / "big.py", lines=100_000)),
 }
