@@ -3,7 +3,7 @@ mutated dbt projects (project file, models with Jinja, properties YAML, macros, 
 models) and Airflow DAG files give a result and diagnostics, never an exception or a parser crash.
 
 Each example is a whole scan, so CI runs few of them (the `ci` profile); `benchmarks/fuzz_parsers.py`
-runs many more with the `long` profile. Crashers found are kept as `@example`s.
+runs many more with the `long` profile. Crashers found are kept in `CRASHERS` (and as `@example`s).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -104,6 +105,7 @@ def test_generated_dbt_projects_never_crash(project: str, models: list[str], pro
         "proj/models/_schema.yml": _mutate(properties, data),
         "proj/macros/m.sql": _mutate(macros, data),
         "proj/models/py_model.py": _mutate(py_model, data),
+        "proj/scripts/not_a_model_path.py": py_model,  # read by the Python parser, which looks up the project
         "proj/profiles.yml": _mutate(data.draw(PROPERTIES, label="profiles"), data),
     }
     for index, model in enumerate(models):
@@ -171,4 +173,18 @@ def test_random_text_in_any_file_never_crashes(text: str, where: str) -> None:
     if where.startswith("dags/"):
         text = "from airflow import DAG\nwith DAG('d') as dag:\n" + text
     files[where] = text
+    _scan(files)
+
+
+CRASHERS = {
+    "cosmos ProjectConfig given a list": {
+        "dags/d.py": "from airflow import DAG\nfrom cosmos import DbtTaskGroup, ProjectConfig\nwith DAG('daily') as dag:\n"
+                     "    t0 = DbtTaskGroup(task_id='load', project_config=ProjectConfig(['a.sql', 'SELECT 1']))\n",
+    },
+}
+"""Inputs the properties above once crashed a parser on, kept as regression cases."""
+
+
+@pytest.mark.parametrize("files", list(CRASHERS.values()), ids=list(CRASHERS))
+def test_crashers_found_by_fuzzing_stay_fixed(files: dict[str, str]) -> None:
     _scan(files)

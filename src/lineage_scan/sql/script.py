@@ -252,12 +252,12 @@ def analyse_script(
     analyser = StatementAnalyser(names, registry, locator.span, query_target or (lambda _line: QUERY_TARGET))
     edges: dict[tuple, ColumnEdge] = {}  # statements come in file order, each one's edges sorted
     for raw in split_statements(sql, dialect, max_statement_chars):
+        result.statements += 1
         if isinstance(raw, SplitError):
             result.statements_failed += 1
             severity = Severity.WARNING if raw.code == SIZE_LIMIT_CODE else Severity.ERROR
             result.diagnostics.append(_diagnostic(locator, (raw.start, raw.end), raw.message, severity, raw.code))
             continue
-        result.statements += 1
         try:
             with time_limit(statement_timeout):
                 outcome = _analyse_raw_statement(sql, raw, dialect, analyser, locator)
