@@ -14,10 +14,10 @@ STATEMENTS = (
 )
 
 
-def write_sql_dump(path: Path, size: int, broken: bool = False) -> None:
+def write_sql_dump(path: Path, size: int, broken: bool = False, one_line: bool = False) -> None:
     """A SQL script of about ``size`` bytes: DDL, INSERT ... SELECT and INSERT ... VALUES statements,
     written block by block (the generator itself stays small). ``broken``: an unterminated string
-    on the second line, so the tokenizer fails."""
+    on the second line, so the tokenizer fails. ``one_line``: no line breaks at all (minified)."""
     with path.open("w", encoding="utf-8") as out:
         written = 0
         if broken:
@@ -25,20 +25,25 @@ def write_sql_dump(path: Path, size: int, broken: bool = False) -> None:
         i = 0
         while written < size:
             block = "".join(STATEMENTS[k % 3].format(i=(i + k) % 500, m=(i + k) % 50) for k in range(300))
+            if one_line:
+                block = block.replace("-- a comment; with a semicolon\n", "/* a comment; with a semicolon */ ").replace("\n", " ")
             written += out.write(block)
             i += 300
 
 
-def write_one_statement(path: Path, size: int, config: Path | None = None, max_file_mb: int = 64) -> None:
-    """One INSERT ... VALUES statement of about ``size`` bytes, then a small statement after it."""
+def write_one_statement(path: Path, size: int, config: Path | None = None, max_file_mb: int = 64,
+                        one_line: bool = False) -> None:
+    """One INSERT ... VALUES statement of about ``size`` bytes, then a small statement after it
+    (``one_line``: all of it on one line)."""
     row = "({i}, 'customer {i}', {i}.25, '2024-01-01')"
+    newline = " " if one_line else "\n"
     with path.open("w", encoding="utf-8") as out:
-        written = out.write("INSERT INTO raw.customers (id, name, score, since) VALUES\n")
+        written = out.write("INSERT INTO raw.customers (id, name, score, since) VALUES" + newline)
         i = 0
         while written < size:
-            written += out.write(",\n".join(row.format(i=i + k) for k in range(1000)) + ",\n")
+            written += out.write(f",{newline}".join(row.format(i=i + k) for k in range(1000)) + "," + newline)
             i += 1000
-        out.write(row.format(i=i) + ";\nCREATE TABLE after_big AS SELECT id FROM raw.customers;\n")
+        out.write(row.format(i=i) + ";" + newline + "CREATE TABLE after_big AS SELECT id FROM raw.customers;\n")
     if config is not None:
         config.write_text(f"max_file_mb: {max_file_mb}\n", encoding="utf-8")
 

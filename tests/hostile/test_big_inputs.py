@@ -131,3 +131,37 @@ def test_python_module_over_the_line_limit_is_refused(make_repo) -> None:
     (diagnostic,) = [d for d in result.diagnostics if d.location.path == "big.py"]
     assert diagnostic.code == "LS901" and "over the 1,000-line limit (max_python_lines" in diagnostic.message
     assert result.graph.columns_of("o") == ("a",)
+
+
+def test_one_line_scripts_split_in_windows_keep_their_columns(monkeypatch) -> None:
+    sql = "CREATE TABLE a AS SELECT x FROM s; INSERT INTO b SELECT ';' AS y, x FROM a; SELECT z FROM b;" * 3
+    whole = _pieces(sql)
+    whole_lineage = analyse_script(sql, Dialect.get_or_raise(None))
+    monkeypatch.setattr(script, "WINDOW_CHARS", 10)
+    assert _pieces(sql) == whole
+    assert analyse_script(sql, Dialect.get_or_raise(None)) == whole_lineage
+    columns = [t.col for p in split_statements(sql, Dialect.get_or_raise(None)) for t in p.tokens]
+    monkeypatch.setattr(script, "WINDOW_CHARS", 10**9)
+    assert columns == [t.col for p in split_statements(sql, Dialect.get_or_raise(None)) for t in p.tokens]
+
+
+def test_one_line_statement_over_the_limit_is_cut_at_a_space(monkeypatch) -> None:
+    monkeypatch.setattr(script, "WINDOW_CHARS", 50)
+    monkeypatch.setattr(script, "MAX_WINDOW_CHARS", 100)
+    sql = "INSERT INTO big VALUES " + ", ".join(f"({i}, 'a b')" for i in range(200)) + "; CREATE TABLE after AS SELECT a FROM s;"
+    result = analyse_script(sql, Dialect.get_or_raise(None), max_statement_chars=40)
+    assert [d.code for d in result.diagnostics] == ["LS942"]
+    assert [r.name for r in result.relations] == ["after"]
+
+
+def test_one_line_dump_and_statement_are_analysed_in_windows(make_repo, monkeypatch) -> None:
+    monkeypatch.setattr(script, "WINDOW_CHARS", 2_000)
+    monkeypatch.setattr(script, "MAX_WINDOW_CHARS", 8_000)
+    root = make_repo({"lineage-scan.yml": "max_statement_mb: 0.003\n"})
+    write_sql_dump(root / "dump.sql", 30_000, one_line=True)
+    write_one_statement(root / "one.sql", 30_000, one_line=True)
+    result = scan(root, cache=False, jobs=1)
+    assert [d.code for d in result.diagnostics if d.location.path == "one.sql"] == ["LS942"]
+    assert not [d for d in result.diagnostics if d.location.path == "dump.sql"]
+    assert sorted(result.graph.columns_of("marts.daily_0")) == ["customer_id", "last_seen", "total"]
+    assert result.graph.has_relation("after_big")

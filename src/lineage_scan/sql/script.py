@@ -82,16 +82,19 @@ class RawStatement:
 
 WINDOW_CHARS = 1_000_000
 """Scripts are tokenized a window of about this many characters at a time, cut after a statement's
-`;` (or T-SQL `GO`) at a line end, so a big file never holds more than a window's tokens. A window
-whose cut falls inside a string or comment is doubled; with no statement end within
-`MAX_WINDOW_CHARS` (or twice the statement limit), it is cut at a line end inside the statement,
-which is then over the size limit anyway."""
+`;` (at a line end if there is one, or a T-SQL `GO` line), so a big file never holds more than a
+window's tokens. A window whose cut falls inside a string or comment is doubled; with no statement
+end within `MAX_WINDOW_CHARS` (or twice the statement limit), it is cut at a space inside the
+statement, which is then over the size limit anyway."""
 MAX_WINDOW_CHARS = 4 * WINDOW_CHARS
 MAX_STATEMENT_CHARS = 1_000_000
 """Longer statements are not parsed (about 300 MB of syntax tree per million characters)."""
 SIZE_LIMIT_CODE = "LS942"
 _STATEMENT_END = re.compile(r";[ \t]*\r?\n")
 _TSQL_STATEMENT_END = re.compile(r";[ \t]*\r?\n|^[ \t]*GO[ \t]*\r?\n", re.IGNORECASE | re.MULTILINE)
+_SEMICOLON = re.compile(";")
+_SPACE = re.compile(r"\s")
+_QUOTE_OR_SPACE = re.compile(r"['\"\s]")
 
 
 @dataclass(frozen=True)
@@ -118,15 +121,19 @@ def split_statements(
     while start < len(sql):
         size = WINDOW_CHARS
         while True:
-            match = ends.search(sql, start + size) if start + size < len(sql) else None
-            end = match.end() if match else len(sql)
-            if end - start > longest:  # inside a statement over the size limit: any line end will do
-                end = _line_end_after(sql, start + longest)
+            forced = False
+            if start + size >= len(sql):
+                end = len(sql)
+            else:
+                last = min(start + longest, len(sql))
+                match = ends.search(sql, start + size, last) or _SEMICOLON.search(sql, start + size, last)
+                forced = match is None  # inside a statement over the size limit: any space will do
+                end = match.end() if match else _cut_after(sql, start, last)
             try:
                 tokens: list[Token] | None = _tokenize(sql, start, end, dialect)
             except TokenError:
                 tokens = None
-            if end == len(sql) or end - start >= longest or tokens and splitter.ends_statement(tokens):
+            if end == len(sql) or forced or tokens and splitter.ends_statement(tokens):
                 break
             size *= 2
         if tokens is not None:
@@ -137,18 +144,34 @@ def split_statements(
     yield from splitter.flush()
 
 
-def _line_end_after(sql: str, offset: int) -> int:
-    """The offset just past the first newline at or after ``offset`` (or the end of the text)."""
-    newline = sql.find("\n", offset)
-    return len(sql) if newline < 0 else newline + 1
+def _cut_after(sql: str, start: int, offset: int) -> int:
+    """Just past the first white space at or after ``offset``, preferably one outside quotes (an even
+    number of `'` and of `"` since ``start``: a guess the tokenizer then checks), else the end of the text."""
+    quotes = {"'": sql.count("'", start, offset) % 2, '"': sql.count('"', start, offset) % 2}
+    first_space = None
+    for match in _QUOTE_OR_SPACE.finditer(sql, offset, min(len(sql), offset + WINDOW_CHARS)):
+        char = match.group()
+        if char in quotes:
+            quotes[char] ^= 1
+        elif not any(quotes.values()):
+            return match.end()
+        elif first_space is None:
+            first_space = match.end()
+    if first_space is not None:
+        return first_space
+    space = _SPACE.search(sql, offset)
+    return space.end() if space else len(sql)
 
 
 def _tokenize(sql: str, start: int, end: int, dialect: Dialect) -> list[Token]:
-    """Tokens of ``sql[start:end]`` (``start`` is a line start) with offsets and lines of the whole text."""
+    """Tokens of ``sql[start:end]`` with the offsets, lines and columns they have in the whole text."""
     tokens = dialect.tokenize(sql[start:end] if start or end < len(sql) else sql)
     if start:
         lines = sql.count("\n", 0, start)
+        indent = start - (sql.rfind("\n", 0, start) + 1)  # the window may start inside a line
         for token in tokens:
+            if indent and token.line == 1:
+                token.col += indent
             token.start += start
             token.end += start
             token.line += lines
