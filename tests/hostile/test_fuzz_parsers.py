@@ -8,6 +8,7 @@ runs many more with the `long` profile. Crashers found are kept in `CRASHERS` (a
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -176,11 +177,34 @@ def test_random_text_in_any_file_never_crashes(text: str, where: str) -> None:
     _scan(files)
 
 
+CELL = st.fixed_dictionaries(
+    {"cell_type": st.sampled_from(["code", "markdown", "raw", 3])},
+    optional={"source": st.one_of(st.lists(st.sampled_from([
+        "import pandas as pd\n", "df = pd.read_sql('SELECT a FROM t', con)\n", "%matplotlib inline\n", "!pip install x\n",
+        "df.to_sql('out', con)", "%%bash\n", "df['b'] = df['a']\n", "((\n", "def f(:\n", "x?\n", "\\u0000",
+    ]), max_size=6), _yaml_values()), "metadata": _yaml_values(), "outputs": _yaml_values()},
+)
+NOTEBOOK = st.one_of(
+    st.builds(lambda cells, meta: {"cells": cells, "metadata": meta, "nbformat": 4},
+              st.lists(CELL, max_size=5), st.one_of(st.just({}), st.builds(lambda k: {"kernelspec": k}, _yaml_values()))),
+    st.dictionaries(st.sampled_from(["cells", "metadata", "nbformat"]), _yaml_values()),
+    _yaml_values(),
+)
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(NOTEBOOK, st.data())
+def test_generated_notebooks_never_crash(notebook: object, data: st.DataObject) -> None:
+    _scan({"nb.ipynb": _mutate(json.dumps(notebook, indent=1), data)})
+
+
 CRASHERS = {
     "cosmos ProjectConfig given a list": {
         "dags/d.py": "from airflow import DAG\nfrom cosmos import DbtTaskGroup, ProjectConfig\nwith DAG('daily') as dag:\n"
                      "    t0 = DbtTaskGroup(task_id='load', project_config=ProjectConfig(['a.sql', 'SELECT 1']))\n",
     },
+    "notebook kernelspec that is not a mapping": {"nb.ipynb": json.dumps({"cells": [], "metadata": {"kernelspec": "x"}})},
+    "notebook metadata that is a list": {"nb.ipynb": json.dumps({"cells": [], "metadata": [1]})},
 }
 """Inputs the properties above once crashed a parser on, kept as regression cases."""
 

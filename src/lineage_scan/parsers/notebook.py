@@ -114,7 +114,9 @@ def notebook_program(
         raise NotebookError(f"notebook has {code_lines:,} lines of code, over the {max_lines:,}-line limit "
                             "(max_python_lines in lineage-scan.yml); not analysed")
     quotes = _source_strings(text)
-    language = ((document.get("metadata") or {}).get("kernelspec") or {}).get("language", "python")
+    metadata = document.get("metadata")
+    kernelspec = metadata.get("kernelspec") if isinstance(metadata, dict) else None
+    language = kernelspec.get("language", "python") if isinstance(kernelspec, dict) else "python"
     if isinstance(language, str) and language.lower() not in ("python", "python3", ""):
         raise NotebookError(f"notebook kernel language is {language!r}, not Python; not analysed")
     program: list[str] = []
