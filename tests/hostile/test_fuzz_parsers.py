@@ -19,6 +19,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from lineage_scan import scan
+from lineage_scan.config import ConfigError
 
 EXAMPLES = 1000 if os.environ.get("LINEAGE_SCAN_FUZZ_PROFILE") == "long" else 12
 BUG_CODES = {"LS941"}
@@ -196,6 +197,29 @@ NOTEBOOK = st.one_of(
 @given(NOTEBOOK, st.data())
 def test_generated_notebooks_never_crash(notebook: object, data: st.DataObject) -> None:
     _scan({"nb.ipynb": _mutate(json.dumps(notebook, indent=1), data)})
+
+
+CONFIG_KEYS = st.sampled_from([
+    "dialect", "default_schema", "default_database", "schema_file", "exclude", "statement_timeout_seconds",
+    "max_file_mb", "max_statement_mb", "max_python_lines", "rules", "external", "ml", "dbt", "airflow", "openlineage",
+    "LS101", "LS103", "orphan-table", "level", "enabled", "indirect", "after_outcome", "producers", "consumers",
+    "models", "name", "relation", "features", "target", "keys", "prediction_time", "target", "vars", "env",
+    "variables", "connections", "namespace", "snowflake", "warning", "error",
+])
+CONFIG = st.recursive(
+    SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(CONFIG_KEYS, inner, max_size=4)),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(st.dictionaries(CONFIG_KEYS, CONFIG, max_size=5))
+def test_random_configs_are_accepted_or_a_config_error(config: dict) -> None:
+    try:
+        _scan({"lineage-scan.yml": yaml.safe_dump(config), "a.sql": "CREATE TABLE t AS SELECT a FROM s;",
+               "proj/dbt_project.yml": "name: shop\n", "proj/models/m.sql": "select {{ var('x') }} as a"})
+    except ConfigError:
+        pass
 
 
 CRASHERS = {
