@@ -7,15 +7,22 @@ from pathlib import Path
 
 def read_repo_text(path: Path, max_bytes: int) -> str | None:
     """A repository file's text, or None when it is too large, binary (NUL bytes) or not UTF-8."""
+    return read_text_or_reason(path, max_bytes)[0]
+
+
+def read_text_or_reason(path: Path, max_bytes: int) -> tuple[str | None, str]:
+    """A repository file's text, or None and why it was not read (for a diagnostic)."""
     try:
-        if path.stat().st_size > max_bytes:
-            return None
+        size = path.stat().st_size
+        if size > max_bytes:
+            return None, (f"file is {size:,} bytes, over the {max_bytes / 1024 / 1024:.3g} MB limit (raise max_file_mb "
+                          "in lineage-scan.yml to analyse it); not analysed")
         data = path.read_bytes()
-    except OSError:
-        return None
+    except OSError as error:
+        return None, f"cannot read file: {error.strerror or error}"
     if b"\x00" in data:
-        return None
+        return None, "file looks binary (contains NUL bytes); not analysed"
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None
+        return data.decode("utf-8-sig"), ""
+    except UnicodeDecodeError as error:
+        return None, f"file is not valid UTF-8 (byte {error.start}); not analysed"

@@ -165,3 +165,21 @@ def test_one_line_dump_and_statement_are_analysed_in_windows(make_repo, monkeypa
     assert not [d for d in result.diagnostics if d.location.path == "dump.sql"]
     assert sorted(result.graph.columns_of("marts.daily_0")) == ["customer_id", "last_seen", "total"]
     assert result.graph.has_relation("after_big")
+
+
+def test_dbt_model_and_macro_files_over_the_limit_name_the_setting(make_repo) -> None:
+    filler = "-- filler\n" * 3000
+    root = make_repo({
+        "lineage-scan.yml": "max_file_mb: 0.02\n",
+        "proj/dbt_project.yml": "name: shop\n",
+        "proj/models/big.sql": "select 1 as a\n" + filler,
+        "proj/models/small.sql": "select 1 as a",
+        "proj/macros/big.sql": "{% macro m() %}1{% endmacro %}\n" + filler,
+    })
+    result = scan(root, cache=False)
+    messages = {d.location.path: (d.code, d.message) for d in result.diagnostics}
+    assert messages["proj/models/big.sql"] == (
+        "LS900", "file is 30,014 bytes, over the 0.02 MB limit (raise max_file_mb in lineage-scan.yml to analyse it); "
+                 "not analysed")
+    assert messages["proj/macros/big.sql"][0] == "LS900" and "max_file_mb" in messages["proj/macros/big.sql"][1]
+    assert result.graph.has_relation("analytics.small")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lineage_scan.files import read_text_or_reason
 from lineage_scan.model import Diagnostic, Fragment, Location, Severity
 from lineage_scan.parsers.context import ParseContext
 from lineage_scan.sql.script import PARSER, analyse_script
@@ -38,24 +39,7 @@ def parse_sql_file(path: Path, rel: str, context: ParseContext) -> Fragment:
 
 def read_text(path: Path, rel: str, context: ParseContext, fragment: Fragment) -> str | None:
     """The file's text, or None with a diagnostic when it is too large, binary or not UTF-8."""
-    def fail(message: str) -> None:
-        fragment.diagnostics.append(Diagnostic(Location(rel, 1, 1, 1, 1), fragment.parser, message, Severity.ERROR, "LS900"))
-
-    try:
-        size = path.stat().st_size
-        if size > context.max_file_bytes:
-            fail(f"file is {size:,} bytes, over the {context.max_file_bytes / 1024 / 1024:.3g} MB limit (raise max_file_mb "
-                 "in lineage-scan.yml to analyse it); not analysed")
-            return None
-        data = path.read_bytes()
-    except OSError as error:
-        fail(f"cannot read file: {error.strerror or error}")
-        return None
-    if b"\x00" in data:
-        fail("file looks binary (contains NUL bytes); not analysed")
-        return None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        fail(f"file is not valid UTF-8 (byte {error.start}); not analysed")
-        return None
+    text, reason = read_text_or_reason(path, context.max_file_bytes)
+    if text is None:
+        fragment.diagnostics.append(Diagnostic(Location(rel, 1, 1, 1, 1), fragment.parser, reason, Severity.ERROR, "LS900"))
+    return text

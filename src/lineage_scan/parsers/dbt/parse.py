@@ -23,7 +23,7 @@ from typing import Any
 import networkx as nx
 from sqlglot.dialects.dialect import Dialect
 
-from lineage_scan.files import read_repo_text
+from lineage_scan.files import read_repo_text, read_text_or_reason
 from lineage_scan.limits import TimeLimitExceeded, time_limit
 from lineage_scan.model import (
     STAR,
@@ -193,9 +193,9 @@ class ProjectParser:
                         self.macros.load(text, package.repo_path(rel), package.name)
         for rel in macro_files(self.project, self.files):
             path = self.project.repo_path(rel)
-            text = read_repo_text(self.project.dir / rel, self.context.max_file_bytes)
+            text, reason = read_text_or_reason(self.project.dir / rel, self.context.max_file_bytes)
             if text is None:
-                self.diagnose(path, 1, "macro file is too large, binary or not UTF-8; not loaded", "LS900", Severity.ERROR)
+                self.diagnose(path, 1, f"macros not loaded: {reason}", "LS900", Severity.ERROR)
                 continue
             self.fragment(path)
             self.macros.load(text, path, self.project.name)
