@@ -167,6 +167,8 @@ def _declared_schema(
         return registry_from_mapping(schema, names)
     except ValueError as error:
         raise ConfigError(f"schema: {error}") from error
+    except RecursionError as error:
+        raise ConfigError("schema: nested too deeply") from error
 
 
 def load_schema_file(path: Path) -> Mapping[str, object]:
@@ -176,6 +178,8 @@ def load_schema_file(path: Path) -> Mapping[str, object]:
         data = json.loads(text) if path.suffix == ".json" else load_yaml(text)
     except (OSError, ValueError) as error:
         raise ConfigError(f"cannot read schema file {path}: {error}") from error
+    except RecursionError as error:
+        raise ConfigError(f"cannot read schema file {path}: nested too deeply") from error
     if not isinstance(data, Mapping):
         raise ConfigError(f"schema file {path}: expected a mapping of tables to columns")
     return data

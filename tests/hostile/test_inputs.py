@@ -143,3 +143,10 @@ def test_a_project_parser_that_raises_costs_the_project_not_the_scan(make_repo, 
     (diagnostic,) = [d for d in result.diagnostics if d.code == "LS941"]
     assert diagnostic.location.path == "proj" and "the dbt parser failed (KeyError: 'boom')" in diagnostic.message
     assert result.graph.has_relation("ok")
+
+
+def test_schema_file_nested_too_deeply_is_a_config_error(make_repo) -> None:
+    root = make_repo({"lineage-scan.yml": "schema_file: schema.json\n", "schema.json": "[" * 100_000 + "]" * 100_000,
+                      "a.sql": "SELECT 1"})
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        scan(root)
