@@ -192,3 +192,15 @@ def test_unexpected_errors_are_one_line_unless_debug(make_repo, monkeypatch) -> 
                      "(--debug shows the traceback)")
     result = CliRunner().invoke(main, ["--debug", "scan", str(root), "-q"])
     assert isinstance(result.exception, RuntimeError) and result.exit_code == 1
+
+
+def test_a_config_that_is_a_directory_or_points_outside_the_repository_is_refused(make_repo, tmp_path_factory) -> None:
+    outside = tmp_path_factory.mktemp("outside") / "secrets.yml"
+    outside.write_text("dialect: snowflake\n")
+    root = make_repo({"a.sql": "SELECT 1"})
+    (root / "lineage-scan.yml").symlink_to(outside)
+    error = _one_line_error(CliRunner().invoke(main, ["scan", str(root)]))
+    assert error == "Error: lineage-scan.yml points outside the scanned repository; not read"
+    (root / "lineage-scan.yml").unlink()
+    (root / "lineage-scan.yml").mkdir()
+    assert _one_line_error(CliRunner().invoke(main, ["scan", str(root)])) == "Error: lineage-scan.yml is not a file"

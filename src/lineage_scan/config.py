@@ -70,6 +70,11 @@ _KNOWN = {"dialect", "default_schema", "default_database", "schema_file", "exclu
 def load_config(root: Path, path: Path | None = None) -> Config:
     """Read ``path`` (default: `lineage-scan.yml` at the scanned root); missing file -> defaults."""
     file = path or root / CONFIG_FILE
+    if path is None and (file.exists() or file.is_symlink()):
+        if _relative_to(file, root) is None:  # the repository's own file never makes the scan read outside it
+            raise ConfigError(f"{CONFIG_FILE} points outside the scanned repository; not read")
+        if not file.is_file():
+            raise ConfigError(f"{CONFIG_FILE} is not a file")
     if not file.is_file():
         if path is not None:
             raise ConfigError(f"config file not found: {path}")
