@@ -45,6 +45,10 @@ class Locator:
         self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
         self._cache: dict[Span, Location] = {}
 
+    def forget(self) -> None:
+        """Drop the shared Locations of the statement done (spans of the next one never repeat them)."""
+        self._cache.clear()
+
     def point(self, offset: int) -> tuple[int, int]:
         line = bisect.bisect_right(self._starts, offset) - 1
         return line + 1, offset - self._starts[line] + 1
@@ -296,6 +300,7 @@ def analyse_script(
         result.value_facts.extend(outcome.value_facts)
         result.diagnostics.extend(outcome.diagnostics)
         result.statements_failed += outcome.statements_failed
+        locator.forget()
     result.edges = list(edges.values())
     return result
 
