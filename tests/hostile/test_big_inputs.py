@@ -183,3 +183,15 @@ def test_dbt_model_and_macro_files_over_the_limit_name_the_setting(make_repo) ->
                  "not analysed")
     assert messages["proj/macros/big.sql"][0] == "LS900" and "max_file_mb" in messages["proj/macros/big.sql"][1]
     assert result.graph.has_relation("analytics.small")
+
+
+def test_unterminated_string_in_a_big_file_costs_one_statement_not_the_quote_parity(monkeypatch, tmp_path) -> None:
+    """Windows that never tokenize (an unterminated string) are split the forgiving way at the last
+    statement end tried, never cut inside the statement after them."""
+    monkeypatch.setattr(script, "WINDOW_CHARS", 500)
+    monkeypatch.setattr(script, "MAX_WINDOW_CHARS", 2_000)
+    write_sql_dump(tmp_path / "broken.sql", 20_000, broken=True)
+    sql = (tmp_path / "broken.sql").read_text()
+    result = analyse_script(sql, Dialect.get_or_raise(None), max_statement_chars=1_000)
+    assert [(d.code, d.location.start_line) for d in result.diagnostics] == [("LS901", 2)]
+    assert result.statements == sql.count(";") - sql.count("a comment;") and result.statements_failed == 1

@@ -124,6 +124,8 @@ def split_statements(
     start = 0
     while start < len(sql):
         size = WINDOW_CHARS
+        failed_at = None  # the last statement end whose window did not tokenize
+        tokens: list[Token] | None = None
         while True:
             forced = False
             if start + size >= len(sql):
@@ -131,12 +133,16 @@ def split_statements(
             else:
                 last = min(start + longest, len(sql))
                 match = ends.search(sql, start + size, last) or _SEMICOLON.search(sql, start + size, last)
+                if match is None and failed_at is not None:  # an unterminated string or comment, not a long statement
+                    end, tokens = failed_at, None
+                    break
                 forced = match is None  # inside a statement over the size limit: any space will do
                 end = match.end() if match else _cut_after(sql, start, last)
             try:
-                tokens: list[Token] | None = _tokenize(sql, start, end, dialect)
+                tokens = _tokenize(sql, start, end, dialect)
             except TokenError:
                 tokens = None
+                failed_at = end
             if end == len(sql) or forced or tokens and splitter.ends_statement(tokens):
                 break
             size *= 2
@@ -167,11 +173,12 @@ def _cut_after(sql: str, start: int, offset: int) -> int:
     return space.end() if space else len(sql)
 
 
-def _tokenize(sql: str, start: int, end: int, dialect: Dialect) -> list[Token]:
-    """Tokens of ``sql[start:end]`` with the offsets, lines and columns they have in the whole text."""
+def _tokenize(sql: str, start: int, end: int, dialect: Dialect, lines: int | None = None) -> list[Token]:
+    """Tokens of ``sql[start:end]`` with the offsets, lines and columns they have in the whole text
+    (``lines``: the line breaks before ``start``, when the caller knows them)."""
     tokens = dialect.tokenize(sql[start:end] if start or end < len(sql) else sql)
     if start:
-        lines = sql.count("\n", 0, start)
+        lines = sql.count("\n", 0, start) if lines is None else lines
         indent = start - (sql.rfind("\n", 0, start) + 1)  # the window may start inside a line
         for token in tokens:
             if indent and token.line == 1:
@@ -187,16 +194,18 @@ def _forgiving_split(
 ) -> Iterator[RawStatement | SplitError]:
     yield from splitter.flush()
     piece_start = start
+    lines = sql.count("\n", 0, start)
     for match in [*re.finditer(r";[ \t]*(?:\n|$)", sql[start:end]), None]:
         piece_end = start + match.end() if match else end
         piece = sql[piece_start:piece_end]
         if piece.strip():
             try:
-                yield from splitter.feed(_tokenize(sql, piece_start, piece_end, dialect))
+                yield from splitter.feed(_tokenize(sql, piece_start, piece_end, dialect, lines))
             except TokenError as error:
                 offset = piece_start + len(piece) - len(piece.lstrip())
                 yield SplitError(f"cannot tokenize statement: {error}", offset, offset)
             yield from splitter.flush()
+        lines += piece.count("\n")
         piece_start = piece_end
 
 
