@@ -133,3 +133,74 @@ def test_jobs_and_cache_options(make_repo, tmp_path) -> None:
         assert cached.output == plain.output
     assert len(list(cache.glob("??/*.json"))) == 2
     assert CliRunner().invoke(main, ["scan", str(root), "--jobs", "0"]).exit_code == 2
+
+
+def _one_line_error(result) -> str:
+    """The error line of a failed command, checking it is the only output line but click's usage hint."""
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1, result.output
+    return errors[0]
+
+
+def test_config_errors_name_the_key_and_the_line(make_repo) -> None:
+    cases = {
+        "dialect: snowflake\nstatement_timeout_seconds: soon\n":
+            "Error: lineage-scan.yml: 'statement_timeout_seconds' must be a number of seconds (0 for no limit) (line 2)",
+        "dialect: snowflake\nrules:\n  LS101:\n    indirect: maybe\n":
+            "Error: lineage-scan.yml: 'rules.LS101'.indirect must be true or false (line 4)",
+        "rules:\n  LS103:\n    level: error\n    after_outcome: 5\n":
+            "Error: lineage-scan.yml: 'rules.LS103'.after_outcome must be a list of strings (line 4)",
+        "ml:\n  models:\n    - name: churn\n      relation: t\n":
+            "Error: lineage-scan.yml: 'ml.models[0]'.target is required (a string) (line 3)",
+        "exclude: [a]\nmax_file_mb: big\n": "Error: lineage-scan.yml: 'max_file_mb' must be a positive number of megabytes (line 2)",
+        "dialect: snowflake\nexclude: [\n":
+            "Error: lineage-scan.yml: invalid YAML: line 3, column 1: expected the node content, but found '<stream end>' "
+            "(while parsing a flow node)",
+        "- a\n- b\n": "Error: lineage-scan.yml: expected a mapping at the top level",
+    }
+    for text, expected in cases.items():
+        root = make_repo({"lineage-scan.yml": text, "a.sql": "SELECT 1"})
+        assert _one_line_error(CliRunner().invoke(main, ["scan", str(root)])) == expected
+
+
+def test_unreadable_config_and_missing_paths_are_one_line_errors(make_repo, tmp_path) -> None:
+    root = make_repo({"a.sql": "SELECT 1"})
+    (root / "lineage-scan.yml").write_bytes(b"dialect: \xff\xfe\n")
+    assert "lineage-scan.yml: 'utf-8' codec can't decode byte 0xff" in _one_line_error(CliRunner().invoke(main, ["scan", str(root)]))
+    (root / "lineage-scan.yml").unlink()
+    assert "does not exist" in _one_line_error(CliRunner().invoke(main, ["scan", str(root / "missing")]))
+    assert "does not exist" in _one_line_error(CliRunner().invoke(main, ["scan", str(root), "--config", str(root / "no.yml")]))
+    assert "'-j'" in _one_line_error(CliRunner().invoke(main, ["scan", str(root), "-j", "0"]))
+    assert "--fail-on" in _one_line_error(CliRunner().invoke(main, ["scan", str(root), "--fail-on", "sometimes"]))
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    error = _one_line_error(CliRunner().invoke(main, ["scan", str(root), "--json", str(blocked / "out.json")]))
+    assert str(blocked) in error
+
+
+def test_unexpected_errors_are_one_line_unless_debug(make_repo, monkeypatch) -> None:
+    root = make_repo({"a.sql": "SELECT 1"})
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the graph fell over")
+
+    monkeypatch.setattr("lineage_scan.cli.scan", broken)
+    error = _one_line_error(CliRunner().invoke(main, ["scan", str(root), "-q"]))
+    assert error == ("Error: internal error (RuntimeError: the graph fell over); please report it "
+                     "(--debug shows the traceback)")
+    result = CliRunner().invoke(main, ["--debug", "scan", str(root), "-q"])
+    assert isinstance(result.exception, RuntimeError) and result.exit_code == 1
+
+
+def test_a_config_that_is_a_directory_or_points_outside_the_repository_is_refused(make_repo, tmp_path_factory) -> None:
+    outside = tmp_path_factory.mktemp("outside") / "secrets.yml"
+    outside.write_text("dialect: snowflake\n")
+    root = make_repo({"a.sql": "SELECT 1"})
+    (root / "lineage-scan.yml").symlink_to(outside)
+    error = _one_line_error(CliRunner().invoke(main, ["scan", str(root)]))
+    assert error == "Error: lineage-scan.yml points outside the scanned repository; not read"
+    (root / "lineage-scan.yml").unlink()
+    (root / "lineage-scan.yml").mkdir()
+    assert _one_line_error(CliRunner().invoke(main, ["scan", str(root)])) == "Error: lineage-scan.yml is not a file"

@@ -19,7 +19,7 @@ from lineage_scan.fragment_cache import FragmentCache, default_cache_base, defau
 from lineage_scan.graph import LineageGraph
 from lineage_scan.model import ColumnEdge, Diagnostic, Finding, Fragment
 from lineage_scan.owners import load_codeowners
-from lineage_scan.parse_files import default_jobs, parse_files
+from lineage_scan.parse_files import default_jobs, parse_files, start_project
 from lineage_scan.parsers import PARSERS, PROJECT_PARSERS
 from lineage_scan.parsers.context import ParseContext
 from lineage_scan.rules import check_config, run_rules
@@ -127,13 +127,16 @@ def _scan(
         config=config,
         default_db=names.ident(config.default_schema) if config.default_schema else None,
         default_catalog=names.ident(config.default_database) if config.default_database else None,
+        max_file_bytes=config.max_file_bytes,
     )
     found = discover(root, config)
     fragment_cache = FragmentCache(Path(cache_dir) if cache_dir else default_cache_dir(root), context, root) if cache else None
-    projects = [
-        PROJECT_PARSERS[kind](root, project, context, fragment_cache)
+    started = [
+        start_project(root, kind, project, context, fragment_cache)
         for kind, folders in (("dbt", found.dbt_projects),) if kind in PROJECT_PARSERS for project in folders
     ]
+    failed = [work for work in started if isinstance(work, Fragment)]
+    projects = [work for work in started if not isinstance(work, Fragment)]
     # a file a project parser gives to a file parser's analysis (a dbt Python model) is not analysed twice
     analysed = {claim for project in projects for claim in project.claimed()}
     todo = [s for s in found.files if s.kind in PARSERS and (s.kind, s.path) not in analysed]
@@ -141,7 +144,7 @@ def _scan(
         root, todo, context, jobs=jobs if jobs is not None else default_jobs(), cache=fragment_cache,
         progress=progress, projects=projects,
     )
-    fragments = [fragment for project in projects for fragment in project.fragments()] + file_fragments
+    fragments = failed + [fragment for project in projects for fragment in project.fragments()] + file_fragments
     if fragment_cache is not None:
         fragment_cache.prune()
         if not cache_dir:
@@ -173,6 +176,8 @@ def _declared_schema(
         return registry_from_mapping(schema, names)
     except ValueError as error:
         raise ConfigError(f"schema: {error}") from error
+    except RecursionError as error:
+        raise ConfigError("schema: nested too deeply") from error
 
 
 def load_schema_file(path: Path) -> Mapping[str, object]:
@@ -182,6 +187,8 @@ def load_schema_file(path: Path) -> Mapping[str, object]:
         data = json.loads(text) if path.suffix == ".json" else load_yaml(text)
     except (OSError, ValueError) as error:
         raise ConfigError(f"cannot read schema file {path}: {error}") from error
+    except RecursionError as error:
+        raise ConfigError(f"cannot read schema file {path}: nested too deeply") from error
     if not isinstance(data, Mapping):
         raise ConfigError(f"schema file {path}: expected a mapping of tables to columns")
     return data

@@ -52,9 +52,33 @@ def _require(extra: str, error: ModuleNotFoundError, feature: str) -> MissingExt
     return MissingExtra(feature, extra, error)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class ScanFailed(click.ClickException):
+    """The command could not run for a reason outside click's checks (exit code 2, one line)."""
+
+    exit_code = 2
+
+
+class _Main(click.Group):
+    """Turns an unexpected exception into a one-line error and exit code 2; `--debug` shows the traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as error:  # noqa: BLE001 - the CLI's last line of defence
+            if ctx.params.get("debug"):
+                raise
+            if isinstance(error, OSError):
+                raise ScanFailed(f"{error.strerror or error}: {error.filename}" if error.filename else str(error)) from error
+            raise ScanFailed(f"internal error ({type(error).__name__}: {error}); please report it "
+                             "(--debug shows the traceback)") from error
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lineage-scan")
-def main() -> None:
+@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error.")
+def main(debug: bool) -> None:
     """Static column-level lineage and ML-pipeline checks for data repositories."""
 
 

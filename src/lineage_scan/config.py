@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +15,9 @@ from lineage_scan.safe_yaml import YAMLRejected, load_yaml
 
 CONFIG_FILE = "lineage-scan.yml"
 STATEMENT_TIMEOUT_SECONDS = 10.0
+MAX_FILE_MB = 20.0
+MAX_STATEMENT_MB = 1.0
+MAX_PYTHON_LINES = 20_000
 DEFAULT_EXCLUDES = (".git", ".venv", "venv", "node_modules", "__pycache__", "target", "dbt_packages", ".lineage-scan-cache")
 
 
@@ -30,6 +36,13 @@ class Config:
     exclude: tuple[str, ...] = ()
     statement_timeout_seconds: float | None = STATEMENT_TIMEOUT_SECONDS
     """Wall-clock limit on parsing and analysing one SQL statement; None or 0 for no limit."""
+    max_file_mb: float = MAX_FILE_MB
+    """Larger files are not analysed (a diagnostic says so)."""
+    max_statement_mb: float = MAX_STATEMENT_MB
+    """Longer SQL statements (in millions of characters) are not parsed (a diagnostic says so)."""
+    max_python_lines: int = MAX_PYTHON_LINES
+    """Longer Python programs (a file, a notebook's code cells) are not parsed: libcst's syntax tree
+    takes about 20 KB per line."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Sections owned by later stages (rules, ML targets...), kept as read."""
     source: str | None = None
@@ -37,17 +50,31 @@ class Config:
     lines: dict[str, int] = field(default_factory=dict)
     """The 1-based line of each YAML entry, by dotted path (`ml.models.0`, `rules.LS101`)."""
 
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+    @property
+    def max_statement_chars(self) -> int:
+        return int(self.max_statement_mb * 1_000_000)
+
     def with_overrides(self, **overrides: Any) -> Config:
         values = {k: v for k, v in overrides.items() if v is not None}
         return Config(**{**self.__dict__, **values})
 
 
-_KNOWN = {"dialect", "default_schema", "default_database", "schema_file", "exclude", "statement_timeout_seconds"}
+_KNOWN = {"dialect", "default_schema", "default_database", "schema_file", "exclude", "statement_timeout_seconds",
+          "max_file_mb", "max_statement_mb", "max_python_lines"}
 
 
 def load_config(root: Path, path: Path | None = None) -> Config:
     """Read ``path`` (default: `lineage-scan.yml` at the scanned root); missing file -> defaults."""
     file = path or root / CONFIG_FILE
+    if path is None and (file.exists() or file.is_symlink()):
+        if _relative_to(file, root) is None:  # the repository's own file never makes the scan read outside it
+            raise ConfigError(f"{CONFIG_FILE} points outside the scanned repository; not read")
+        if not file.is_file():
+            raise ConfigError(f"{CONFIG_FILE} is not a file")
     if not file.is_file():
         if path is not None:
             raise ConfigError(f"config file not found: {path}")
@@ -58,8 +85,26 @@ def load_config(root: Path, path: Path | None = None) -> Config:
         raise ConfigError(f"{file.name}: {error}") from error
     if not isinstance(data, dict):
         raise ConfigError(f"{file.name}: expected a mapping at the top level")
-    config = config_from_mapping(data, file.name)
-    return Config(**{**config.__dict__, "source": _relative_to(file, root), "lines": _yaml_lines(file)})
+    lines = _yaml_lines(file)
+    with config_lines(lines):
+        config = config_from_mapping(data, file.name)
+    return Config(**{**config.__dict__, "source": _relative_to(file, root), "lines": lines})
+
+
+@contextmanager
+def config_lines(lines: dict[str, int]) -> Iterator[None]:
+    """Add the line of the entry a ConfigError raised in the block names (`'rules.LS101'.indirect`,
+    `'ml.models[0]'.target`): the most specific entry of the dotted path that has a line."""
+    try:
+        yield
+    except ConfigError as error:
+        match = re.search(r"'([^']+)'((?:\.[\w-]+)*)", str(error))
+        parts = re.sub(r"\[(\d+)\]", r".\1", match.group(1) + match.group(2)).split(".") if match else []
+        while parts and ".".join(parts) not in lines:
+            parts.pop()
+        if not parts:
+            raise
+        raise ConfigError(f"{error} (line {lines['.'.join(parts)]})") from error
 
 
 def _relative_to(file: Path, root: Path) -> str | None:
@@ -109,6 +154,13 @@ def config_from_mapping(data: dict[str, Any], source: str = CONFIG_FILE) -> Conf
     timeout = data.get("statement_timeout_seconds", STATEMENT_TIMEOUT_SECONDS)
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0):
         raise ConfigError(f"{source}: 'statement_timeout_seconds' must be a number of seconds (0 for no limit)")
+    sizes = {key: data.get(key, default) for key, default in (("max_file_mb", MAX_FILE_MB), ("max_statement_mb", MAX_STATEMENT_MB))}
+    for key, size in sizes.items():
+        if isinstance(size, bool) or not isinstance(size, (int, float)) or size <= 0:
+            raise ConfigError(f"{source}: '{key}' must be a positive number of megabytes")
+    python_lines = data.get("max_python_lines", MAX_PYTHON_LINES)
+    if isinstance(python_lines, bool) or not isinstance(python_lines, int) or python_lines <= 0:
+        raise ConfigError(f"{source}: 'max_python_lines' must be a positive whole number of lines")
     return Config(
         dialect=data.get("dialect"),
         default_schema=data.get("default_schema"),
@@ -116,6 +168,9 @@ def config_from_mapping(data: dict[str, Any], source: str = CONFIG_FILE) -> Conf
         schema_file=data.get("schema_file"),
         exclude=tuple(exclude),
         statement_timeout_seconds=float(timeout) if timeout else None,
+        max_file_mb=float(sizes["max_file_mb"]),
+        max_statement_mb=float(sizes["max_statement_mb"]),
+        max_python_lines=python_lines,
         extra={k: v for k, v in data.items() if k not in _KNOWN},
     )
 

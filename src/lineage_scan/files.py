@@ -6,33 +6,27 @@ import hashlib
 from pathlib import Path
 
 
-class UnreadableFile(Exception):
-    """A repository file that is not analysed; the message says why (too large, binary, not UTF-8)."""
+def read_repo_text(path: Path, max_bytes: int) -> str | None:
+    """A repository file's text, or None when it is too large, binary (NUL bytes) or not UTF-8."""
+    return read_text_or_reason(path, max_bytes)[0]
 
 
-def load_repo_text(path: Path, max_bytes: int) -> str:
-    """A repository file's text; raises `UnreadableFile` when it is too large, binary (NUL bytes) or not UTF-8."""
+def read_text_or_reason(path: Path, max_bytes: int) -> tuple[str | None, str]:
+    """A repository file's text, or None and why it was not read (for a diagnostic)."""
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise UnreadableFile(f"file is {size:,} bytes, over the {max_bytes:,}-byte limit; not analysed")
+            return None, (f"file is {size:,} bytes, over the {max_bytes / 1024 / 1024:.3g} MB limit (raise max_file_mb "
+                          "in lineage-scan.yml to analyse it); not analysed")
         data = path.read_bytes()
     except OSError as error:
-        raise UnreadableFile(f"cannot read file: {error.strerror or error}") from None
+        return None, f"cannot read file: {error.strerror or error}"
     if b"\x00" in data:
-        raise UnreadableFile("file looks binary (contains NUL bytes); not analysed")
+        return None, "file looks binary (contains NUL bytes); not analysed"
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig"), ""
     except UnicodeDecodeError as error:
-        raise UnreadableFile(f"file is not valid UTF-8 (byte {error.start}); not analysed") from None
-
-
-def read_repo_text(path: Path, max_bytes: int) -> str | None:
-    """A repository file's text, or None when it cannot be analysed (see `load_repo_text`)."""
-    try:
-        return load_repo_text(path, max_bytes)
-    except UnreadableFile:
-        return None
+        return None, f"file is not valid UTF-8 (byte {error.start}); not analysed"
 
 
 def path_state(root: Path, rel: str) -> str | None:

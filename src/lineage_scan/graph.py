@@ -86,6 +86,9 @@ class LineageGraph:
         self.nx = nx.MultiDiGraph()
         self._value_facts: set[ValueFact] = set()
         self._data_steps: dict[str, DataStep] = {}
+        self._listed: set[tuple[tuple, object]] = set()
+        """(node, location or definition) pairs already in a node's lists: a file of a hundred thousand
+        statements writing the same tables must not cost a list scan per statement."""
 
     # ----------------------------------------------------------------- building
     def add_relation(
@@ -104,14 +107,16 @@ class LineageGraph:
             data["kind"] = kind
         data["produced"] = data["produced"] or produced
         data["declared"] = data["declared"] or declared
-        if location is not None and location not in data["locations"]:
+        if location is not None and (node, location) not in self._listed:
+            self._listed.add((node, location))
             data["locations"].append(location)
 
     def add_definition(self, definition: RelationDef) -> None:
         """Record a statement (or model) that writes a relation; the relation must exist."""
-        data = self.nx.nodes[relation_node(definition.name)]
-        definitions = data.setdefault("definitions", [])
-        if definition not in definitions:
+        node = relation_node(definition.name)
+        definitions = self.nx.nodes[node].setdefault("definitions", [])
+        if (node, definition) not in self._listed:
+            self._listed.add((node, definition))
             definitions.append(definition)
 
     def add_value_fact(self, fact: ValueFact) -> None:

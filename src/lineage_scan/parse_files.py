@@ -36,7 +36,7 @@ from lineage_scan.fragment_cache import FragmentCache, write_entry
 from lineage_scan.fragment_codec import decode_fragment, encode_fragment
 from lineage_scan.limits import PARSER_FAILED, UNREPEATABLE_CODES
 from lineage_scan.model import Diagnostic, Fragment, Location, Severity
-from lineage_scan.parsers import PARSERS, ProjectWork
+from lineage_scan.parsers import PARSERS, PROJECT_PARSERS, ProjectWork
 from lineage_scan.parsers.context import ParseContext
 
 POOL_MIN_FILES = 50
@@ -245,10 +245,25 @@ def _parse(root: Path, source: SourceFile, context: ParseContext) -> Fragment:
         with collector.one_input():
             return PARSERS[source.kind](root / source.path, source.path, context)
     except Exception as error:  # noqa: BLE001 - one file's parser bug must not stop the scan
-        fragment = Fragment(path=source.path, parser=source.kind)
-        message = f"file not analysed: the {source.kind} parser failed ({type(error).__name__}: {error})"
-        fragment.diagnostics.append(Diagnostic(Location(source.path, 1, 1, 1, 1), source.kind, message, Severity.ERROR, PARSER_FAILED))
-        return fragment
+        return _failed(source.path, source.kind, "file", error)
+
+
+def start_project(
+    root: Path, kind: str, project: str, context: ParseContext, cache: FragmentCache | None,
+) -> ProjectWork | Fragment:
+    """The ``kind`` project in folder ``project`` as units of work, or a fragment with one LS941
+    diagnostic when its project-level pass raised (a unit that raises costs only that unit)."""
+    try:
+        return PROJECT_PARSERS[kind](root, project, context, cache)
+    except Exception as error:  # noqa: BLE001 - one project's parser bug must not stop the scan
+        return _failed(project or ".", kind, "project", error)
+
+
+def _failed(path: str, kind: str, what: str, error: Exception) -> Fragment:
+    fragment = Fragment(path=path, parser=kind)
+    message = f"{what} not analysed: the {kind} parser failed ({type(error).__name__}: {error})"
+    fragment.diagnostics.append(Diagnostic(Location(path, 1, 1, 1, 1), kind, message, Severity.ERROR, PARSER_FAILED))
+    return fragment
 
 
 def is_cacheable(fragment: Fragment) -> bool:

@@ -24,12 +24,22 @@ def load_yaml(text: str, max_nodes: int = MAX_EXPANDED_NODES, loader: type[yaml.
     try:
         data = yaml.load(text, Loader=loader)  # noqa: S506 - only SafeLoader and its subclasses
     except yaml.YAMLError as error:
-        raise YAMLRejected(f"invalid YAML: {error}") from error
+        raise YAMLRejected(f"invalid YAML: {describe_error(error)}") from error
     except RecursionError as error:
         raise YAMLRejected("YAML nested too deeply") from error
     if _expanded_size(data, max_nodes) > max_nodes:
         raise YAMLRejected(f"YAML expands to more than {max_nodes:,} nodes (alias bomb?)")
     return data
+
+
+def describe_error(error: yaml.YAMLError) -> str:
+    """One line: what is wrong and where (`line 3, column 5: expected ...`)."""
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem:
+        mark = error.problem_mark or error.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        context = f" ({error.context})" if error.context else ""
+        return f"{where}{error.problem}{context}"
+    return " ".join(str(error).split())
 
 
 def _expanded_size(data: object, limit: int) -> int:

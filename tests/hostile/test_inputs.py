@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from lineage_scan import ColumnRef, scan
+from lineage_scan import ColumnRef, parse_files, scan
 from lineage_scan.config import ConfigError
-from lineage_scan.parsers import context as parse_context
 from lineage_scan.safe_yaml import YAMLRejected, load_yaml
 
 BILLION_LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
@@ -31,15 +32,11 @@ def test_undecodable_binary_empty_and_broken_files(make_repo) -> None:
     assert result.graph.has_relation("t")
 
 
-def test_too_large_file_is_refused_with_a_diagnostic(make_repo, monkeypatch) -> None:
-    root = make_repo({"big.sql": "SELECT 1;\n" * 500})
-    monkeypatch.setattr(
-        "lineage_scan.api.ParseContext",
-        lambda **kw: parse_context.ParseContext(**kw, max_file_bytes=1000),
-    )
+def test_too_large_file_is_refused_with_a_diagnostic(make_repo) -> None:
+    root = make_repo({"big.sql": "SELECT 1;\n" * 500, "lineage-scan.yml": "max_file_mb: 0.001\n"})
     result = scan(root)
     (diagnostic,) = [d for d in result.diagnostics if d.location.path == "big.sql"]
-    assert "limit" in diagnostic.message
+    assert "limit" in diagnostic.message and "max_file_mb" in diagnostic.message
 
 
 def test_deep_nesting_and_huge_statements(make_repo) -> None:
@@ -95,4 +92,61 @@ def test_yaml_bombs_in_a_dbt_project_are_diagnostics(make_repo) -> None:
     result = scan(root)
     bomb = [d for d in result.diagnostics if d.location.path == "proj/models/_bomb.yml"]
     assert bomb and "alias bomb" in bomb[0].message
-    assert any(r.startswith("analytics") or "orders" in r for r in result.graph.relations())
+    (profiles,) = [d for d in result.diagnostics if d.location.path == "proj/profiles.yml"]
+    assert profiles.code == "LS910" and "profiles.yml not read" in profiles.message and "alias bomb" in profiles.message
+    assert result.graph.has_relation("analytics.orders")
+
+
+def test_yaml_bomb_as_the_dbt_project_file_is_a_diagnostic(make_repo) -> None:
+    root = make_repo({
+        "proj/dbt_project.yml": BILLION_LAUGHS,
+        "proj/models/orders.sql": "select 1 as id",
+        "proj/models/py_model.py": "def model(dbt, session):\n    return dbt.ref('orders')\n",
+        "dags/run_dbt.py": "from airflow import DAG\nfrom airflow.operators.bash import BashOperator\nwith DAG('d') as dag:\n"
+                           "    BashOperator(task_id='t', bash_command='dbt run --project-dir proj --select orders')\n",
+    })
+    result = scan(root, cache=False)
+    messages = [(d.code, d.message) for d in result.diagnostics if d.location.path == "proj/dbt_project.yml"]
+    assert ("LS910", "dbt_project.yml: YAML expands to more than 1,000,000 nodes (alias bomb?)") in messages
+    assert result.graph.has_relation("analytics.orders")  # the project is still read, named after its folder
+    assert any(task.id == "airflow:d.t" for task in result.graph.tasks())
+
+
+def test_python_nested_too_deeply_for_libcst_is_a_diagnostic_everywhere(make_repo) -> None:
+    """libcst's native parser crashes the process (a segfault) on ~3,000 nested brackets: every place
+    that parses scanned Python (DAG files, dbt Python models, notebook cells) refuses such code first."""
+    deep = "x = " + "(" * 3000 + "1" + ")" * 3000 + "\n"
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "source": [deep]}
+    ok_cell = {"cell_type": "code", "metadata": {}, "outputs": [],
+               "source": ["import pandas as pd\n", "df = pd.read_sql('SELECT a FROM src', con)\n", "df.to_sql('nb_out', con)"]}
+    root = make_repo({
+        "dags/deep.py": "from airflow import DAG\nwith DAG('deep') as dag:\n    pass\n" + deep,
+        "p/dbt_project.yml": "name: p\nprofile: p\n",
+        "p/models/m.py": "def model(dbt, session):\n    df = dbt.ref('a')\n    " + deep + "    return df\n",
+        "nb.ipynb": json.dumps({"cells": [cell, ok_cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}),
+    })
+    result = scan(root, cache=False)
+    messages = {(d.location.path, d.code): d.message for d in result.diagnostics}
+    assert "nested too deeply" in messages["dags/deep.py", "LS920"]
+    assert "nested too deeply" in messages["p/models/m.py", "LS911"]
+    assert messages["nb.ipynb", "LS901"] == "cell 1 is not valid Python; skipped"
+    assert result.graph.columns_of("nb_out") == ("a",)
+
+
+def test_a_project_parser_that_raises_costs_the_project_not_the_scan(make_repo, monkeypatch) -> None:
+    def broken(root, project, context, cache):
+        raise KeyError("boom")
+
+    monkeypatch.setitem(parse_files.PROJECT_PARSERS, "dbt", broken)
+    root = make_repo({"proj/dbt_project.yml": "name: shop\n", "ok.sql": "CREATE TABLE ok AS SELECT a FROM s;"})
+    result = scan(root, cache=False)
+    (diagnostic,) = [d for d in result.diagnostics if d.code == "LS941"]
+    assert diagnostic.location.path == "proj" and "the dbt parser failed (KeyError: 'boom')" in diagnostic.message
+    assert result.graph.has_relation("ok")
+
+
+def test_schema_file_nested_too_deeply_is_a_config_error(make_repo) -> None:
+    root = make_repo({"lineage-scan.yml": "schema_file: schema.json\n", "schema.json": "[" * 100_000 + "]" * 100_000,
+                      "a.sql": "SELECT 1"})
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        scan(root)

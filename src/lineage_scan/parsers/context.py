@@ -8,11 +8,11 @@ from pathlib import Path
 from sqlglot.dialects.dialect import Dialect
 
 from lineage_scan.config import Config
-from lineage_scan.files import UnreadableFile, load_repo_text
+from lineage_scan.files import read_text_or_reason
 from lineage_scan.model import Diagnostic, Fragment, Location, Severity
 from lineage_scan.sql.schema import SchemaRegistry
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_FILE_BYTES = Config().max_file_bytes
 
 
 @dataclass(frozen=True)
@@ -29,9 +29,7 @@ class ParseContext:
 
 def read_text(path: Path, rel: str, context: ParseContext, fragment: Fragment) -> str | None:
     """The file's text, or None with an `LS900` diagnostic when it is too large, binary or not UTF-8."""
-    try:
-        return load_repo_text(path, context.max_file_bytes)
-    except UnreadableFile as error:
-        location = Location(rel, 1, 1, 1, 1)
-        fragment.diagnostics.append(Diagnostic(location, fragment.parser, str(error), Severity.ERROR, "LS900"))
-        return None
+    text, reason = read_text_or_reason(path, context.max_file_bytes)
+    if text is None:
+        fragment.diagnostics.append(Diagnostic(Location(rel, 1, 1, 1, 1), fragment.parser, reason, Severity.ERROR, "LS900"))
+    return text

@@ -19,10 +19,11 @@ from pathlib import Path
 
 import libcst as cst
 
+from lineage_scan.config import MAX_PYTHON_LINES
 from lineage_scan.model import Diagnostic, Fragment, Location, Severity
 from lineage_scan.parsers.context import ParseContext, read_text
 from lineage_scan.parsers.python.analysis import analyse_program, scanned_root
-from lineage_scan.parsers.python.modules import Source
+from lineage_scan.parsers.python.modules import ParseFailure, Source, parse_cst
 
 PARSER = "notebook"
 MAX_DEPTH = 200
@@ -89,14 +90,16 @@ def parse_notebook_file(path: Path, rel: str, context: ParseContext) -> Fragment
     if text is None:
         return fragment
     try:
-        program, source = notebook_program(text, rel, fragment)
+        program, source = notebook_program(text, rel, fragment, context.config.max_python_lines)
     except NotebookError as error:
         fragment.diagnostics.append(Diagnostic(Location(rel, 1, 1, 1, 1), PARSER, str(error), Severity.ERROR, "LS900"))
         return fragment
     return analyse_program(program, rel, scanned_root(path, rel), context, fragment, source)
 
 
-def notebook_program(text: str, rel: str, fragment: Fragment) -> tuple[str, NotebookSource]:
+def notebook_program(
+    text: str, rel: str, fragment: Fragment, max_lines: int = MAX_PYTHON_LINES
+) -> tuple[str, NotebookSource]:
     """The code cells as one program, and the map from its lines back to the notebook file."""
     try:
         document = json.loads(text)
@@ -104,8 +107,15 @@ def notebook_program(text: str, rel: str, fragment: Fragment) -> tuple[str, Note
         raise NotebookError(f"not a valid notebook: {error}") from error
     if not isinstance(document, dict) or not isinstance(document.get("cells"), list):
         raise NotebookError("not a notebook: no list of cells")
+    code_lines = sum(_line_count(cell.get("source")) for cell in document["cells"]
+                     if isinstance(cell, dict) and cell.get("cell_type") == "code")
+    if code_lines > max_lines:
+        raise NotebookError(f"notebook has {code_lines:,} lines of code, over the {max_lines:,}-line limit "
+                            "(max_python_lines in lineage-scan.yml); not analysed")
     quotes = _source_strings(text)
-    language = ((document.get("metadata") or {}).get("kernelspec") or {}).get("language", "python")
+    metadata = document.get("metadata")
+    kernelspec = metadata.get("kernelspec") if isinstance(metadata, dict) else None
+    language = kernelspec.get("language", "python") if isinstance(kernelspec, dict) else "python"
     if isinstance(language, str) and language.lower() not in ("python", "python3", ""):
         raise NotebookError(f"notebook kernel language is {language!r}, not Python; not analysed")
     program: list[str] = []
@@ -143,6 +153,13 @@ def notebook_program(text: str, rel: str, fragment: Fragment) -> tuple[str, Note
     return "\n".join(program) + "\n", NotebookSource(rel, text, lines)
 
 
+def _line_count(source: object) -> int:
+    """Lines of a cell's `source` (a string or a list of strings, each ending a line but the last)."""
+    pieces = [source] if isinstance(source, str) else source if isinstance(source, list) else []
+    text = "".join(p for p in pieces if isinstance(p, str))
+    return text.count("\n") + (bool(text) and not text.endswith("\n"))
+
+
 def _without_magics(lines: list[str]) -> list[str]:
     """IPython magics and shell escapes blanked (line numbers kept); a `%%time` cell keeps its body."""
     if lines and lines[0].lstrip().startswith("%%"):
@@ -163,8 +180,8 @@ def _without_magics(lines: list[str]) -> list[str]:
 
 def _parses(code: str) -> bool:
     try:
-        cst.parse_module(code)
-    except (cst.ParserSyntaxError, RecursionError):
+        parse_cst(code)
+    except (cst.ParserSyntaxError, RecursionError, ParseFailure):
         return False
     return True
 

@@ -35,6 +35,7 @@ def parse_sql_file(path: Path, rel: str, context: ParseContext) -> Fragment:
         default_catalog=context.default_catalog,
         query_target=lambda line: f"query:{rel}:{line}",
         statement_timeout=context.config.statement_timeout_seconds,
+        max_statement_chars=context.config.max_statement_chars,
     )
     fragment.relations = script.relations
     fragment.reads = script.reads

@@ -18,6 +18,7 @@ from lineage_scan.config import (
     Config,
     ConfigError,
     RuleSetting,
+    config_lines,
     external_relations,
     ml_model_specs,
     rules_config,
@@ -134,9 +135,10 @@ def _type_name(default: Any) -> str:
 
 def check_config(config: Config) -> None:
     """Validate every section the rules stage reads (raises ConfigError before any work is done)."""
-    plan_rules(config)
-    external_relations(config)
-    ml_model_specs(config)
+    with config_lines(config.lines):
+        plan_rules(config)
+        external_relations(config)
+        ml_model_specs(config)
 
 
 def run_rules(graph: LineageGraph, config: Config, root: Path | None = None) -> RuleRun:

@@ -45,6 +45,10 @@ class Locator:
         self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
         self._cache: dict[Span, Location] = {}
 
+    def forget(self) -> None:
+        """Drop the shared Locations of the statement done (spans of the next one never repeat them)."""
+        self._cache.clear()
+
     def point(self, offset: int) -> tuple[int, int]:
         line = bisect.bisect_right(self._starts, offset) - 1
         return line + 1, offset - self._starts[line] + 1
@@ -80,44 +84,173 @@ class RawStatement:
     end: int
 
 
-def split_statements(sql: str, dialect: Dialect) -> tuple[list[RawStatement], list[tuple[str, int]]]:
-    """Token-level split on `;` (and T-SQL `GO` lines). Returns statements and (error, offset) pairs."""
-    try:
-        return list(_split_tokens(dialect.tokenize(sql), dialect)), []
-    except TokenError:
-        pass
-    # The tokenizer gave up (e.g. an unterminated string): split on `;` at line ends and tokenize
-    # each piece on its own, with the rest of the text blanked so offsets stay those of the file.
-    statements: list[RawStatement] = []
-    errors: list[tuple[str, int]] = []
+WINDOW_CHARS = 1_000_000
+"""Scripts are tokenized a window of about this many characters at a time, cut after a statement's
+`;` (at a line end if there is one, or a T-SQL `GO` line), so a big file never holds more than a
+window's tokens. A window whose cut falls inside a string or comment is doubled; with no statement
+end within `MAX_WINDOW_CHARS` (or twice the statement limit), it is cut at a space inside the
+statement, which is then over the size limit anyway."""
+MAX_WINDOW_CHARS = 4 * WINDOW_CHARS
+MAX_STATEMENT_CHARS = 1_000_000
+"""Longer statements are not parsed (about 300 MB of syntax tree per million characters)."""
+SIZE_LIMIT_CODE = "LS942"
+_STATEMENT_END = re.compile(r";[ \t]*\r?\n")
+_TSQL_STATEMENT_END = re.compile(r";[ \t]*\r?\n|^[ \t]*GO[ \t]*\r?\n", re.IGNORECASE | re.MULTILINE)
+_SEMICOLON = re.compile(";")
+_SPACE = re.compile(r"\s")
+_QUOTE_OR_SPACE = re.compile(r"['\"\s]")
+
+
+@dataclass(frozen=True)
+class SplitError:
+    """A stretch of the script that cannot be split into statements: why, and where it starts."""
+
+    message: str
+    start: int
+    end: int
+    code: str = "LS901"
+
+
+def split_statements(
+    sql: str, dialect: Dialect, max_statement_chars: int | None = MAX_STATEMENT_CHARS
+) -> Iterator[RawStatement | SplitError]:
+    """Token-level split on `;` (and T-SQL `GO` lines), lazily and in file order.
+
+    A statement longer than ``max_statement_chars`` (None: no limit) is a `SplitError` instead.
+    """
+    splitter = _Splitter(dialect, max_statement_chars)
+    ends = _TSQL_STATEMENT_END if splitter.is_tsql else _STATEMENT_END
+    longest = max(MAX_WINDOW_CHARS, 2 * max_statement_chars) if max_statement_chars else len(sql)
     start = 0
-    for match in [*re.finditer(r";[ \t]*(?:\n|$)", sql), None]:
-        end = match.end() if match else len(sql)
-        if sql[start:end].strip():
-            masked = re.sub(r"[^\n]", " ", sql[:start]) + sql[start:end]
+    while start < len(sql):
+        size = WINDOW_CHARS
+        failed_at = None  # the last statement end whose window did not tokenize
+        tokens: list[Token] | None = None
+        while True:
+            forced = False
+            if start + size >= len(sql):
+                end = len(sql)
+            else:
+                last = min(start + longest, len(sql))
+                match = ends.search(sql, start + size, last) or _SEMICOLON.search(sql, start + size, last)
+                if match is None and failed_at is not None:  # an unterminated string or comment, not a long statement
+                    end, tokens = failed_at, None
+                    break
+                forced = match is None  # inside a statement over the size limit: any space will do
+                end = match.end() if match else _cut_after(sql, start, last)
             try:
-                statements.extend(_split_tokens(dialect.tokenize(masked), dialect))
-            except TokenError as error:
-                errors.append((f"cannot tokenize statement: {error}", start + len(sql[start:end]) - len(sql[start:end].lstrip())))
+                tokens = _tokenize(sql, start, end, dialect)
+            except TokenError:
+                tokens = None
+                failed_at = end
+            if end == len(sql) or forced or tokens and splitter.ends_statement(tokens):
+                break
+            size *= 2
+        if tokens is not None:
+            yield from splitter.feed(tokens)
+        else:  # an unterminated string or comment: split on `;` at line ends and tokenize each piece
+            yield from _forgiving_split(sql, start, end, dialect, splitter)
         start = end
-    return statements, errors
+    yield from splitter.flush()
 
 
-def _split_tokens(tokens: list[Token], dialect: Dialect) -> Iterator[RawStatement]:
-    is_tsql = dialect.__class__.__name__ == "TSQL"
-    chunk: list[Token] = []
-    for index, token in enumerate(tokens):
-        separator = token.token_type == TokenType.SEMICOLON or (
-            is_tsql and token.text.upper() == "GO" and _alone_on_line(tokens, index)
+def _cut_after(sql: str, start: int, offset: int) -> int:
+    """Just past the first white space at or after ``offset``, preferably one outside quotes (an even
+    number of `'` and of `"` since ``start``: a guess the tokenizer then checks), else the end of the text."""
+    quotes = {"'": sql.count("'", start, offset) % 2, '"': sql.count('"', start, offset) % 2}
+    first_space = None
+    for match in _QUOTE_OR_SPACE.finditer(sql, offset, min(len(sql), offset + WINDOW_CHARS)):
+        char = match.group()
+        if char in quotes:
+            quotes[char] ^= 1
+        elif not any(quotes.values()):
+            return match.end()
+        elif first_space is None:
+            first_space = match.end()
+    if first_space is not None:
+        return first_space
+    space = _SPACE.search(sql, offset)
+    return space.end() if space else len(sql)
+
+
+def _tokenize(sql: str, start: int, end: int, dialect: Dialect, lines: int | None = None) -> list[Token]:
+    """Tokens of ``sql[start:end]`` with the offsets, lines and columns they have in the whole text
+    (``lines``: the line breaks before ``start``, when the caller knows them)."""
+    tokens = dialect.tokenize(sql[start:end] if start or end < len(sql) else sql)
+    if start:
+        lines = sql.count("\n", 0, start) if lines is None else lines
+        indent = start - (sql.rfind("\n", 0, start) + 1)  # the window may start inside a line
+        for token in tokens:
+            if indent and token.line == 1:
+                token.col += indent
+            token.start += start
+            token.end += start
+            token.line += lines
+    return tokens
+
+
+def _forgiving_split(
+    sql: str, start: int, end: int, dialect: Dialect, splitter: _Splitter
+) -> Iterator[RawStatement | SplitError]:
+    yield from splitter.flush()
+    piece_start = start
+    lines = sql.count("\n", 0, start)
+    for match in [*re.finditer(r";[ \t]*(?:\n|$)", sql[start:end]), None]:
+        piece_end = start + match.end() if match else end
+        piece = sql[piece_start:piece_end]
+        if piece.strip():
+            try:
+                yield from splitter.feed(_tokenize(sql, piece_start, piece_end, dialect, lines))
+            except TokenError as error:
+                offset = piece_start + len(piece) - len(piece.lstrip())
+                yield SplitError(f"cannot tokenize statement: {error}", offset, offset)
+            yield from splitter.flush()
+        lines += piece.count("\n")
+        piece_start = piece_end
+
+
+class _Splitter:
+    """Cuts a stream of tokens into statements; a statement may span several windows."""
+
+    def __init__(self, dialect: Dialect, max_chars: int | None):
+        self.is_tsql = dialect.__class__.__name__ == "TSQL"
+        self.max_chars = max_chars
+        self.chunk: list[Token] = []
+        self.oversized = False
+
+    def is_separator(self, tokens: list[Token], index: int) -> bool:
+        token = tokens[index]
+        return token.token_type == TokenType.SEMICOLON or (
+            self.is_tsql and token.text.upper() == "GO" and _alone_on_line(tokens, index)
         )
-        if separator:
-            if chunk:
-                yield RawStatement(chunk, chunk[0].start, chunk[-1].end)
-            chunk = []
-        else:
-            chunk.append(token)
-    if chunk:
-        yield RawStatement(chunk, chunk[0].start, chunk[-1].end)
+
+    def ends_statement(self, tokens: list[Token]) -> bool:
+        return self.is_separator(tokens, len(tokens) - 1)
+
+    def feed(self, tokens: list[Token]) -> Iterator[RawStatement | SplitError]:
+        for index, token in enumerate(tokens):
+            if self.is_separator(tokens, index):
+                yield from self.flush()
+            elif self.oversized:
+                self.chunk[1:] = [token]
+            else:
+                self.chunk.append(token)
+                if self.max_chars and token.end - self.chunk[0].start >= self.max_chars:
+                    self.oversized = True
+                    del self.chunk[1:]
+
+    def flush(self) -> Iterator[RawStatement | SplitError]:
+        chunk, oversized = self.chunk, self.oversized
+        self.chunk, self.oversized = [], False
+        if oversized:
+            size = chunk[-1].end + 1 - chunk[0].start
+            limit = f"{(self.max_chars or 0) / 1_000_000:.3g} MB"
+            yield SplitError(
+                f"statement of {size:,} characters not analysed: over the {limit} limit (max_statement_mb in "
+                "lineage-scan.yml)", chunk[0].start, chunk[-1].end, SIZE_LIMIT_CODE,
+            )
+        elif chunk:
+            yield RawStatement(chunk, chunk[0].start, chunk[-1].end)
 
 
 def _alone_on_line(tokens: list[Token], index: int) -> bool:
@@ -136,13 +269,15 @@ def analyse_script(
     default_catalog: str | None = None,
     query_target: Callable[[int], str] | None = None,
     statement_timeout: float | None = None,
+    max_statement_chars: int | None = MAX_STATEMENT_CHARS,
 ) -> ScriptLineage:
     """Column lineage of every statement of a script.
 
     ``schema`` is copied, then extended by the script's own DDL and writes as statements run.
     ``query_target(line)`` names the placeholder relation of a bare SELECT starting at ``line``.
     A statement whose parsing and analysis take longer than ``statement_timeout`` seconds is
-    abandoned with a diagnostic (the limit only applies on a process's main thread).
+    abandoned with a diagnostic (the limit only applies on a process's main thread); one longer than
+    ``max_statement_chars`` characters is not parsed.
     Edges are unique per (source, target, kind, certainty, candidates, excluded), each with the
     earliest location that creates it.
     """
@@ -151,12 +286,14 @@ def analyse_script(
     names = Names(dialect, default_db, default_catalog)
     registry = schema.copy() if schema is not None else SchemaRegistry()
     analyser = StatementAnalyser(names, registry, locator.span, query_target or (lambda _line: QUERY_TARGET))
-    statements, errors = split_statements(sql, dialect)
-    for message, offset in errors:
-        result.statements_failed += 1
-        result.diagnostics.append(_diagnostic(locator, (offset, offset), message, Severity.ERROR, "LS901"))
-    for raw in statements:
+    edges: dict[tuple, ColumnEdge] = {}  # statements come in file order, each one's edges sorted
+    for raw in split_statements(sql, dialect, max_statement_chars):
         result.statements += 1
+        if isinstance(raw, SplitError):
+            result.statements_failed += 1
+            severity = Severity.WARNING if raw.code == SIZE_LIMIT_CODE else Severity.ERROR
+            result.diagnostics.append(_diagnostic(locator, (raw.start, raw.end), raw.message, severity, raw.code))
+            continue
         try:
             with time_limit(statement_timeout):
                 outcome = _analyse_raw_statement(sql, raw, dialect, analyser, locator)
@@ -167,21 +304,14 @@ def analyse_script(
             continue
         result.relations.extend(outcome.relations)
         result.reads.extend(outcome.reads)
-        result.edges.extend(outcome.edges)
+        for edge in outcome.edges:  # repeats differ only in location: the first (earliest) is kept
+            edges.setdefault((edge.source, edge.target, edge.kind, edge.certainty, edge.candidates, edge.excluded), edge)
         result.value_facts.extend(outcome.value_facts)
         result.diagnostics.extend(outcome.diagnostics)
         result.statements_failed += outcome.statements_failed
-    result.edges = _first_of_each(result.edges)
+        locator.forget()
+    result.edges = list(edges.values())
     return result
-
-
-def _first_of_each(edges: list[ColumnEdge]) -> list[ColumnEdge]:
-    """Drop repeats of an edge that differ only in location (statements come in file order, each
-    one's edges sorted, so the first is the earliest); the build keeps one location per edge anyway."""
-    unique: dict[tuple, ColumnEdge] = {}
-    for edge in edges:
-        unique.setdefault((edge.source, edge.target, edge.kind, edge.certainty, edge.candidates, edge.excluded), edge)
-    return list(unique.values())
 
 
 def _analyse_raw_statement(

@@ -21,6 +21,7 @@ from lineage_scan.parsers.airflow.interpreter import Interpreter
 from lineage_scan.parsers.airflow.paths import RepoFiles, root_of
 from lineage_scan.parsers.airflow.templates import configured_variables
 from lineage_scan.parsers.context import ParseContext, read_text
+from lineage_scan.parsers.python.modules import ParseFailure, parse_cst
 
 __all__ = ["PARSER", "is_dag_file", "parse_airflow_file", "parse_dag_source"]
 
@@ -47,13 +48,15 @@ def parse_airflow_file(path: Path, rel: str, context: ParseContext) -> Fragment:
 def parse_dag_source(text: str, path: Path, rel: str, context: ParseContext) -> Fragment:
     """The DAGs of the source ``text`` of the DAG file at ``path`` (``rel`` is its repo path)."""
     try:
-        wrapper = MetadataWrapper(cst.parse_module(text), unsafe_skip_copy=True)
+        wrapper = MetadataWrapper(parse_cst(text, context.config.max_python_lines), unsafe_skip_copy=True)
         positions = wrapper.resolve(PositionProvider)
     except cst.ParserSyntaxError as error:
         location = Location(rel, error.raw_line, error.raw_column + 1, error.raw_line, error.raw_column + 1)
         return _failed(rel, location, f"cannot parse DAG file: {error.message}")
     except RecursionError:
         return _failed(rel, Location(rel, 1, 1, 1, 1), "cannot parse DAG file: nested too deeply")
+    except ParseFailure as error:
+        return _failed(rel, Location(rel, 1, 1, 1, 1), str(error).replace("cannot parse Python", "cannot parse DAG file"))
     variables = configured_variables(context)
     files = RepoFiles(root_of(path, rel), rel, context.max_file_bytes)
     dag_file = Interpreter(wrapper.module, positions, files, variables).run()

@@ -107,7 +107,8 @@ def cosmos_run(operator: str, kwargs: dict) -> DbtRun | None:
         project = kwargs.get("project_config")
         render = kwargs.get("render_config")
         run = DbtRun("build", text=f"cosmos {operator}")
-        run.project_dir = _argument(project, "dbt_project_path", 0)
+        project_dir = _argument(project, "dbt_project_path", 0)
+        run.project_dir = project_dir if isinstance(project_dir, str) else None
         run.select = _as_list(_argument(render, "select", None))
         run.exclude = _as_list(_argument(render, "exclude", None))
         selector = _argument(render, "selector", None)

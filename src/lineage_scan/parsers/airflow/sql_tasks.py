@@ -182,6 +182,7 @@ class SqlReader:
             script = analyse_script(
                 text, dialect, path=path, schema=self.context.schema, default_db=default_db,
                 default_catalog=self.context.default_catalog, statement_timeout=self.context.config.statement_timeout_seconds,
+                max_statement_chars=self.context.config.max_statement_chars,
                 query_target=lambda line, m=mapper, p=path: target or f"query:{p}:{m.line(line)}",
             )
             mapper.apply(script, lineage.script)

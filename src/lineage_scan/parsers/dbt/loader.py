@@ -7,7 +7,7 @@ import io
 import re
 from pathlib import Path, PurePosixPath
 
-from lineage_scan.files import read_repo_text
+from lineage_scan.files import read_repo_text, read_text_or_reason
 from lineage_scan.parsers.dbt.nodes import Node
 from lineage_scan.parsers.dbt.project import Project, in_paths, load_yaml, merge_config, normalise_config
 from lineage_scan.parsers.dbt.properties import Properties, docs_blocks
@@ -52,9 +52,9 @@ def collect_nodes(project: Project, files: list[str], properties: Properties, li
         if kind == "seed":
             nodes.append(_node(project, properties, "seed", path.stem, repo_path, folders, None))
             continue
-        text = read_repo_text(project.dir / rel, limit)
+        text, reason = read_text_or_reason(project.dir / rel, limit)
         if text is None:
-            problems.append((repo_path, 1, "file is too large, binary or not UTF-8; not analysed"))
+            problems.append((repo_path, 1, reason))
             continue
         if kind == "snapshot":
             nodes.extend(_snapshots(project, properties, text, repo_path, folders))

@@ -31,7 +31,7 @@ import networkx as nx
 from sqlglot.dialects.dialect import Dialect
 
 from lineage_scan import collector
-from lineage_scan.files import read_repo_text
+from lineage_scan.files import read_repo_text, read_text_or_reason
 from lineage_scan.limits import PARSER_FAILED, TimeLimitExceeded, time_limit
 from lineage_scan.model import (
     STAR,
@@ -64,7 +64,7 @@ from lineage_scan.parsers.dbt.project import PROJECT_FILE, Project, list_files, 
 from lineage_scan.parsers.dbt.properties import Exposure
 from lineage_scan.parsers.dbt.python_models import python_model_calls
 from lineage_scan.parsers.dbt.standins import dbt_utils_standins
-from lineage_scan.parsers.dbt.target import dialect_for, target_settings
+from lineage_scan.parsers.dbt.target import PROFILES_FILE, dialect_for, target_settings
 from lineage_scan.parsers.dbt.units import ModelUnit, ParsePass, UnitResult
 from lineage_scan.parsers.jinja import RENDER_SECONDS, render, sandbox
 from lineage_scan.parsers.python import PARSER as PYTHON_PARSER
@@ -126,8 +126,9 @@ class ProjectParser:
         self.project: Project = load_project(root, project_rel)
         self.files = list_files(self.project, context.config.exclude)
         self.properties = load_properties(self.project, self.files, context.max_file_bytes)
-        self.target = target_settings(self.project, self.settings, context.config.dialect,
-                                      context.config.default_schema, context.config.default_database)
+        self.target, self.profile_problems = target_settings(
+            self.project, self.settings, context.config.dialect, context.config.default_schema,
+            context.config.default_database)
         self.dialect = context.dialect
         dialect_name = dialect_for(self.target, context.config.dialect)
         if not context.config.dialect and dialect_name:
@@ -184,6 +185,8 @@ class ProjectParser:
         self.fragment(project_file)
         for message, line in self.project.problems:
             self.diagnose(project_file, line, message, PROJECT_PROBLEM)
+        for message in self.profile_problems:
+            self.diagnose(self.project.repo_path(PROFILES_FILE), 1, message, PROJECT_PROBLEM)
         for path, line, message in self.properties.problems:
             self.diagnose(path, line, message, PROPERTIES_PROBLEM)
         self._load_macros()
@@ -322,9 +325,9 @@ class ProjectParser:
                         self.macros.load(text, package.repo_path(rel), package.name)
         for rel in macro_files(self.project, self.files):
             path = self.project.repo_path(rel)
-            text = read_repo_text(self.project.dir / rel, self.context.max_file_bytes)
+            text, reason = read_text_or_reason(self.project.dir / rel, self.context.max_file_bytes)
             if text is None:
-                self.diagnose(path, 1, "macro file is too large, binary or not UTF-8; not loaded", "LS900", Severity.ERROR)
+                self.diagnose(path, 1, f"macros not loaded: {reason}", "LS900", Severity.ERROR)
                 continue
             self.fragment(path)
             self.macros.load(text, path, self.project.name)
@@ -362,7 +365,7 @@ class ProjectParser:
         if node.source is None:
             return
         if node.language == "python":
-            refs, sources, config, error = python_model_calls(node.source)
+            refs, sources, config, error = python_model_calls(node.source, self.context.config.max_python_lines)
             node.refs, node.sources = refs, sources
             node.file_config = normalise_config(config)
             if error:
@@ -505,6 +508,7 @@ class ProjectParser:
             default_db=self.context.default_db,
             default_catalog=self.context.default_catalog,
             statement_timeout=self.context.config.statement_timeout_seconds,
+            max_statement_chars=self.context.config.max_statement_chars,
             query_target=lambda _line: target,
         )
         first = not compiled.relations

@@ -7,14 +7,18 @@ from typing import Any
 
 import libcst as cst
 
+from lineage_scan.config import MAX_PYTHON_LINES
 from lineage_scan.parsers.dbt.nodes import RefCall
+from lineage_scan.parsers.python.modules import ParseFailure, parse_cst
 
 
-def python_model_calls(text: str) -> tuple[list[RefCall], list[tuple[str, str]], dict[str, Any], str | None]:
+def python_model_calls(
+    text: str, max_lines: int = MAX_PYTHON_LINES
+) -> tuple[list[RefCall], list[tuple[str, str]], dict[str, Any], str | None]:
     """(refs, sources, config, error) of a Python model's source."""
     try:
-        module = cst.parse_module(text)
-    except (cst.ParserSyntaxError, RecursionError) as error:
+        module = parse_cst(text, max_lines)
+    except (cst.ParserSyntaxError, RecursionError, ParseFailure) as error:
         return [], [], {}, f"Python model does not parse: {str(error).splitlines()[0]}"
     collector = _Calls()
     module.visit(collector)

@@ -13,6 +13,7 @@ from typing import Any
 from lineage_scan.parsers.dbt.project import Project
 from lineage_scan.safe_yaml import YAMLRejected, load_yaml
 
+PROFILES_FILE = "profiles.yml"
 DEFAULT_TARGET_NAME = "dev"
 DEFAULT_SCHEMA = "analytics"
 ADAPTER_DIALECTS = {
@@ -26,9 +27,10 @@ _PLAIN = (str, int, float, bool)
 
 
 def target_settings(project: Project, settings: dict[str, Any], config_dialect: str | None,
-                    default_schema: str | None, default_database: str | None) -> dict[str, Any]:
-    """The `target` mapping templates see: name, schema, database, type and profile extras."""
-    profile = _profile_target(project, settings.get("target", {}).get("name") if isinstance(settings.get("target"), dict) else None)
+                    default_schema: str | None, default_database: str | None) -> tuple[dict[str, Any], list[str]]:
+    """The `target` mapping templates see (name, schema, database, type and profile extras), and
+    the problems of the project's `profiles.yml` (it is then ignored)."""
+    profile, problems = _profile_target(project, settings.get("target", {}).get("name") if isinstance(settings.get("target"), dict) else None)
     configured = settings.get("target") if isinstance(settings.get("target"), dict) else {}
     target: dict[str, Any] = {k: v for k, v in profile.items() if isinstance(v, _PLAIN) and "{{" not in str(v)}
     for key in ("password", "token", "private_key", "private_key_passphrase", "keyfile", "keyfile_json"):
@@ -42,7 +44,7 @@ def target_settings(project: Project, settings: dict[str, Any], config_dialect: 
     target["type"] = str(adapter)
     target.setdefault("profile_name", project.profile or project.name)
     target.setdefault("threads", 1)
-    return target
+    return target, problems
 
 
 def dialect_for(target: dict[str, Any], config_dialect: str | None) -> str | None:
@@ -50,18 +52,18 @@ def dialect_for(target: dict[str, Any], config_dialect: str | None) -> str | Non
     return config_dialect or ADAPTER_DIALECTS.get(str(target.get("type")))
 
 
-def _profile_target(project: Project, wanted: str | None) -> dict[str, Any]:
-    """The target of a `profiles.yml` in the project folder, if there is one."""
-    path = project.dir / "profiles.yml"
+def _profile_target(project: Project, wanted: str | None) -> tuple[dict[str, Any], list[str]]:
+    """The target of a `profiles.yml` in the project folder, if there is one (and why it was not read)."""
+    path = project.dir / PROFILES_FILE
     if not path.is_file() or path.is_symlink():
-        return {}
+        return {}, []
     try:
         data = load_yaml(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, YAMLRejected):
-        return {}
+    except (OSError, UnicodeDecodeError, YAMLRejected) as error:
+        return {}, [f"{PROFILES_FILE} not read: {error}"]
     profile = data.get(project.profile or "") if isinstance(data, dict) else None
     if not isinstance(profile, dict) or not isinstance(profile.get("outputs"), dict):
-        return {}
+        return {}, []
     name = wanted or profile.get("target") or next(iter(profile["outputs"]), None)
     output = profile["outputs"].get(name)
-    return {**output, "name": name} if isinstance(output, dict) else {}
+    return ({**output, "name": name} if isinstance(output, dict) else {}), []

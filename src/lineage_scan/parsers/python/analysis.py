@@ -83,12 +83,13 @@ def analyse_program(
     """Analyse a Python program's text into ``fragment`` (whose ``parser`` names the diagnostics)."""
     parser = fragment.parser
     try:
-        module = parse_module(text, rel, "__main__", source)
+        module = parse_module(text, rel, "__main__", source, context.config.max_python_lines)
     except ParseFailure as error:
         location = (source or Source(rel)).location(1, 1, 1, 1)
         fragment.diagnostics.append(Diagnostic(location, parser, str(error), Severity.ERROR, "LS901"))
         return fragment
-    loader = ModuleLoader(root, context.max_file_bytes, lambda p: read_repo_text(p, context.max_file_bytes))
+    loader = ModuleLoader(root, context.max_file_bytes, lambda p: read_repo_text(p, context.max_file_bytes),
+                          context.config.max_python_lines)
     loader.add(module)
     effects = fx.Effects(parser)
     ix = Interpreter(context, loader, effects)

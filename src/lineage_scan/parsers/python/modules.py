@@ -18,6 +18,7 @@ from pathlib import Path
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
+from lineage_scan.config import MAX_PYTHON_LINES
 from lineage_scan.model import Location
 
 
@@ -113,19 +114,37 @@ def check_depth(text: str) -> None:
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
+def parse_cst(text: str, max_lines: int = MAX_PYTHON_LINES) -> cst.Module:
+    """``cst.parse_module(text)`` once `check_lines` and `check_depth` accepted it (every libcst parse of
+    scanned code goes through here: libcst's native parser can crash the whole process on deeply
+    nested code, and its tree takes about 20 KB per line)."""
+    check_lines(text, max_lines)
+    check_depth(text)
+    return cst.parse_module(text)
+
+
+def check_lines(text: str, max_lines: int) -> None:
+    """Refuse a program of more than ``max_lines`` lines."""
+    lines = text.count("\n") + (not text.endswith("\n"))
+    if lines > max_lines:
+        raise ParseFailure(f"cannot parse Python: {lines:,} lines, over the {max_lines:,}-line limit "
+                           "(max_python_lines in lineage-scan.yml)")
+
+
 PARSE_CACHE_SIZE = 256
 _parse_cache: OrderedDict[bytes, ParsedTree] = OrderedDict()
 """Parsed texts by content hash, shared by the files of a scan that import the same modules."""
 
 
-def parse_module(text: str, rel: str, name: str, source: Source | None = None) -> ParsedModule:
+def parse_module(
+    text: str, rel: str, name: str, source: Source | None = None, max_lines: int = MAX_PYTHON_LINES
+) -> ParsedModule:
     """Parse ``text`` with libcst; raises ParseFailure with a one-line reason."""
     key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=20).digest()
     parsed = _parse_cache.get(key)
     if parsed is None:
-        check_depth(text)
         try:
-            parsed = ParsedTree(cst.parse_module(text))
+            parsed = ParsedTree(parse_cst(text, max_lines))
         except cst.ParserSyntaxError as error:
             raise ParseFailure(
                 f"cannot parse Python: {error.message} (line {error.raw_line}, column {error.raw_column + 1})"
@@ -155,9 +174,10 @@ MAX_MODULES = 64
 class ModuleLoader:
     """Finds and parses the repository's own modules; never reads outside ``root``."""
 
-    def __init__(self, root: Path, max_bytes: int, read: Callable[[Path], str | None]):
+    def __init__(self, root: Path, max_bytes: int, read: Callable[[Path], str | None], max_lines: int = MAX_PYTHON_LINES):
         self.root = root.resolve()
         self.max_bytes = max_bytes
+        self.max_lines = max_lines
         self._read = read
         self._parsed: dict[str, ParsedModule | None] = {}
         self._resolved: dict[tuple[str, str, int], str | None] = {}
@@ -209,7 +229,7 @@ class ModuleLoader:
         if text is None:
             return None
         try:
-            parsed = parse_module(text, rel, module_name(rel))
+            parsed = parse_module(text, rel, module_name(rel), max_lines=self.max_lines)
         except ParseFailure:
             return None
         self._parsed[rel] = parsed
