@@ -10,7 +10,7 @@ from big_inputs import write_notebook, write_one_statement, write_python, write_
 from lineage_scan import scan
 from lineage_scan.config import ConfigError
 from lineage_scan.sql import script
-from lineage_scan.sql.script import RawStatement, SplitError, analyse_script, split_statements
+from lineage_scan.sql.script import RawStatement, analyse_script, split_statements
 
 TRICKY = """CREATE TABLE a AS SELECT x FROM s; -- trailing; comment
 /* a block comment;
