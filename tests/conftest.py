@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+import lineage_scan.parse_files
+
 
 @pytest.fixture
 def make_repo(tmp_path: Path):
@@ -26,3 +28,18 @@ def _private_user_cache(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("user-cache")))
         yield
+
+
+@pytest.fixture
+def pools(monkeypatch) -> list[int]:
+    """The worker counts of the process pools the scans start."""
+    started: list[int] = []
+    original = lineage_scan.parse_files.ProcessPoolExecutor
+
+    class Counting(original):
+        def __init__(self, workers, *args, **kwargs):
+            started.append(workers)
+            super().__init__(workers, *args, **kwargs)
+
+    monkeypatch.setattr(lineage_scan.parse_files, "ProcessPoolExecutor", Counting)
+    return started

@@ -39,21 +39,6 @@ def warehouse(tables: int = 20) -> dict[str, str]:
     return files
 
 
-@pytest.fixture
-def pools(monkeypatch) -> list[int]:
-    """The worker counts of the process pools the scans start."""
-    started: list[int] = []
-    original = lineage_scan.parse_files.ProcessPoolExecutor
-
-    class Counting(original):
-        def __init__(self, workers, *args, **kwargs):
-            started.append(workers)
-            super().__init__(workers, *args, **kwargs)
-
-    monkeypatch.setattr(lineage_scan.parse_files, "ProcessPoolExecutor", Counting)
-    return started
-
-
 def test_json_is_the_same_for_any_number_of_processes(make_repo, pools) -> None:
     root = make_repo(warehouse())
     serial = render_json(scan(root, jobs=1, cache=False))

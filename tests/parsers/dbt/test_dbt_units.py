@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-import lineage_scan.parse_files
 from lineage_scan import scan
 from lineage_scan.api import ScanResult
 from lineage_scan.parse_files import POOL_MIN_FILES
@@ -58,20 +57,6 @@ def shop(models: int = 6) -> dict[str, str]:
         "select customer_id, '{{ doc(\"amount_doc\") }}' as note from {{ ref('stg_3') }}\n"
     )
     return files
-
-
-@pytest.fixture
-def pools(monkeypatch) -> list[int]:
-    started: list[int] = []
-    original = lineage_scan.parse_files.ProcessPoolExecutor
-
-    class Counting(original):
-        def __init__(self, workers, *args, **kwargs):
-            started.append(workers)
-            super().__init__(workers, *args, **kwargs)
-
-    monkeypatch.setattr(lineage_scan.parse_files, "ProcessPoolExecutor", Counting)
-    return started
 
 
 def _scan(root: Path, cache_dir: Path | None, jobs: int = 2) -> ScanResult:
