@@ -304,19 +304,19 @@ class LineageGraph:
 
         In the graph's insertion order, which the build makes deterministic (edges are added sorted).
         """
-        node = column_node(column.table or "?", column.column)
-        if node not in self.nx:
+        into = self.nx._pred.get(column_node(column.table or "?", column.column))  # in_edges' order, without its views
+        if not into:
             return []
         return [(ColumnRef(u[1], u[2]), d["kind"], d["certainty"], d["location"])
-                for u, _, d in self.nx.in_edges(node, data=True) if u[0] == "column"]
+                for u, by_key in into.items() if u[0] == "column" for d in by_key.values()]
 
     def edges_out_of(self, column: ColumnRef) -> list[tuple[ColumnRef, EdgeKind, Certainty, Location | None]]:
         """The column edges starting at ``column``: (target, kind, certainty, location), in insertion order."""
-        node = column_node(column.table or "?", column.column)
-        if node not in self.nx:
+        out = self.nx._succ.get(column_node(column.table or "?", column.column))  # out_edges' order, without its views
+        if not out:
             return []
         return [(ColumnRef(v[1], v[2]), d["kind"], d["certainty"], d["location"])
-                for _, v, d in self.nx.out_edges(node, data=True) if v[0] == "column"]
+                for v, by_key in out.items() if v[0] == "column" for d in by_key.values()]
 
     def readers(self, relation: str) -> list[str]:
         """Tasks (by id) that read ``relation``."""
@@ -334,9 +334,13 @@ class LineageGraph:
 
     def column_edges_of(self, kind: EdgeKind) -> Iterator[tuple[ColumnRef, ColumnRef]]:
         """(source, target) of every column edge of one kind (edges are keyed by their kind)."""
-        for u, v, key in self.nx.edges(keys=True):
-            if key == kind.value and u[0] == "column" and v[0] == "column":
-                yield ColumnRef(u[1], u[2]), ColumnRef(v[1], v[2])
+        key = kind.value
+        for u, out in self.nx._succ.items():  # edges()' order, without its views
+            if u[0] == "column":
+                source = ColumnRef(u[1], u[2])
+                for v, by_key in out.items():
+                    if key in by_key and v[0] == "column":
+                        yield source, ColumnRef(v[1], v[2])
 
     def column_edges(self) -> Iterator[tuple[ColumnRef, ColumnRef, dict]]:
         for u, v, data in self.nx.edges(data=True):
