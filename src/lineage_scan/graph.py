@@ -145,19 +145,21 @@ class LineageGraph:
         """Column nodes met so far -> whether this call created them (then no edge can exist yet)."""
         linked: set[tuple[str, str]] = set()
         chosen: dict[tuple[ColumnNode, ColumnNode, str], tuple[int, ColumnEdge | None]] = {}
+        nodes = graph._node
         for edge in edges:
-            target_table = edge.target.table or "?"
-            v = ("column", target_table, edge.target.column)
+            source, target = edge.source, edge.target
+            target_table = target.table or "?"
+            v = ("column", target_table, target.column)
             rank = rank_of[edge.certainty._value_]
             kind = edge.kind._value_
-            for table in (edge.source.table,) if edge.source.table else edge.candidates:
-                u = ("column", table, edge.source.column)
+            for table in (source.table,) if source.table else edge.candidates:
+                u = ("column", table, source.column)
                 if u not in created:
-                    created[u] = u not in graph
-                    self.add_column(table, edge.source.column)
+                    created[u] = u not in nodes
+                    self.add_column(table, source.column)
                 if v not in created:
-                    created[v] = v not in graph
-                    self.add_column(target_table, edge.target.column)
+                    created[v] = v not in nodes
+                    self.add_column(target_table, target.column)
                 key = (u, v, kind)
                 best = chosen.get(key)
                 if best is None:
@@ -168,10 +170,18 @@ class LineageGraph:
                 if (table, target_table) not in linked:
                     self.add_dependency(table, target_table, edge.location)
                     linked.add((table, target_table))
+        # What `graph.add_edge(u, v, key=kind, **data)` does for nodes that exist, without its per-call checks.
+        succ, pred = graph._succ, graph._pred
         for (u, v, kind), (_, edge) in chosen.items():
             if edge is not None:
-                graph.add_edge(u, v, key=kind, kind=edge.kind, certainty=edge.certainty, location=edge.location,
-                               candidates=edge.candidates)
+                by_key = succ[u].get(v)
+                if by_key is None:
+                    by_key = succ[u][v] = pred[v][u] = {}
+                data = by_key.get(kind)
+                if data is None:
+                    data = by_key[kind] = {}
+                data.update(kind=edge.kind, certainty=edge.certainty, location=edge.location, candidates=edge.candidates)
+        nx._clear_cache(graph)
 
     def add_metadata(self, meta: RelationMeta) -> None:
         """Merge documentation onto a relation and its columns (first description wins; sets unite)."""
