@@ -13,7 +13,7 @@ keeps the value facts (null-to-zero, rates) and Python ML data steps the rules r
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 
 import networkx as nx
@@ -309,8 +309,11 @@ class LineageGraph:
         data["columns"] = list(dict.fromkeys([*columns, *data["columns"]]))
         data["defined_columns"] = tuple(columns)
 
-    def edges_into(self, column: ColumnRef) -> list[tuple[ColumnRef, EdgeKind, Certainty, Location | None]]:
-        """The column edges ending at ``column``: (source, kind, certainty, location).
+    def edges_into(
+        self, column: ColumnRef, kinds: Collection[EdgeKind] | None = None
+    ) -> list[tuple[ColumnRef, EdgeKind, Certainty, Location | None]]:
+        """The column edges ending at ``column`` (only those of ``kinds`` if given): (source, kind,
+        certainty, location).
 
         In the graph's insertion order, which the build makes deterministic (edges are added sorted).
         """
@@ -318,7 +321,8 @@ class LineageGraph:
         if not into:
             return []
         return [(ColumnRef(u[1], u[2]), d["kind"], d["certainty"], d["location"])
-                for u, by_key in into.items() if u[0] == "column" for d in by_key.values()]
+                for u, by_key in into.items() if u[0] == "column" for d in by_key.values()
+                if kinds is None or d["kind"] in kinds]
 
     def edges_out_of(self, column: ColumnRef) -> list[tuple[ColumnRef, EdgeKind, Certainty, Location | None]]:
         """The column edges starting at ``column``: (target, kind, certainty, location), in insertion order."""

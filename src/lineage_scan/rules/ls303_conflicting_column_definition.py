@@ -58,8 +58,9 @@ class ConflictingColumnDefinition(Rule):
     options: ClassVar[Mapping[str, Any]] = {"models": True}
 
     def check(self) -> Iterator[Finding]:
-        edges_into = cache(self.graph.edges_into)  # walks from neighbouring columns cover the same edges
-        self._value_into = cache(lambda column: [(s, k) for s, k, _, _ in edges_into(column) if k in VALUE_KINDS])
+        # Every question below is about value edges; walks from neighbouring columns cover the same ones.
+        edges_into = cache(lambda column: self.graph.edges_into(column, VALUE_KINDS))
+        self._value_into = cache(lambda column: [(s, k) for s, k, _, _ in edges_into(column)])
         self._upstream = cache(lambda column: walk(self.graph, [column], VALUE_KINDS, edges_of=edges_into))
         self._roots = cache(self._roots_of)
         self._origin = cache(self._origin_of)
