@@ -122,7 +122,7 @@ class LineageGraph:
 
     def add_column(self, relation: str, column: str) -> None:
         node = column_node(relation, column)
-        if node in self.nx:
+        if node in self.nx._node:
             return
         self.add_relation(relation)
         self.nx.add_node(node)
@@ -370,9 +370,12 @@ class LineageGraph:
                     yield ColumnRef(u[1], u[2]), ColumnRef(relation, column), data
 
     def relation_edges(self) -> Iterator[tuple[str, str, dict]]:
-        for u, v, key, data in self.nx.edges(keys=True, data=True):
-            if key == RELATION_DEPENDENCY:
-                yield u[1], v[1], data
+        for u, out in self.nx._succ.items():  # edges()' order, without its views
+            if u[0] == "relation":  # `add_dependency`, the only writer of these edges, links relations
+                for v, by_key in out.items():
+                    data = by_key.get(RELATION_DEPENDENCY)
+                    if data is not None:
+                        yield u[1], v[1], data
 
     def upstream_relations(self, relation: str) -> list[str]:
         return sorted(u[1] for u, _, key in self.nx.in_edges(relation_node(relation), keys=True) if key == RELATION_DEPENDENCY)
