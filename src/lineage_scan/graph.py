@@ -144,7 +144,8 @@ class LineageGraph:
         created: dict[ColumnNode, bool] = {}
         """Column nodes met so far -> whether this call created them (then no edge can exist yet)."""
         linked: set[tuple[str, str]] = set()
-        chosen: dict[tuple[ColumnNode, ColumnNode, str], tuple[int, ColumnEdge | None]] = {}
+        chosen: dict[tuple[ColumnNode, ColumnNode, str], list] = {}
+        """(source node, target node, kind) -> [rank of the best edge so far, that edge (None: one the graph had)]."""
         nodes = graph._node
         for edge in edges:
             source, target = edge.source, edge.target
@@ -154,22 +155,25 @@ class LineageGraph:
             kind = edge.kind._value_
             for table in (source.table,) if source.table else edge.candidates:
                 u = ("column", table, source.column)
-                if u not in created:
-                    created[u] = u not in nodes
+                new_u = created.get(u)
+                if new_u is None:
+                    new_u = created[u] = u not in nodes
                     self.add_column(table, source.column)
-                if v not in created:
-                    created[v] = v not in nodes
+                new_v = created.get(v)
+                if new_v is None:
+                    new_v = created[v] = v not in nodes
                     self.add_column(target_table, target.column)
                 key = (u, v, kind)
                 best = chosen.get(key)
                 if best is None:
-                    existing = None if created[u] or created[v] else graph.get_edge_data(u, v, kind)
-                    best = chosen[key] = (unset, None) if existing is None else (existing["certainty"].rank, None)
+                    existing = None if new_u or new_v else graph.get_edge_data(u, v, kind)
+                    best = chosen[key] = [unset if existing is None else existing["certainty"].rank, None]
                 if rank < best[0]:
-                    chosen[key] = (rank, edge)
-                if (table, target_table) not in linked:
+                    best[0], best[1] = rank, edge
+                pair = (table, target_table)
+                if pair not in linked:
                     self.add_dependency(table, target_table, edge.location)
-                    linked.add((table, target_table))
+                    linked.add(pair)
         # What `graph.add_edge(u, v, key=kind, **data)` does for nodes that exist, without its per-call checks.
         succ, pred = graph._succ, graph._pred
         for (u, v, kind), (_, edge) in chosen.items():
