@@ -66,15 +66,19 @@ class ConflictingColumnDefinition(Rule):
         self._origin = cache(self._origin_of)
         reported: set[str] = set()
         pairs = self._pairs()
-        for (first, second), (why, keys) in sorted(pairs.items(), key=lambda item: item[0]):
-            common = sorted(set(self.graph.columns_of(first)) & set(self.graph.columns_of(second)) - {STAR})
-            for column in common:
-                if self._reported_on_originals(ColumnRef(first, column), ColumnRef(second, column), pairs):
-                    continue
-                finding = self._compare(ColumnRef(first, column), ColumnRef(second, column), why, keys)
-                if finding is not None and finding.key not in reported:
-                    reported.add(finding.key)
-                    yield finding
+        try:
+            for (first, second), (why, keys) in sorted(pairs.items(), key=lambda item: item[0]):
+                common = sorted(set(self.graph.columns_of(first)) & set(self.graph.columns_of(second)) - {STAR})
+                for column in common:
+                    if self._reported_on_originals(ColumnRef(first, column), ColumnRef(second, column), pairs):
+                        continue
+                    finding = self._compare(ColumnRef(first, column), ColumnRef(second, column), why, keys)
+                    if finding is not None and finding.key not in reported:
+                        reported.add(finding.key)
+                        yield finding
+        finally:  # the walks of thousands of columns are freed now, not left to the cyclic collector
+            for memo in (edges_into, self._value_into, self._upstream, self._roots, self._origin):
+                memo.cache_clear()
 
     def _pairs(self) -> dict[tuple[str, str], tuple[str, frozenset[ColumnRef]]]:
         """Pairs of relations used together, with how (the first reason found) and the join keys to
