@@ -153,7 +153,8 @@ def _scan(
         graph = build_graph(fragments, declared)
         apply_codeowners(graph, load_codeowners(root))
         configured = add_configured_models(graph, config, names)
-    rules = run_rules(graph, config, root)
+    with collector.one_input():  # the rules' walks allocate much and keep little: one collection after them
+        rules = run_rules(graph, config, root)
     # A .sql file run by a DAG is analysed by both parsers: the same diagnostic is one fact, kept once.
     diagnostics = sorted({
         *found.diagnostics, *unsettled([d for f in fragments for d in f.diagnostics], graph), *configured, *rules.diagnostics,

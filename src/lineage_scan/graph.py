@@ -13,7 +13,7 @@ keeps the value facts (null-to-zero, rates) and Python ML data steps the rules r
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 
 import networkx as nx
@@ -127,7 +127,7 @@ class LineageGraph:
 
     def add_column(self, relation: str, column: str) -> None:
         node = column_node(relation, column)
-        if node in self.nx:
+        if node in self.nx._node:
             return
         self.add_relation(relation)
         self.nx.add_node(node)
@@ -149,34 +149,48 @@ class LineageGraph:
         created: dict[ColumnNode, bool] = {}
         """Column nodes met so far -> whether this call created them (then no edge can exist yet)."""
         linked: set[tuple[str, str]] = set()
-        chosen: dict[tuple[ColumnNode, ColumnNode, str], tuple[int, ColumnEdge | None]] = {}
+        chosen: dict[tuple[ColumnNode, ColumnNode, str], list] = {}
+        """(source node, target node, kind) -> [rank of the best edge so far, that edge (None: one the graph had)]."""
+        nodes = graph._node
         for edge in edges:
-            target_table = edge.target.table or "?"
-            v = ("column", target_table, edge.target.column)
+            source, target = edge.source, edge.target
+            target_table = target.table or "?"
+            v = ("column", target_table, target.column)
             rank = rank_of[edge.certainty._value_]
             kind = edge.kind._value_
-            for table in (edge.source.table,) if edge.source.table else edge.candidates:
-                u = ("column", table, edge.source.column)
-                if u not in created:
-                    created[u] = u not in graph
-                    self.add_column(table, edge.source.column)
-                if v not in created:
-                    created[v] = v not in graph
-                    self.add_column(target_table, edge.target.column)
+            for table in (source.table,) if source.table else edge.candidates:
+                u = ("column", table, source.column)
+                new_u = created.get(u)
+                if new_u is None:
+                    new_u = created[u] = u not in nodes
+                    self.add_column(table, source.column)
+                new_v = created.get(v)
+                if new_v is None:
+                    new_v = created[v] = v not in nodes
+                    self.add_column(target_table, target.column)
                 key = (u, v, kind)
                 best = chosen.get(key)
                 if best is None:
-                    existing = None if created[u] or created[v] else graph.get_edge_data(u, v, kind)
-                    best = chosen[key] = (unset, None) if existing is None else (existing["certainty"].rank, None)
+                    existing = None if new_u or new_v else graph.get_edge_data(u, v, kind)
+                    best = chosen[key] = [unset if existing is None else existing["certainty"].rank, None]
                 if rank < best[0]:
-                    chosen[key] = (rank, edge)
-                if (table, target_table) not in linked:
+                    best[0], best[1] = rank, edge
+                pair = (table, target_table)
+                if pair not in linked:
                     self.add_dependency(table, target_table, edge.location)
-                    linked.add((table, target_table))
+                    linked.add(pair)
+        # What `graph.add_edge(u, v, key=kind, **data)` does for nodes that exist, without its per-call checks.
+        succ, pred = graph._succ, graph._pred
         for (u, v, kind), (_, edge) in chosen.items():
             if edge is not None:
-                graph.add_edge(u, v, key=kind, kind=edge.kind, certainty=edge.certainty, location=edge.location,
-                               candidates=edge.candidates)
+                by_key = succ[u].get(v)
+                if by_key is None:
+                    by_key = succ[u][v] = pred[v][u] = {}
+                data = by_key.get(kind)
+                if data is None:
+                    data = by_key[kind] = {}
+                data.update(kind=edge.kind, certainty=edge.certainty, location=edge.location, candidates=edge.candidates)
+        nx._clear_cache(graph)
 
     def add_metadata(self, meta: RelationMeta) -> None:
         """Merge documentation onto a relation and its columns (first description wins; sets unite)."""
@@ -304,24 +318,28 @@ class LineageGraph:
         data["columns"] = list(dict.fromkeys([*columns, *data["columns"]]))
         data["defined_columns"] = tuple(columns)
 
-    def edges_into(self, column: ColumnRef) -> list[tuple[ColumnRef, EdgeKind, Certainty, Location | None]]:
-        """The column edges ending at ``column``: (source, kind, certainty, location).
+    def edges_into(
+        self, column: ColumnRef, kinds: Collection[EdgeKind] | None = None
+    ) -> list[tuple[ColumnRef, EdgeKind, Certainty, Location | None]]:
+        """The column edges ending at ``column`` (only those of ``kinds`` if given): (source, kind,
+        certainty, location).
 
         In the graph's insertion order, which the build makes deterministic (edges are added sorted).
         """
-        node = column_node(column.table or "?", column.column)
-        if node not in self.nx:
+        into = self.nx._pred.get(column_node(column.table or "?", column.column))  # in_edges' order, without its views
+        if not into:
             return []
         return [(ColumnRef(u[1], u[2]), d["kind"], d["certainty"], d["location"])
-                for u, _, d in self.nx.in_edges(node, data=True) if u[0] == "column"]
+                for u, by_key in into.items() if u[0] == "column" for d in by_key.values()
+                if kinds is None or d["kind"] in kinds]
 
     def edges_out_of(self, column: ColumnRef) -> list[tuple[ColumnRef, EdgeKind, Certainty, Location | None]]:
         """The column edges starting at ``column``: (target, kind, certainty, location), in insertion order."""
-        node = column_node(column.table or "?", column.column)
-        if node not in self.nx:
+        out = self.nx._succ.get(column_node(column.table or "?", column.column))  # out_edges' order, without its views
+        if not out:
             return []
         return [(ColumnRef(v[1], v[2]), d["kind"], d["certainty"], d["location"])
-                for _, v, d in self.nx.out_edges(node, data=True) if v[0] == "column"]
+                for v, by_key in out.items() if v[0] == "column" for d in by_key.values()]
 
     def readers(self, relation: str) -> list[str]:
         """Tasks (by id) that read ``relation``."""
@@ -339,9 +357,13 @@ class LineageGraph:
 
     def column_edges_of(self, kind: EdgeKind) -> Iterator[tuple[ColumnRef, ColumnRef]]:
         """(source, target) of every column edge of one kind (edges are keyed by their kind)."""
-        for u, v, key in self.nx.edges(keys=True):
-            if key == kind.value and u[0] == "column" and v[0] == "column":
-                yield ColumnRef(u[1], u[2]), ColumnRef(v[1], v[2])
+        key = kind.value
+        for u, out in self.nx._succ.items():  # edges()' order, without its views
+            if u[0] == "column":
+                source = ColumnRef(u[1], u[2])
+                for v, by_key in out.items():
+                    if key in by_key and v[0] == "column":
+                        yield source, ColumnRef(v[1], v[2])
 
     def column_edges(self) -> Iterator[tuple[ColumnRef, ColumnRef, dict]]:
         for u, v, data in self.nx.edges(data=True):
@@ -357,9 +379,12 @@ class LineageGraph:
                     yield ColumnRef(u[1], u[2]), ColumnRef(relation, column), data
 
     def relation_edges(self) -> Iterator[tuple[str, str, dict]]:
-        for u, v, key, data in self.nx.edges(keys=True, data=True):
-            if key == RELATION_DEPENDENCY:
-                yield u[1], v[1], data
+        for u, out in self.nx._succ.items():  # edges()' order, without its views
+            if u[0] == "relation":  # `add_dependency`, the only writer of these edges, links relations
+                for v, by_key in out.items():
+                    data = by_key.get(RELATION_DEPENDENCY)
+                    if data is not None:
+                        yield u[1], v[1], data
 
     def upstream_relations(self, relation: str) -> list[str]:
         return sorted(u[1] for u, _, key in self.nx.in_edges(relation_node(relation), keys=True) if key == RELATION_DEPENDENCY)

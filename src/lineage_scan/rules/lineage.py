@@ -8,7 +8,7 @@ walked through.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -44,11 +44,16 @@ def walk(
     kinds: frozenset[EdgeKind],
     upstream: bool = True,
     stop: frozenset[ColumnRef] | set[ColumnRef] = frozenset(),
+    edges_of: Callable[[ColumnRef], list[tuple[ColumnRef, EdgeKind, Certainty, Location | None]]] | None = None,
 ) -> Walk:
     """Breadth-first closure from ``starts`` over edges of ``kinds`` (shortest hops first).
 
-    Columns in ``stop`` are reached but not walked through.
+    Columns in ``stop`` are reached but not walked through. ``edges_of`` gives a column's edges in
+    the walk's direction (default: `LineageGraph.edges_into` / `edges_out_of`); a rule walking from
+    many columns passes a memoized one.
     """
+    if edges_of is None:
+        edges_of = graph.edges_into if upstream else graph.edges_out_of
     reached: Walk = {}
     queue: deque[tuple[ColumnRef, int]] = deque()
     for start in starts:
@@ -59,8 +64,7 @@ def walk(
         column, depth = queue.popleft()
         if column in stop and depth > 0:
             continue
-        edges = graph.edges_into(column) if upstream else graph.edges_out_of(column)
-        for other, kind, certainty, location in edges:
+        for other, kind, certainty, location in edges_of(column):
             if kind not in kinds or certainty not in SURE or other.column == STAR or other in reached:
                 continue
             reached[other] = Hop(column, kind, location, depth + 1)

@@ -58,19 +58,27 @@ class ConflictingColumnDefinition(Rule):
     options: ClassVar[Mapping[str, Any]] = {"models": True}
 
     def check(self) -> Iterator[Finding]:
-        self._upstream = cache(lambda column: walk(self.graph, [column], VALUE_KINDS))
+        # Every question below is about value edges; walks from neighbouring columns cover the same ones.
+        edges_into = cache(lambda column: self.graph.edges_into(column, VALUE_KINDS))
+        self._value_into = cache(lambda column: [(s, k) for s, k, _, _ in edges_into(column)])
+        self._upstream = cache(lambda column: walk(self.graph, [column], VALUE_KINDS, edges_of=edges_into))
         self._roots = cache(self._roots_of)
+        self._origin = cache(self._origin_of)
         reported: set[str] = set()
         pairs = self._pairs()
-        for (first, second), (why, keys) in sorted(pairs.items(), key=lambda item: item[0]):
-            common = sorted(set(self.graph.columns_of(first)) & set(self.graph.columns_of(second)) - {STAR})
-            for column in common:
-                if self._reported_on_originals(ColumnRef(first, column), ColumnRef(second, column), pairs):
-                    continue
-                finding = self._compare(ColumnRef(first, column), ColumnRef(second, column), why, keys)
-                if finding is not None and finding.key not in reported:
-                    reported.add(finding.key)
-                    yield finding
+        try:
+            for (first, second), (why, keys) in sorted(pairs.items(), key=lambda item: item[0]):
+                common = sorted(set(self.graph.columns_of(first)) & set(self.graph.columns_of(second)) - {STAR})
+                for column in common:
+                    if self._reported_on_originals(ColumnRef(first, column), ColumnRef(second, column), pairs):
+                        continue
+                    finding = self._compare(ColumnRef(first, column), ColumnRef(second, column), why, keys)
+                    if finding is not None and finding.key not in reported:
+                        reported.add(finding.key)
+                        yield finding
+        finally:  # the walks of thousands of columns are freed now, not left to the cyclic collector
+            for memo in (edges_into, self._value_into, self._upstream, self._roots, self._origin):
+                memo.cache_clear()
 
     def _pairs(self) -> dict[tuple[str, str], tuple[str, frozenset[ColumnRef]]]:
         """Pairs of relations used together, with how (the first reason found) and the join keys to
@@ -96,11 +104,11 @@ class ConflictingColumnDefinition(Rule):
                     pairs.setdefault(pair, (f"both feed model '{model.name}'", every_key))
         return pairs
 
-    def _origin(self, column: ColumnRef) -> ColumnRef:
+    def _origin_of(self, column: ColumnRef) -> ColumnRef:
         """The column a plain copy copies (through every copy), or the column itself."""
         seen = {column}
         while True:
-            into = [(s, k) for s, k, _, _ in self.graph.edges_into(column) if k in VALUE_KINDS]
+            into = self._value_into(column)
             if len(into) != 1 or into[0][1] not in NAME_KINDS or into[0][0] in seen:
                 return column
             column = into[0][0]
@@ -117,7 +125,7 @@ class ConflictingColumnDefinition(Rule):
 
     def _roots_of(self, column: ColumnRef) -> set[ColumnRef]:
         reached = self._upstream(column)
-        return {c for c in reached if not any(k in VALUE_KINDS for _, k, _, _ in self.graph.edges_into(c))}
+        return {c for c in reached if not self._value_into(c)}
 
     def _computed(self, column: ColumnRef) -> bool:
         """Whether the value is computed somewhere on its way (not only copied or renamed)."""
