@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from lineage_scan.graph import FEATURE, TARGET, LineageGraph, column_node, model_node
 from lineage_scan.model import DIRECT_KINDS, ColumnRef, Location, MLModelDef, TaskDef
+from lineage_scan.report.json import relation_fields
 from lineage_scan.report.summary import summarise
 
 if TYPE_CHECKING:
@@ -169,16 +170,7 @@ def _describe_relation(graph: LineageGraph, name: str) -> dict:
             docs[column] = doc
     tasks = graph.tasks()
     return _compact({
-        "type": "relation",
-        "name": name,
-        "kind": info.kind.value,
-        "produced": info.produced,
-        "declared": info.declared,
-        "description": info.description,
-        "owners": list(info.owners),
-        "tags": list(info.tags),
-        "tests": list(info.tests),
-        "attributes": dict(info.attributes),
+        **relation_fields(name, info),
         "defined_at": capped(where(loc) for loc in info.locations),
         "columns": capped(info.columns, MAX_LIMIT),
         "column_docs": dict(list(docs.items())[:MAX_LIMIT]),

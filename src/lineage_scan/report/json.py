@@ -12,6 +12,7 @@ from lineage_scan.rules import find_rule
 
 if TYPE_CHECKING:
     from lineage_scan.api import ScanResult
+    from lineage_scan.graph import RelationInfo
 
 SCHEMA_VERSION = "1.0"
 
@@ -21,6 +22,22 @@ def render_json(result: ScanResult) -> str:
     return json.dumps(document(result), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
 
 
+def relation_fields(name: str, info: RelationInfo) -> dict:
+    """What the JSON document and the explorer both say of a relation."""
+    return {
+        "type": "relation",
+        "name": name,
+        "kind": info.kind.value,
+        "produced": info.produced,
+        "declared": info.declared,
+        "description": info.description,
+        "owners": list(info.owners),
+        "tags": list(info.tags),
+        "tests": list(info.tests),
+        "attributes": dict(info.attributes),
+    }
+
+
 def document(result: ScanResult) -> dict:
     graph = result.graph
     nodes: list[dict] = []
@@ -28,16 +45,7 @@ def document(result: ScanResult) -> dict:
         info = graph.relation(name)
         nodes.append({
             "id": relation_id(name),
-            "type": "relation",
-            "name": name,
-            "kind": info.kind.value,
-            "produced": info.produced,
-            "declared": info.declared,
-            "description": info.description,
-            "owners": list(info.owners),
-            "tags": list(info.tags),
-            "tests": list(info.tests),
-            "attributes": dict(info.attributes),
+            **relation_fields(name, info),
             "columns": list(info.columns),
             "locations": [location_json(loc) for loc in info.locations],
         })

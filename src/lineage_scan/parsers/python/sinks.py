@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from lineage_scan.model import STAR, Certainty, ColumnEdge, ColumnRef, EdgeKind, Location, RelationDef, RelationKind
-from lineage_scan.parsers.python.sources import file_name, static_text, table_name
+from lineage_scan.parsers.python.sources import added_options, file_name, static_text, table_name
 from lineage_scan.parsers.python.values import (
     UNKNOWN,
     Const,
@@ -108,14 +108,7 @@ def writer_method(ix: Interpreter, writer: Writer, name: str, call: Call) -> obj
         return replace(writer, format=text.value.lower() if text else None)
     if name in ("mode", "partitionBy", "bucketBy", "sortBy", "option", "options", "using", "tableProperty",
                 "partitionedBy", "clusterBy"):
-        options = list(writer.options)
-        if name == "option" and len(call.args) >= 2:
-            key = ix.text(call.args[0])
-            if key is not None:
-                options.append((key.value.lower(), call.args[1]))
-        for key, value in call.kwargs.items():
-            options.append((key.lower(), value))
-        return replace(writer, options=tuple(options))
+        return replace(writer, options=tuple(added_options(ix, writer.options, name, call)))
     options = dict(writer.options)
     if name in TABLE_WRITES:
         text = static_text(ix, call.get(0, "name") or call.get(0, "tableName"), call.location, "table name")

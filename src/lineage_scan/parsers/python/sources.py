@@ -377,18 +377,25 @@ def session_method(ix: Interpreter, name: str, call: Call) -> object:
     return UNKNOWN
 
 
+def added_options(
+    ix: Interpreter, options: tuple[tuple[str, object], ...], name: str, call: Call,
+) -> list[tuple[str, object]]:
+    """``options`` plus what `.option(key, value)` or keyword arguments of ``call`` set (keys lower-cased)."""
+    added = list(options)
+    if name == "option" and len(call.args) >= 2:
+        key = ix.text(call.args[0])
+        if key is not None:
+            added.append((key.value.lower(), call.args[1]))
+    added.extend((key.lower(), value) for key, value in call.kwargs.items())
+    return added
+
+
 def reader_method(ix: Interpreter, reader: Reader, name: str, call: Call) -> object:
     if name == "format":
         text = ix.text(call.get(0, "source"))
         return replace(reader, format=text.value.lower() if text else None)
     if name in ("option", "options"):
-        options = list(reader.options)
-        if name == "option" and len(call.args) >= 2:
-            key = ix.text(call.args[0])
-            if key is not None:
-                options.append((key.value.lower(), call.args[1]))
-        for key, value in call.kwargs.items():
-            options.append((key.lower(), value))
+        options = added_options(ix, reader.options, name, call)
         if name == "options" and call.args and isinstance(call.args[0], MapValue):
             options.extend((str(k.value).lower(), v) for k, v in call.args[0].items if isinstance(k, Const))
         return replace(reader, options=tuple(options))
