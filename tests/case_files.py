@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -25,6 +26,19 @@ def parse_edge(item: object) -> tuple[str, str, str, str | None]:
     match = EDGE.match(edge_text(item))
     assert match, f"bad edge syntax: {item!r}"
     return match["src"], match["dst"], match["kind"], match["certainty"]
+
+
+def assert_edges(actual: dict[tuple[str, str, str], Any], expected_items: list) -> None:
+    """The edges found (keyed by (source, target, kind), each with a `.certainty`) are exactly the
+    expected ones, with the certainty an expected edge names."""
+    expected = [parse_edge(item) for item in expected_items]
+    missing = sorted(f"{s} -> {d} : {k}" for s, d, k, _ in expected if (s, d, k) not in actual)
+    extra = sorted(f"{s} -> {d} : {k}" for (s, d, k) in actual if (s, d, k) not in {e[:3] for e in expected})
+    assert not missing and not extra, f"\nmissing: {missing}\nextra:   {extra}"
+    for source, target, kind, certainty in expected:
+        if certainty:
+            got = actual[(source, target, kind)].certainty.value
+            assert got == certainty, f"{source} -> {target} : {kind}: certainty {got}, expected {certainty}"
 
 
 def load_cases(directory: Path) -> list:

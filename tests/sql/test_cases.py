@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from case_files import load_cases, parse_edge
+from case_files import assert_edges, load_cases
 from sqlglot.dialects.dialect import Dialect
 
 from lineage_scan.api import dedupe_edges
@@ -28,14 +28,7 @@ def test_case(case: dict) -> None:
     result = analyse_script(case["sql"], dialect, path="case.sql", schema=schema)
     edges = dedupe_edges(result.edges)
     actual = {_render(e): e for e in edges}
-    expected = [parse_edge(item) for item in case.get("edges") or []]
-    missing = sorted(f"{s} -> {d} : {k}" for s, d, k, _ in expected if (s, d, k) not in actual)
-    extra = sorted(f"{s} -> {d} : {k}" for (s, d, k) in actual if (s, d, k) not in {e[:3] for e in expected})
-    assert not missing and not extra, f"\nmissing: {missing}\nextra:   {extra}"
-    for source, target, kind, certainty in expected:
-        if certainty:
-            got = actual[(source, target, kind)].certainty.value
-            assert got == certainty, f"{source} -> {target} : {kind}: certainty {got}, expected {certainty}"
+    assert_edges(actual, case.get("edges") or [])
     messages = [d.message for d in result.diagnostics]
     for wanted in case.get("diagnostics") or []:
         assert any(wanted in m for m in messages), f"no diagnostic containing {wanted!r} in {messages}"

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from case_files import load_cases, parse_edge
+from case_files import assert_edges, load_cases, parse_edge
 from sqlglot.dialects.dialect import Dialect
 
 from lineage_scan.model import Fragment
@@ -78,14 +78,7 @@ def analyse_case(case: dict, root: Path) -> Fragment:
 def test_case(case: dict, tmp_path: Path) -> None:
     fragment = analyse_case(case, tmp_path)
     actual = {(str(e.source), str(e.target), e.kind.value): e for e in fragment.edges}
-    expected = [parse_edge(item) for item in case.get("edges") or []]
-    missing = sorted(f"{s} -> {d} : {k}" for s, d, k, _ in expected if (s, d, k) not in actual)
-    extra = sorted(f"{s} -> {d} : {k}" for (s, d, k) in actual if (s, d, k) not in {e[:3] for e in expected})
-    assert not missing and not extra, f"\nmissing: {missing}\nextra:   {extra}"
-    for source, target, kind, certainty in expected:
-        if certainty:
-            got = actual[(source, target, kind)].certainty.value
-            assert got == certainty, f"{source} -> {target} : {kind}: certainty {got}, expected {certainty}"
+    assert_edges(actual, case.get("edges") or [])
     for item in case.get("locations") or []:
         edge, _, where = item.rpartition(" @ ")
         source, target, kind, _ = parse_edge(edge)
