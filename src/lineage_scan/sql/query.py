@@ -663,8 +663,10 @@ def _children(node: exp.Expr, level: int, indirect: EdgeKind | None, value: Valu
         if isinstance(node, _RATES):
             if value is None or value.rate is None:
                 value = ValueUse(value.fill if value else None, value.fill_rate if value else None, node_span(node))
-        elif not _adjusts_a_value(node):
+        else:
             filled_key = _zero_filled_argument(node)
+            if filled_key is not None and _adjusts_a_value(node):
+                filled_key = None
     for key, arg in node.args.items():
         values = arg if isinstance(arg, list) else [arg]
         child_value = value
