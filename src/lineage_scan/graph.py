@@ -100,9 +100,10 @@ class LineageGraph:
         declared: bool = False,
     ) -> None:
         node = relation_node(name)
-        if node not in self.nx:
+        data = self.nx._node.get(node)
+        if data is None:
             self.nx.add_node(node, kind=kind, columns=[], locations=[], produced=False, declared=False)
-        data = self.nx.nodes[node]
+            data = self.nx._node[node]
         if produced and (not data["produced"] or data["kind"] == RelationKind.EXTERNAL):
             data["kind"] = kind
         data["produced"] = data["produced"] or produced
@@ -141,55 +142,52 @@ class LineageGraph:
         """Add column edges in order, as `add_edge` does one by one, in one pass.
 
         Between the same two columns, one edge per kind is kept: the first of the most certain.
-        (Written for speed: a repository has hundreds of thousands of edges.)
+        (Written for speed: a repository has hundreds of thousands of edges. Nodes and edges go
+        straight into networkx's dicts, in the order `add_column` and `add_edge` would add them.)
         """
         graph = self.nx
-        rank_of = {certainty.value: certainty.rank for certainty in Certainty}
-        unset = len(rank_of)
-        created: dict[ColumnNode, bool] = {}
-        """Column nodes met so far -> whether this call created them (then no edge can exist yet)."""
+        nodes, succ, pred = graph._node, graph._succ, graph._pred
+        rank_of = {certainty: certainty.rank for certainty in Certainty}
+        columns_of: dict[str, list[str]] = {}
+        """Relation -> its node's column list, for the relations met so far."""
         linked: set[tuple[str, str]] = set()
-        chosen: dict[tuple[ColumnNode, ColumnNode, str], list] = {}
-        """(source node, target node, kind) -> [rank of the best edge so far, that edge (None: one the graph had)]."""
-        nodes = graph._node
+
+        def add_column(relation: str, column: str, node: ColumnNode) -> None:  # `add_column` for a new node
+            columns = columns_of.get(relation)
+            if columns is None:
+                self.add_relation(relation)
+                columns = columns_of[relation] = nodes[("relation", relation)]["columns"]
+            succ[node] = {}
+            pred[node] = {}
+            nodes[node] = {}
+            columns.append(column)
+
         for edge in edges:
             source, target = edge.source, edge.target
             target_table = target.table or "?"
             v = ("column", target_table, target.column)
-            rank = rank_of[edge.certainty._value_]
+            certainty = edge.certainty
             kind = edge.kind._value_
             for table in (source.table,) if source.table else edge.candidates:
                 u = ("column", table, source.column)
-                new_u = created.get(u)
-                if new_u is None:
-                    new_u = created[u] = u not in nodes
-                    self.add_column(table, source.column)
-                new_v = created.get(v)
-                if new_v is None:
-                    new_v = created[v] = v not in nodes
-                    self.add_column(target_table, target.column)
-                key = (u, v, kind)
-                best = chosen.get(key)
-                if best is None:
-                    existing = None if new_u or new_v else graph.get_edge_data(u, v, kind)
-                    best = chosen[key] = [unset if existing is None else existing["certainty"].rank, None]
-                if rank < best[0]:
-                    best[0], best[1] = rank, edge
-                pair = (table, target_table)
-                if pair not in linked:
-                    self.add_dependency(table, target_table, edge.location)
-                    linked.add(pair)
-        # What `graph.add_edge(u, v, key=kind, **data)` does for nodes that exist, without its per-call checks.
-        succ, pred = graph._succ, graph._pred
-        for (u, v, kind), (_, edge) in chosen.items():
-            if edge is not None:
-                by_key = succ[u].get(v)
+                if u not in nodes:
+                    add_column(table, source.column, u)
+                if v not in nodes:
+                    add_column(target_table, target.column, v)
+                out = succ[u]
+                by_key = out.get(v)
                 if by_key is None:
-                    by_key = succ[u][v] = pred[v][u] = {}
+                    by_key = out[v] = pred[v][u] = {}
                 data = by_key.get(kind)
                 if data is None:
-                    data = by_key[kind] = {}
-                data.update(kind=edge.kind, certainty=edge.certainty, location=edge.location, candidates=edge.candidates)
+                    by_key[kind] = {"kind": edge.kind, "certainty": certainty, "location": edge.location,
+                                    "candidates": edge.candidates}
+                elif rank_of[certainty] < rank_of[data["certainty"]]:
+                    data.update(kind=edge.kind, certainty=certainty, location=edge.location, candidates=edge.candidates)
+                pair = (table, target_table)
+                if pair not in linked:
+                    linked.add(pair)
+                    self._link(("relation", table), ("relation", target_table), edge.location)
         nx._clear_cache(graph)
 
     def add_metadata(self, meta: RelationMeta) -> None:
@@ -240,9 +238,16 @@ class LineageGraph:
     def add_dependency(self, source: str, target: str, location: Location | None) -> None:
         self.add_relation(source)
         self.add_relation(target)
-        u, v = relation_node(source), relation_node(target)
-        if not self.nx.has_edge(u, v, RELATION_DEPENDENCY):
-            self.nx.add_edge(u, v, key=RELATION_DEPENDENCY, location=location)
+        self._link(relation_node(source), relation_node(target), location)
+        nx._clear_cache(self.nx)
+
+    def _link(self, u: RelationNode, v: RelationNode, location: Location | None) -> None:
+        """`add_dependency` for two relations that exist (what `nx.add_edge` does, without its checks)."""
+        by_key = self.nx._succ[u].get(v)
+        if by_key is None:
+            by_key = self.nx._succ[u][v] = self.nx._pred[v][u] = {}
+        if RELATION_DEPENDENCY not in by_key:
+            by_key[RELATION_DEPENDENCY] = {"location": location}
 
     # ----------------------------------------------------------------- relations and columns
     def relations(self) -> list[str]:
