@@ -360,15 +360,15 @@ class LineageGraph:
             return []
         return sorted(u[1] for u, _, key in self.nx.in_edges(node, keys=True) if key == TASK_WRITE)
 
-    def column_edges_of(self, kind: EdgeKind) -> Iterator[tuple[ColumnRef, ColumnRef]]:
-        """(source, target) of every column edge of one kind (edges are keyed by their kind)."""
+    def column_edge_relations(self, kind: EdgeKind) -> Iterator[tuple[ColumnRef, str]]:
+        """(source column, target relation) of the column edges of one kind, each pair once."""
         key = kind.value
         for u, out in self.nx._succ.items():  # edges()' order, without its views
             if u[0] == "column":
                 source = ColumnRef(u[1], u[2])
-                for v, by_key in out.items():
-                    if key in by_key and v[0] == "column":
-                        yield source, ColumnRef(v[1], v[2])
+                targets = {v[1] for v, by_key in out.items() if key in by_key and v[0] == "column"}
+                for target in sorted(targets):
+                    yield source, target
 
     def column_edges(self) -> Iterator[tuple[ColumnRef, ColumnRef, dict]]:
         for u, v, data in self.nx.edges(data=True):

@@ -60,24 +60,27 @@ class ConflictingColumnDefinition(Rule):
     def check(self) -> Iterator[Finding]:
         # Every question below is about value edges; walks from neighbouring columns cover the same ones.
         edges_into = cache(lambda column: self.graph.edges_into(column, VALUE_KINDS))
+        self._edges_into = edges_into
         self._value_into = cache(lambda column: [(s, k) for s, k, _, _ in edges_into(column)])
         self._upstream = cache(lambda column: walk(self.graph, [column], VALUE_KINDS, edges_of=edges_into))
         self._roots = cache(self._roots_of)
         self._origin = cache(self._origin_of)
+        self._computed = cache(self._computed_of)
+        named = cache(lambda relation: frozenset(self.graph.columns_of(relation)) - {STAR})
         reported: set[str] = set()
         pairs = self._pairs()
         try:
             for (first, second), (why, keys) in sorted(pairs.items(), key=lambda item: item[0]):
-                common = sorted(set(self.graph.columns_of(first)) & set(self.graph.columns_of(second)) - {STAR})
-                for column in common:
-                    if self._reported_on_originals(ColumnRef(first, column), ColumnRef(second, column), pairs):
+                for column in sorted(named(first) & named(second)):
+                    first_column, second_column = ColumnRef(first, column), ColumnRef(second, column)
+                    finding = self._compare(first_column, second_column, why, keys)
+                    if (finding is None or finding.key in reported
+                            or self._reported_on_originals(first_column, second_column, pairs)):
                         continue
-                    finding = self._compare(ColumnRef(first, column), ColumnRef(second, column), why, keys)
-                    if finding is not None and finding.key not in reported:
-                        reported.add(finding.key)
-                        yield finding
+                    reported.add(finding.key)
+                    yield finding
         finally:  # the walks of thousands of columns are freed now, not left to the cyclic collector
-            for memo in (edges_into, self._value_into, self._upstream, self._roots, self._origin):
+            for memo in (edges_into, self._value_into, self._upstream, self._roots, self._origin, self._computed, named):
                 memo.cache_clear()
 
     def _pairs(self) -> dict[tuple[str, str], tuple[str, frozenset[ColumnRef]]]:
@@ -87,10 +90,10 @@ class ConflictingColumnDefinition(Rule):
         pairs: dict[tuple[str, str], tuple[str, frozenset[ColumnRef]]] = {}
         joined: dict[str, set[str]] = {}
         keys_into: dict[str, set[ColumnRef]] = {}
-        for source, target in self.graph.column_edges_of(EdgeKind.JOIN):
-            if source.table and target.table and source.table != target.table:
-                joined.setdefault(target.table, set()).add(source.table)
-                keys_into.setdefault(target.table, set()).add(source)
+        for source, target in self.graph.column_edge_relations(EdgeKind.JOIN):
+            if source.table and target and source.table != target:
+                joined.setdefault(target, set()).add(source.table)
+                keys_into.setdefault(target, set()).add(source)
         for relation, tables in sorted(joined.items()):
             keys = frozenset(keys_into[relation])
             for pair in combinations(sorted(tables), 2):
@@ -99,7 +102,7 @@ class ConflictingColumnDefinition(Rule):
             every_key = frozenset(key for keys in keys_into.values() for key in keys)
             for model in self.graph.ml_models():
                 columns = [*model.features, *([model.target] if model.target else [])]
-                feeding = {c.table for c in walk(self.graph, columns, VALUE_KINDS) if c.table}
+                feeding = {c.table for c in walk(self.graph, columns, VALUE_KINDS, edges_of=self._edges_into) if c.table}
                 for pair in combinations(sorted(feeding), 2):
                     pairs.setdefault(pair, (f"both feed model '{model.name}'", every_key))
         return pairs
@@ -127,7 +130,7 @@ class ConflictingColumnDefinition(Rule):
         reached = self._upstream(column)
         return {c for c in reached if not self._value_into(c)}
 
-    def _computed(self, column: ColumnRef) -> bool:
+    def _computed_of(self, column: ColumnRef) -> bool:
         """Whether the value is computed somewhere on its way (not only copied or renamed)."""
         return any(hop is not None and hop.kind not in NAME_KINDS for hop in self._upstream(column).values())
 
@@ -141,11 +144,13 @@ class ConflictingColumnDefinition(Rule):
     def _compare(self, first: ColumnRef, second: ColumnRef, why: str, keys: frozenset[ColumnRef]) -> Finding | None:
         if first in keys or second in keys:  # join keys are meant to be alike
             return None
+        if not (self._computed(first) or self._computed(second)):  # the commonest reason, and memoized
+            return None
         up_first, up_second = self._upstream(first), self._upstream(second)  # type: Walk, Walk
         if second in up_first or first in up_second:
             return None
         roots_first, roots_second = self._roots(first), self._roots(second)
-        if roots_first & roots_second or not (self._computed(first) or self._computed(second)):
+        if roots_first & roots_second:
             return None
         if not (self._sourced(first) and self._sourced(second)):
             return None
