@@ -38,6 +38,7 @@ from lineage_scan.model import (
 RelationNode = tuple[str, str]
 ColumnNode = tuple[str, str, str]
 RELATION_DEPENDENCY = "reads"
+JOIN = EdgeKind.JOIN.value
 TASK_READ, TASK_WRITE, TASK_DEPENDENCY = "read", "write", "depends_on"
 FEATURE, TARGET = "feature", "target"
 
@@ -87,6 +88,9 @@ class LineageGraph:
         self._value_facts: set[ValueFact] = set()
         self._data_steps: dict[str, DataStep] = {}
         self._listed: set[tuple[tuple, object]] = set()
+        self._joins: set[tuple[ColumnNode, str]] = set()
+        """(source column node, target relation) of every join edge, kept by `add_edges` (the only
+        writer of column edges): which columns join which relations, without a pass over every edge."""
         """(node, location or definition) pairs already in a node's lists: a file of a hundred thousand
         statements writing the same tables must not cost a list scan per statement."""
 
@@ -151,6 +155,7 @@ class LineageGraph:
         columns_of: dict[str, list[str]] = {}
         """Relation -> its node's column list, for the relations met so far."""
         linked: set[tuple[str, str]] = set()
+        joins = self._joins
 
         def add_column(relation: str, column: str, node: ColumnNode) -> None:  # `add_column` for a new node
             columns = columns_of.get(relation)
@@ -182,6 +187,8 @@ class LineageGraph:
                 if data is None:
                     by_key[kind] = {"kind": edge.kind, "certainty": certainty, "location": edge.location,
                                     "candidates": edge.candidates}
+                    if kind == JOIN:
+                        joins.add((u, target_table))
                 elif rank_of[certainty] < rank_of[data["certainty"]]:
                     data.update(kind=edge.kind, certainty=certainty, location=edge.location, candidates=edge.candidates)
                 pair = (table, target_table)
@@ -360,15 +367,10 @@ class LineageGraph:
             return []
         return sorted(u[1] for u, _, key in self.nx.in_edges(node, keys=True) if key == TASK_WRITE)
 
-    def column_edge_relations(self, kind: EdgeKind) -> Iterator[tuple[ColumnRef, str]]:
-        """(source column, target relation) of the column edges of one kind, each pair once."""
-        key = kind.value
-        for u, out in self.nx._succ.items():  # edges()' order, without its views
-            if u[0] == "column":
-                source = ColumnRef(u[1], u[2])
-                targets = {v[1] for v, by_key in out.items() if key in by_key and v[0] == "column"}
-                for target in sorted(targets):
-                    yield source, target
+    def join_sources(self) -> Iterator[tuple[ColumnRef, str]]:
+        """(source column, target relation) of the join edges, each pair once, sorted."""
+        for source, relation in sorted(self._joins):
+            yield ColumnRef(source[1], source[2]), relation
 
     def column_edges(self) -> Iterator[tuple[ColumnRef, ColumnRef, dict]]:
         for u, v, data in self.nx.edges(data=True):

@@ -7,7 +7,7 @@ from functools import cache
 from itertools import combinations
 from typing import Any, ClassVar
 
-from lineage_scan.model import STAR, ColumnRef, EdgeKind, Finding, RelatedLocation, Severity
+from lineage_scan.model import STAR, ColumnRef, Finding, RelatedLocation, Severity
 from lineage_scan.rules.lineage import NAME_KINDS, VALUE_KINDS, definition_location, walk
 from lineage_scan.rules.rule import SOURCE_MODES, Rule
 
@@ -90,7 +90,7 @@ class ConflictingColumnDefinition(Rule):
         pairs: dict[tuple[str, str], tuple[str, frozenset[ColumnRef]]] = {}
         joined: dict[str, set[str]] = {}
         keys_into: dict[str, set[ColumnRef]] = {}
-        for source, target in self.graph.column_edge_relations(EdgeKind.JOIN):
+        for source, target in self.graph.join_sources():
             if source.table and target and source.table != target:
                 joined.setdefault(target, set()).add(source.table)
                 keys_into.setdefault(target, set()).add(source)
