@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from itertools import pairwise
+from typing import NamedTuple
 
 from lineage_scan.graph import LineageGraph
 from lineage_scan.model import STAR, Certainty, ColumnRef, EdgeKind, Location, PathStep
@@ -24,9 +24,11 @@ VALUE_KINDS = ROW_KINDS | {EdgeKind.AGGREGATE}
 SURE = frozenset({Certainty.RESOLVED, Certainty.INFERRED})
 
 
-@dataclass(frozen=True)
-class Hop:
-    """How a walk reached a column: from ``via`` (one step nearer the start) by an edge of ``kind``."""
+class Hop(NamedTuple):
+    """How a walk reached a column: from ``via`` (one step nearer the start) by an edge of ``kind``.
+
+    (A named tuple: walks create one per column reached, and it is cheaper than a frozen dataclass.)
+    """
 
     via: ColumnRef
     kind: EdgeKind
@@ -62,7 +64,7 @@ def walk(
             queue.append((start, 0))
     while queue:
         column, depth = queue.popleft()
-        if column in stop and depth > 0:
+        if stop and depth > 0 and column in stop:
             continue
         for other, kind, certainty, location in edges_of(column):
             if kind not in kinds or certainty not in SURE or other.column == STAR or other in reached:

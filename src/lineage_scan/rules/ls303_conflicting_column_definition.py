@@ -65,22 +65,35 @@ class ConflictingColumnDefinition(Rule):
         self._upstream = cache(lambda column: walk(self.graph, [column], VALUE_KINDS, edges_of=edges_into))
         self._roots = cache(self._roots_of)
         self._origin = cache(self._origin_of)
-        self._computed = cache(self._computed_of)
+        computed: dict[tuple[str, str], bool] = {}
         named = cache(lambda relation: frozenset(self.graph.columns_of(relation)) - {STAR})
+        key_names = cache(lambda keys: frozenset((key.table, key.column) for key in keys))
         reported: set[str] = set()
         pairs = self._pairs()
+
+        def plain(relation: str, column: str) -> bool:
+            """Whether the column's value is only copied or renamed on its way (memoized, by name)."""
+            known = computed.get((relation, column))
+            if known is None:
+                known = computed[(relation, column)] = self._computed(ColumnRef(relation, column))
+            return not known
+
         try:
             for (first, second), (why, keys) in sorted(pairs.items(), key=lambda item: item[0]):
+                joined_on = key_names(keys)
                 for column in sorted(named(first) & named(second)):
+                    # Join keys are meant to be alike, and two plain copies are left alone (the commonest cases).
+                    if (first, column) in joined_on or (second, column) in joined_on or (plain(first, column) and plain(second, column)):
+                        continue
                     first_column, second_column = ColumnRef(first, column), ColumnRef(second, column)
-                    finding = self._compare(first_column, second_column, why, keys)
+                    finding = self._compare(first_column, second_column, why)
                     if (finding is None or finding.key in reported
                             or self._reported_on_originals(first_column, second_column, pairs)):
                         continue
                     reported.add(finding.key)
                     yield finding
         finally:  # the walks of thousands of columns are freed now, not left to the cyclic collector
-            for memo in (edges_into, self._value_into, self._upstream, self._roots, self._origin, self._computed, named):
+            for memo in (edges_into, self._value_into, self._upstream, self._roots, self._origin, named, key_names):
                 memo.cache_clear()
 
     def _pairs(self) -> dict[tuple[str, str], tuple[str, frozenset[ColumnRef]]]:
@@ -130,7 +143,7 @@ class ConflictingColumnDefinition(Rule):
         reached = self._upstream(column)
         return {c for c in reached if not self._value_into(c)}
 
-    def _computed_of(self, column: ColumnRef) -> bool:
+    def _computed(self, column: ColumnRef) -> bool:
         """Whether the value is computed somewhere on its way (not only copied or renamed)."""
         return any(hop is not None and hop.kind not in NAME_KINDS for hop in self._upstream(column).values())
 
@@ -141,11 +154,9 @@ class ConflictingColumnDefinition(Rule):
             return True
         return not any(d.mode not in SOURCE_MODES for d in self.graph.definitions(column.table or ""))
 
-    def _compare(self, first: ColumnRef, second: ColumnRef, why: str, keys: frozenset[ColumnRef]) -> Finding | None:
-        if first in keys or second in keys:  # join keys are meant to be alike
-            return None
-        if not (self._computed(first) or self._computed(second)):  # the commonest reason, and memoized
-            return None
+    def _compare(self, first: ColumnRef, second: ColumnRef, why: str) -> Finding | None:
+        """The finding for two same-named columns, not join keys, one of them computed: None when one
+        is derived from the other, they share a source or one has no known source."""
         up_first, up_second = self._upstream(first), self._upstream(second)  # type: Walk, Walk
         if second in up_first or first in up_second:
             return None
