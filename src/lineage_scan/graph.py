@@ -13,7 +13,7 @@ keeps the value facts (null-to-zero, rates) and Python ML data steps the rules r
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 
 import networkx as nx
@@ -88,6 +88,10 @@ class LineageGraph:
         self._value_facts: set[ValueFact] = set()
         self._data_steps: dict[str, DataStep] = {}
         self._listed: set[tuple[tuple, object]] = set()
+        self._relation_names: list[str] = []
+        self._model_ids: dict[str, None] = {}
+        """The relation and ML model nodes, kept as they are added: rules list them often, and a
+        repository has a hundred thousand column nodes to skip."""
         self._joins: set[tuple[ColumnNode, str]] = set()
         """(source column node, target relation) of every join edge, kept by `add_edges` (the only
         writer of column edges): which columns join which relations, without a pass over every edge."""
@@ -108,6 +112,7 @@ class LineageGraph:
         if data is None:
             self.nx.add_node(node, kind=kind, columns=[], locations=[], produced=False, declared=False)
             data = self.nx._node[node]
+            self._relation_names.append(name)
         if produced and (not data["produced"] or data["kind"] == RelationKind.EXTERNAL):
             data["kind"] = kind
         data["produced"] = data["produced"] or produced
@@ -232,6 +237,7 @@ class LineageGraph:
 
     def add_ml_model(self, model: MLModelDef) -> None:
         node = model_node(model.id)
+        self._model_ids[model.id] = None
         self.nx.add_node(node, name=model.name, location=model.location, estimator=model.estimator,
                          attributes=model.attributes, features=model.features, target=model.target,
                          prediction_time=model.prediction_time, keys=model.keys)
@@ -258,16 +264,16 @@ class LineageGraph:
 
     # ----------------------------------------------------------------- relations and columns
     def relations(self) -> list[str]:
-        return sorted(node[1] for node in self.nx if node[0] == "relation")
+        return sorted(self._relation_names)
 
     def relation(self, name: str) -> RelationInfo:
-        data = self.nx.nodes[relation_node(name)]
+        data = self.nx._node[relation_node(name)]
         return RelationInfo(
             name=name,
             kind=data["kind"],
             columns=tuple(data["columns"]),
             declared=data["declared"],
-            locations=tuple(sorted(data["locations"])),
+            locations=_sorted(data["locations"]),
             produced=data["produced"],
             defined_columns=data.get("defined_columns"),
             description=data.get("description"),
@@ -296,18 +302,17 @@ class LineageGraph:
 
     def ml_models(self) -> list[MLModelDef]:
         models = []
-        for node in self.nx:
-            if node[0] == "model":
-                data = self.nx.nodes[node]
-                models.append(MLModelDef(node[1], data["name"], data["location"], data["features"], data["target"],
-                                         data["estimator"], data["attributes"], data["prediction_time"], data["keys"]))
+        for model_id in self._model_ids:
+            data = self.nx.nodes[model_node(model_id)]
+            models.append(MLModelDef(model_id, data["name"], data["location"], data["features"], data["target"],
+                                     data["estimator"], data["attributes"], data["prediction_time"], data["keys"]))
         return sorted(models)
 
     def definitions(self, relation: str) -> tuple[RelationDef, ...]:
         """The statements and models that write ``relation``, sorted (by name, kind, location...)."""
         if not self.has_relation(relation):
             return ()
-        return tuple(sorted(self.nx.nodes[relation_node(relation)].get("definitions", ()), key=_definition_order))
+        return _sorted(self.nx._node[relation_node(relation)].get("definitions", ()), key=_definition_order)
 
     def value_facts(self) -> list[ValueFact]:
         return sorted(self._value_facts, key=_fact_order)
@@ -316,10 +321,11 @@ class LineageGraph:
         return [self._data_steps[key] for key in sorted(self._data_steps)]
 
     def has_relation(self, name: str) -> bool:
-        return relation_node(name) in self.nx
+        return relation_node(name) in self.nx._node
 
     def columns_of(self, relation: str) -> tuple[str, ...]:
-        return tuple(self.nx.nodes[relation_node(relation)]["columns"]) if self.has_relation(relation) else ()
+        data = self.nx._node.get(relation_node(relation))
+        return () if data is None else tuple(data["columns"])
 
     def set_columns(self, relation: str, columns: tuple[str, ...]) -> None:
         """Record the columns a relation's definition produces (listed first, then any others seen)."""
@@ -481,6 +487,11 @@ class LineageGraph:
             return not direct_only or self.nx.edges[u, v, key]["kind"] in DIRECT_KINDS
 
         return nx.subgraph_view(self.nx, filter_node=lambda n: n[0] == "column", filter_edge=keep_edge)
+
+
+def _sorted(items: list, key: Callable | None = None) -> tuple:
+    """``tuple(sorted(items, key=key))``, without the sort (and its Python-level comparisons) for one item."""
+    return tuple(items) if len(items) < 2 else tuple(sorted(items, key=key))
 
 
 def _location_order(location: Location | None) -> tuple:
