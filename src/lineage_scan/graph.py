@@ -92,8 +92,8 @@ class LineageGraph:
         self._model_ids: dict[str, None] = {}
         """The relation and ML model nodes, kept as they are added: rules list them often, and a
         repository has a hundred thousand column nodes to skip."""
-        self._joins: set[tuple[ColumnNode, str]] = set()
-        """(source column node, target relation) of every join edge, kept by `add_edges` (the only
+        self._joins: dict[str, set[ColumnNode]] = {}
+        """Relation -> the source column nodes of the join edges into it, kept by `add_edges` (the only
         writer of column edges): which columns join which relations, without a pass over every edge."""
         """(node, location or definition) pairs already in a node's lists: a file of a hundred thousand
         statements writing the same tables must not cost a list scan per statement."""
@@ -193,7 +193,7 @@ class LineageGraph:
                     by_key[kind] = {"kind": edge.kind, "certainty": certainty, "location": edge.location,
                                     "candidates": edge.candidates}
                     if kind == JOIN:
-                        joins.add((u, target_table))
+                        joins.setdefault(target_table, set()).add(u)
                 elif rank_of[certainty] < rank_of[data["certainty"]]:
                     data.update(kind=edge.kind, certainty=certainty, location=edge.location, candidates=edge.candidates)
                 pair = (table, target_table)
@@ -373,10 +373,10 @@ class LineageGraph:
             return []
         return sorted(u[1] for u, _, key in self.nx.in_edges(node, keys=True) if key == TASK_WRITE)
 
-    def join_sources(self) -> Iterator[tuple[ColumnRef, str]]:
-        """(source column, target relation) of the join edges, each pair once, sorted."""
-        for source, relation in sorted(self._joins):
-            yield ColumnRef(source[1], source[2]), relation
+    def join_keys(self) -> dict[str, set[ColumnRef]]:
+        """Relation -> the columns its join edges come from (the keys it is joined on), for the
+        relations that have join edges, in the order they got their first."""
+        return {relation: {ColumnRef(u[1], u[2]) for u in sources} for relation, sources in self._joins.items()}
 
     def column_edges(self) -> Iterator[tuple[ColumnRef, ColumnRef, dict]]:
         for u, v, data in self.nx.edges(data=True):

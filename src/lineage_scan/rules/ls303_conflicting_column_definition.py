@@ -103,10 +103,11 @@ class ConflictingColumnDefinition(Rule):
         pairs: dict[tuple[str, str], tuple[str, frozenset[ColumnRef]]] = {}
         joined: dict[str, set[str]] = {}
         keys_into: dict[str, set[ColumnRef]] = {}
-        for source, target in self.graph.join_sources():
-            if source.table and target and source.table != target:
-                joined.setdefault(target, set()).add(source.table)
-                keys_into.setdefault(target, set()).add(source)
+        for target, sources in self.graph.join_keys().items():
+            for source in sources:
+                if source.table and source.table != target:
+                    joined.setdefault(target, set()).add(source.table)
+                    keys_into.setdefault(target, set()).add(source)
         for relation, tables in sorted(joined.items()):
             keys = frozenset(keys_into[relation])
             for pair in combinations(sorted(tables), 2):
@@ -145,6 +146,8 @@ class ConflictingColumnDefinition(Rule):
 
     def _computed(self, column: ColumnRef) -> bool:
         """Whether the value is computed somewhere on its way (not only copied or renamed)."""
+        if not self._edges_into(column):  # a source column: no walk needed
+            return False
         return any(hop is not None and hop.kind not in NAME_KINDS for hop in self._upstream(column).values())
 
     def _sourced(self, column: ColumnRef) -> bool:
