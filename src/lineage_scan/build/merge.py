@@ -34,7 +34,8 @@ def build_graph(fragments: list[Fragment], declared: SchemaRegistry | None = Non
         for relation in fragment.relations:
             if relation.columns is not None and (relation.declared or relation.name not in columns):
                 columns[relation.name] = relation.columns
-    edges = [_renamed(edge, rename) for f in fragments for edge in f.edges]
+    edges = [edge if edge.source.table not in rename and not edge.candidates else _renamed(edge, rename)
+             for f in fragments for edge in f.edges]
     edges = expand_stars(settle_ambiguous(edges, columns), columns)
 
     graph = LineageGraph()

@@ -48,11 +48,12 @@ def expand_stars(edges: list[ColumnEdge], columns: dict[str, tuple[str, ...]]) -
 
 def settle_ambiguous(edges: list[ColumnEdge], columns: dict[str, tuple[str, ...]]) -> list[ColumnEdge]:
     """Attribute an ambiguous edge to its one candidate whose known columns include the column."""
-    result = []
-    for edge in edges:
-        if edge.certainty == Certainty.AMBIGUOUS and edge.source.table is None:
-            having = [t for t in edge.candidates if edge.source.column in columns.get(t, ())]
-            if len(having) == 1:
-                edge = replace(edge, source=ColumnRef(having[0], edge.source.column), certainty=Certainty.RESOLVED, candidates=())
-        result.append(edge)
-    return result
+    return [_settled(edge, columns) if edge.certainty == Certainty.AMBIGUOUS and edge.source.table is None else edge
+            for edge in edges]
+
+
+def _settled(edge: ColumnEdge, columns: dict[str, tuple[str, ...]]) -> ColumnEdge:
+    having = [t for t in edge.candidates if edge.source.column in columns.get(t, ())]
+    if len(having) == 1:
+        return replace(edge, source=ColumnRef(having[0], edge.source.column), certainty=Certainty.RESOLVED, candidates=())
+    return edge
