@@ -172,6 +172,8 @@ class LineageGraph:
             nodes[node] = {}
             columns.append(column)
 
+        last_source = last_u = last_out = None
+        """The last edge's source, when it has a table: consecutive edges mostly share theirs."""
         for edge in edges:
             source, target = edge.source, edge.target
             target_table = target.table or "?"
@@ -179,12 +181,17 @@ class LineageGraph:
             certainty = edge.certainty
             kind = edge.kind._value_
             for table in (source.table,) if source.table else edge.candidates:
-                u = ("column", table, source.column)
-                if u not in nodes:
-                    add_column(table, source.column, u)
+                if source is last_source:
+                    u, out = last_u, last_out
+                else:
+                    u = ("column", table, source.column)
+                    if u not in nodes:
+                        add_column(table, source.column, u)
+                    out = succ[u]
+                    if source.table:
+                        last_source, last_u, last_out = source, u, out
                 if v not in nodes:
                     add_column(target_table, target.column, v)
-                out = succ[u]
                 by_key = out.get(v)
                 if by_key is None:
                     by_key = out[v] = pred[v][u] = {}
