@@ -368,17 +368,11 @@ class LineageGraph:
 
     def readers(self, relation: str) -> list[str]:
         """Tasks (by id) that read ``relation``."""
-        node = relation_node(relation)
-        if node not in self.nx:
-            return []
-        return sorted(v[1] for _, v, key in self.nx.out_edges(node, keys=True) if key == TASK_READ)
+        return self._linked(self.nx._succ.get(relation_node(relation), {}), TASK_READ)
 
     def writers(self, relation: str) -> list[str]:
         """Tasks (by id) that write ``relation``."""
-        node = relation_node(relation)
-        if node not in self.nx:
-            return []
-        return sorted(u[1] for u, _, key in self.nx.in_edges(node, keys=True) if key == TASK_WRITE)
+        return self._linked(self.nx._pred.get(relation_node(relation), {}), TASK_WRITE)
 
     def join_keys(self) -> dict[str, set[ColumnRef]]:
         """Relation -> the columns its join edges come from (the keys it is joined on), for the
@@ -407,10 +401,15 @@ class LineageGraph:
                         yield u[1], v[1], data
 
     def upstream_relations(self, relation: str) -> list[str]:
-        return sorted(u[1] for u, _, key in self.nx.in_edges(relation_node(relation), keys=True) if key == RELATION_DEPENDENCY)
+        return self._linked(self.nx._pred[relation_node(relation)], RELATION_DEPENDENCY)
 
     def downstream_relations(self, relation: str) -> list[str]:
-        return sorted(v[1] for _, v, key in self.nx.out_edges(relation_node(relation), keys=True) if key == RELATION_DEPENDENCY)
+        return self._linked(self.nx._succ[relation_node(relation)], RELATION_DEPENDENCY)
+
+    @staticmethod
+    def _linked(neighbours: dict, key: str) -> list[str]:
+        """The sorted names of the neighbours (one side of a node's adjacency) linked by ``key`` edges."""
+        return sorted(node[1] for node, by_key in neighbours.items() if key in by_key)
 
     # ----------------------------------------------------------------- lineage queries
     def upstream(self, column: ColumnRef, direct_only: bool = False, max_depth: int | None = None) -> list[ColumnRef]:
