@@ -354,9 +354,13 @@ class LineageGraph:
         into = self.nx._pred.get(column_node(column.table or "?", column.column))  # in_edges' order, without its views
         if not into:
             return []
+        if kinds is None:
+            return [(ColumnRef(u[1], u[2]), d["kind"], d["certainty"], d["location"])
+                    for u, by_key in into.items() if u[0] == "column" for d in by_key.values()]
+        wanted = {kind.value for kind in kinds}  # column edges are keyed by their kind's value
         return [(ColumnRef(u[1], u[2]), d["kind"], d["certainty"], d["location"])
-                for u, by_key in into.items() if u[0] == "column" for d in by_key.values()
-                if kinds is None or d["kind"] in kinds]
+                for u, by_key in into.items() if u[0] == "column" and not wanted.isdisjoint(by_key)
+                for key, d in by_key.items() if key in wanted]
 
     def edges_out_of(self, column: ColumnRef) -> list[tuple[ColumnRef, EdgeKind, Certainty, Location | None]]:
         """The column edges starting at ``column``: (target, kind, certainty, location), in insertion order."""
