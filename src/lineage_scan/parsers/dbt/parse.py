@@ -25,7 +25,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 from sqlglot.dialects.dialect import Dialect
@@ -73,6 +73,9 @@ from lineage_scan.sql.names import Names
 from lineage_scan.sql.schema import SchemaRegistry
 from lineage_scan.sql.script import analyse_script
 
+if TYPE_CHECKING:
+    from lineage_scan.fragment_cache import FragmentCache
+
 PARSER = "dbt"
 StoreParse = Callable[[Node, list[Any], ParsePass, frozenset[str]], None]
 PROJECT_PROBLEM = "LS910"
@@ -119,13 +122,14 @@ class Compiled:
 
 
 class ProjectParser:
-    def __init__(self, root: Path, project_rel: str, context: ParseContext):
+    def __init__(self, root: Path, project_rel: str, context: ParseContext, cache: FragmentCache | None = None):
+        """``cache``: where the project's parsed YAML properties files are kept (see `load_properties`)."""
         settings = context.config.extra.get("dbt")
         self.settings: dict[str, Any] = settings if isinstance(settings, dict) else {}
         self.context = context
         self.project: Project = load_project(root, project_rel)
         self.files = list_files(self.project, context.config.exclude)
-        self.properties = load_properties(self.project, self.files, context.max_file_bytes)
+        self.properties = load_properties(self.project, self.files, context.max_file_bytes, cache)
         self.target, self.profile_problems = target_settings(
             self.project, self.settings, context.config.dialect, context.config.default_schema,
             context.config.default_database)
