@@ -169,6 +169,7 @@ class FragmentCache:
 
     def __init__(self, directory: Path, context: ParseContext, root: Path | None = None):
         self.directory = directory
+        self._folder = str(directory)
         self.root = root
         """The scanned repository, whose files entries' `depends_on` name (None: such entries are not used)."""
         self._digests: dict[str, str | None] = {}
@@ -215,7 +216,7 @@ class FragmentCache:
         return entry.get("record") if entry is not None else None
 
     def _entry(self, key: str) -> dict[str, Any] | None:
-        path = entry_path(self.directory, key)
+        path = f"{self._folder}/{key[:2]}/{key[2:]}.json"  # `entry_path` as text: no `Path` per entry
         try:
             with open(path, "rb") as handle:
                 data = handle.read()
