@@ -28,7 +28,7 @@ from array import array
 from collections import deque
 from collections.abc import Callable, Iterable
 from enum import Enum
-from itertools import repeat
+from itertools import chain, repeat
 from typing import Any
 
 from lineage_scan.model import Certainty, ColumnEdge, ColumnRef, EdgeKind, Fragment, Location
@@ -114,7 +114,7 @@ def _strings(value: Any) -> list[str]:
 def _pack(columns: list[list[int]]) -> str:
     """Equally long columns of integers as one text: the type letter of the smallest array type that
     holds them all, then the base64 of the columns' little-endian integers, one column after the other."""
-    values = [value for column in columns for value in column]
+    values = list(chain.from_iterable(columns))
     low, high = (min(values), max(values)) if values else (0, 0)
     code = next(code for code in _INT_CODES if -_LIMITS[code] <= low and high < _LIMITS[code])
     packed = array(code, values)
@@ -344,17 +344,18 @@ def _edges() -> tuple[Encoder, Decoder]:
 
     def encode(edges: list[ColumnEdge], tables: _Tables) -> str:
         locations, refs, names = tables.index
-        columns: list[list[int]] = [[], [], [], [], [], []]
-        sources, targets, kind_certainties, places, candidates, excluded = columns
+        flat: list[int] = []
         for edge in edges:
             location = edge.location
-            sources.append(refs.setdefault(edge.source, len(refs)))
-            targets.append(refs.setdefault(edge.target, len(refs)))
-            kind_certainties.append(kinds[edge.kind] + certainties[edge.certainty])
-            places.append(-1 if location is None else locations.setdefault(location, len(locations)))
-            candidates.append(names.setdefault(edge.candidates, len(names)))
-            excluded.append(names.setdefault(edge.excluded, len(names)))
-        return _pack(columns)
+            flat += (
+                refs.setdefault(edge.source, len(refs)),
+                refs.setdefault(edge.target, len(refs)),
+                kinds[edge.kind] + certainties[edge.certainty],
+                -1 if location is None else locations.setdefault(location, len(locations)),
+                names.setdefault(edge.candidates, len(names)),
+                names.setdefault(edge.excluded, len(names)),
+            )
+        return _pack([flat[i::EDGE_WIDTH] for i in range(EDGE_WIDTH)])
 
     def decode(packed: Any, tables: list[list[Any]]) -> list[ColumnEdge]:
         sources, targets, kind_certainties, places, candidates, excluded = _unpack(packed, EDGE_WIDTH, "edges")
