@@ -119,7 +119,11 @@ def write_record(directory: Path, key: str, record: Any) -> None:
 
 def _write(directory: Path, key: str, entry: dict[str, Any]) -> None:
     path = entry_path(directory, key)
-    text = json.dumps(entry, separators=(",", ":"))
+    try:
+        text = json.dumps(entry, separators=(",", ":"))
+    except (TypeError, ValueError, RecursionError) as error:  # not JSON (too deep, a number too long): not stored
+        log.warning("lineage-scan: cannot write cache entry %s: %s", path, error)
+        return
     for _attempt in range(2):
         try:
             if path.parent not in _made:

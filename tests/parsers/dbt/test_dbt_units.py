@@ -222,3 +222,4 @@ def test_only_plain_json_trees_of_yaml_are_cached(data, plain) -> None:
     from lineage_scan.parsers.dbt.loader import is_json_tree
 
     assert is_json_tree(data) is plain
+
