@@ -345,3 +345,21 @@ def test_a_dag_file_is_cached_until_a_path_it_looked_up_changes(make_repo, tmp_p
     (root / "sql/load.sql").write_text("create table a.x as select id, w from a.y;")
     again = scan(root, cache_dir=cache)
     assert render_json(again) == render_json(scan(root, cache=False))  # a stale DAG fragment would differ
+
+
+@pytest.mark.parametrize("record", [
+    {"number": 10 ** 5000},                                      # over the digits limit of int -> text
+    "deep",                                                      # nested past the stack (made below)
+    {"not json": {1, 2}},
+])
+def test_a_record_json_cannot_write_is_not_stored(tmp_path, record, caplog) -> None:
+    from lineage_scan.fragment_cache import write_record
+
+    if record == "deep":
+        record = []
+        for _ in range(100_000):
+            record = [record]
+    key = "ab" * 32
+    write_record(tmp_path, key, record)
+    assert not entry_path(tmp_path, key).exists()
+    assert "cannot write cache entry" in caplog.text

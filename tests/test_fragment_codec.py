@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from repo_paths import EXAMPLE_REPO
 
 from lineage_scan import scan
-from lineage_scan.fragment_codec import FORMAT, CodecError, decode_fragment, encode_fragment
+from lineage_scan.fragment_codec import FORMAT, CodecError, _pack, decode_fragment, encode_fragment
 from lineage_scan.model import (
     Certainty,
     ColumnEdge,
@@ -77,6 +77,18 @@ def full_fragment() -> Fragment:
 
 def test_every_field_round_trips_through_json() -> None:
     fragment = full_fragment()
+    decoded = decode_fragment(json.loads(json.dumps(encode_fragment(fragment))))
+    assert decoded == fragment
+    # Built a column at a time, the objects are the model's own: hashed and ordered alike.
+    assert [type(e) for e in decoded.edges] == [ColumnEdge] * len(fragment.edges)
+    assert [hash(e) for e in decoded.edges] == [hash(e) for e in fragment.edges]
+
+
+@pytest.mark.parametrize("number", [0, 1, 32767, 32768, -1, 2**31 - 1, 2**31, 2**40])
+def test_integers_of_every_size_round_trip(number: int) -> None:
+    fragment = Fragment(path="a.sql", parser="sql", edges=[
+        ColumnEdge(ColumnRef("t", "a"), ColumnRef("u", "b"), EdgeKind.IDENTITY, location=Location("a.sql", abs(number), 1, 2, 3)),
+    ])
     assert decode_fragment(json.loads(json.dumps(encode_fragment(fragment)))) == fragment
 
 
@@ -95,20 +107,34 @@ def test_equal_fragments_encode_identically() -> None:
     assert json.dumps(encode_fragment(full_fragment())) == json.dumps(encode_fragment(full_fragment()))
 
 
+def packed(*columns: list[int]) -> str:
+    return _pack(list(columns))
+
+
 @pytest.mark.parametrize("damage", [
     lambda data: None,
     lambda data: "not a fragment",
     lambda data: [FORMAT + 1, *data[1:]],
-    lambda data: data[:4],
-    lambda data: [*data[:4], data[4][:-1]],                              # a field missing
-    lambda data: [data[0], [["x.sql", "1", 1, 1, 1]], *data[2:]],        # a line number as text
-    lambda data: [data[0], [["x.sql", True, 1, 1, 1]], *data[2:]],       # a bool is not a line number
-    lambda data: [*data[:4], [*data[4][:4], [999, 0, 0, 0, 0, 0, 0], *data[4][5:]]],   # edge index out of range
-    lambda data: [*data[:4], [*data[4][:4], [0, 0, 0, 0, 0, 0], *data[4][5:]]],         # edges not in sevens
-    lambda data: [*data[:4], [*data[4][:4], [0, 1, "2", 0, 0, 0, 0], *data[4][5:]]],    # a kind as text
-    lambda data: [*data[:4], [*data[4][:2], [["t", "no-such-kind", None, None, False]], *data[4][3:]]],
-    lambda data: [data[0], data[1], [["t", {"__reduce__": "os.system"}]], *data[3:]],   # a mapping is no name
-    lambda data: [*data[:3], [["a", 1]], data[4]],                       # a name tuple holding a number
+    lambda data: data[:5],
+    lambda data: [*data[:5], data[5][:-1]],                                      # a field missing
+    lambda data: [data[0], ["x.sql", 1], *data[2:]],                            # a number among the strings
+    lambda data: [*data[:2], [0, 1, 1, 1, 1], *data[3:]],                       # numbers not packed
+    lambda data: [*data[:2], "x" + data[2][1:], *data[3:]],                     # no such integer type
+    lambda data: [*data[:2], "hAAAAA", *data[3:]],                               # not base64
+    lambda data: [*data[:2], data[2] + "é", *data[3:]],                          # not ASCII
+    lambda data: [*data[:2], data[2][:-4], *data[3:]],                          # a partial integer
+    lambda data: [*data[:2], packed([0], [-1], [1], [1], [1]), *data[3:]],      # a negative line number
+    lambda data: [*data[:2], packed([999], [1], [1], [1], [1]), *data[3:]],     # a path index out of range
+    lambda data: [*data[:2], packed([0], [1], [1], [1]), *data[3:]],            # locations not in fives
+    lambda data: [*data[:3], {"__reduce__": "os.system"}, *data[4:]],           # a mapping is no column ref
+    lambda data: [*data[:3], packed([0, 1, 2]), *data[4:]],                     # column refs not in pairs
+    lambda data: [*data[:4], [["a"]], data[5]],                                 # a name tuple holding text, not indexes
+    lambda data: [*data[:4], ["a"], data[5]],                                   # a name tuple that is no list
+    lambda data: [*data[:5], [*data[5][:4], packed([999], [0], [0], [0], [0], [0]), *data[5][5:]]],  # an edge's ref out of range
+    lambda data: [*data[:5], [*data[5][:4], packed([0], [0], [0], [0], [0]), *data[5][5:]]],         # edges not in sixes
+    lambda data: [*data[:5], [*data[5][:4], [0, 1, 2, 0, 0, 0], *data[5][5:]]],                      # edges not packed
+    lambda data: [*data[:5], [*data[5][:4], packed([0], [1], [999], [0], [0], [0]), *data[5][5:]]],  # no such kind
+    lambda data: [*data[:5], [*data[5][:2], [["t", "no-such-kind", None, None, False, "create", None]], *data[5][3:]]],
 ])
 def test_damaged_data_is_a_codec_error(damage) -> None:
     data = json.loads(json.dumps(encode_fragment(full_fragment())))

@@ -119,7 +119,11 @@ def write_record(directory: Path, key: str, record: Any) -> None:
 
 def _write(directory: Path, key: str, entry: dict[str, Any]) -> None:
     path = entry_path(directory, key)
-    text = json.dumps(entry, separators=(",", ":"))
+    try:
+        text = json.dumps(entry, separators=(",", ":"))
+    except (TypeError, ValueError, RecursionError) as error:  # not JSON (too deep, a number too long): not stored
+        log.warning("lineage-scan: cannot write cache entry %s: %s", path, error)
+        return
     for _attempt in range(2):
         try:
             if path.parent not in _made:
@@ -169,6 +173,7 @@ class FragmentCache:
 
     def __init__(self, directory: Path, context: ParseContext, root: Path | None = None):
         self.directory = directory
+        self._folder = str(directory)
         self.root = root
         """The scanned repository, whose files entries' `depends_on` name (None: such entries are not used)."""
         self._digests: dict[str, str | None] = {}
@@ -215,7 +220,7 @@ class FragmentCache:
         return entry.get("record") if entry is not None else None
 
     def _entry(self, key: str) -> dict[str, Any] | None:
-        path = entry_path(self.directory, key)
+        path = f"{self._folder}/{key[:2]}/{key[2:]}.json"  # `entry_path` as text: no `Path` per entry
         try:
             with open(path, "rb") as handle:
                 data = handle.read()

@@ -1,10 +1,14 @@
 """Fragments as plain JSON data and back: the format of cache entries and of worker results.
 
 The format follows the model's type hints: a dataclass is the list of its field values, an enum its
-value, a tuple or list a list. Three tables per fragment hold the values many edges repeat —
-`Location`s, `ColumnRef`s and tuples of names (an edge's `candidates` and `excluded`) — and the
-fragment refers to them by index, so entries stay small and decoded fragments share those objects.
-Column edges, the bulk of a fragment, are one flat list of integers, seven per edge.
+value, a tuple or list a list. Tables per fragment hold the values many edges repeat — strings
+(paths, table and column names), `Location`s, `ColumnRef`s and tuples of names (an edge's
+`candidates` and `excluded`) — and the rest of the fragment refers to them by index, so entries stay
+small and decoded fragments share those objects. Locations, column refs and column edges, the bulk
+of a fragment, are tables of integers (`LOCATION_WIDTH`, `REF_WIDTH`, `EDGE_WIDTH` per value),
+stored a column after the other as one text: a type letter and the base64 of the little-endian
+integers (`_pack`), which reads back far faster than JSON numbers; they are decoded a column at a
+time (`_build`) rather than an object at a time.
 
 Decoding only builds objects of the model's own types from lists, strings and numbers, checking
 types on the way; it never imports, looks up or calls anything the data names. A hostile or
@@ -13,24 +17,35 @@ damaged entry can therefore only fail to decode (`CodecError`), never run code.
 
 from __future__ import annotations
 
+import binascii
 import dataclasses
 import hashlib
 import operator
+import sys
 import types
 import typing
-from collections.abc import Callable
+from array import array
+from collections import deque
+from collections.abc import Callable, Iterable
 from enum import Enum
+from itertools import chain, repeat
 from typing import Any
 
 from lineage_scan.model import Certainty, ColumnEdge, ColumnRef, EdgeKind, Fragment, Location
 
-FORMAT = 1
+FORMAT = 2
 """Bumped by hand when the layout changes in a way the model's fields do not show."""
 LOCATIONS, REFS, NAMES = 0, 1, 2
-"""Positions of the per-fragment tables."""
-EDGE_WIDTH = 7
+"""Positions of the decoded tables handed to field decoders."""
+LOCATION_WIDTH, REF_WIDTH, EDGE_WIDTH = 5, 2, 6
+"""Integers per location (path string, lines and columns), column ref (table string or -1 for
+none, column string) and edge (source ref, target ref, kind and certainty, location or -1,
+candidates, excluded)."""
 _KINDS = tuple(EdgeKind)
 _CERTAINTIES = tuple(Certainty)
+_EDGE_KINDS = tuple(kind for kind in _KINDS for _ in _CERTAINTIES)
+_EDGE_CERTAINTIES = tuple(certainty for _ in _KINDS for certainty in _CERTAINTIES)
+"""An edge's kind and certainty are one number: kind index * len(Certainty) + certainty index."""
 
 Encoder = Callable[[Any, "_Tables"], Any]
 Decoder = Callable[[Any, "list[list[Any]]"], Any]
@@ -45,22 +60,30 @@ class _Tables:
 
     def __init__(self) -> None:
         self.index: list[dict[Any, int]] = [{}, {}, {}]
+        self.strings: dict[str, int] = {}
 
     def add(self, table: int, value: Any) -> int:
         index = self.index[table]
         return index.setdefault(value, len(index))
 
-    def rows(self) -> list[list[Any]]:
+    def rows(self) -> list[Any]:
+        """`[strings, locations, column refs, name tuples]`."""
         locations, refs, names = self.index
+        strings = self.strings
+        paths = [strings.setdefault(location.path, len(strings)) for location in locations]
+        tables = [-1 if ref.table is None else strings.setdefault(ref.table, len(strings)) for ref in refs]
+        columns = [strings.setdefault(ref.column, len(strings)) for ref in refs]
+        name_rows = [[strings.setdefault(name, len(strings)) for name in row] for row in names]
         return [
-            [_LOCATION_ROW[0](value, self) for value in locations],
-            [_REF_ROW[0](value, self) for value in refs],
-            [list(value) for value in names],
+            list(strings),
+            _pack([paths, *([getattr(location, f) for location in locations] for f in _LOCATION_NUMBERS)]),
+            _pack([tables, columns]),
+            name_rows,
         ]
 
 
 def encode_fragment(fragment: Fragment) -> list[Any]:
-    """``fragment`` as JSON-ready data: `[FORMAT, locations, column refs, name tuples, fields]`."""
+    """``fragment`` as JSON-ready data: `[FORMAT, strings, locations, column refs, name tuples, fields]`."""
     tables = _Tables()
     body = _FRAGMENT[0](fragment, tables)
     return [FORMAT, *tables.rows(), body]
@@ -68,17 +91,103 @@ def encode_fragment(fragment: Fragment) -> list[Any]:
 
 def decode_fragment(data: Any) -> Fragment:
     """The fragment ``data`` encodes; raises `CodecError` for anything else."""
-    if not (type(data) is list and len(data) == 5 and data[0] == FORMAT):
+    if not (type(data) is list and len(data) == 6 and data[0] == FORMAT):
         raise CodecError("not an encoded fragment of this format")
     try:
-        locations = _LOCATION_ROWS(data[1], [])
-        refs = _REF_ROWS(data[2], [])
-        names = _name_rows(data[3], [])
-        return _FRAGMENT[1](data[4], [locations, refs, names])
+        strings = _strings(data[1])
+        locations = _locations(data[2], strings)
+        refs = _refs(data[3], strings)
+        names = _names(data[4], strings)
+        return _FRAGMENT[1](data[5], [locations, refs, names])
     except CodecError:
         raise
     except (TypeError, ValueError, IndexError, KeyError, RecursionError) as error:
         raise CodecError(f"malformed fragment data: {type(error).__name__}: {error}") from error
+
+
+def _strings(value: Any) -> list[str]:
+    if type(value) is not list or not set(map(type, value)) <= {str}:
+        raise CodecError("expected the strings as a list of strings")
+    return value
+
+
+def _pack(columns: list[list[int]]) -> str:
+    """Equally long columns of integers as one text: the type letter of the smallest array type that
+    holds them all, then the base64 of the columns' little-endian integers, one column after the other."""
+    values = list(chain.from_iterable(columns))
+    low, high = (min(values), max(values)) if values else (0, 0)
+    code = next(code for code in _INT_CODES if -_LIMITS[code] <= low and high < _LIMITS[code])
+    packed = array(code, values)
+    if _BIG_ENDIAN:
+        packed.byteswap()
+    return code + binascii.b2a_base64(packed.tobytes(), newline=False).decode("ascii")
+
+
+def _unpack(value: Any, width: int, what: str) -> list[array[int]]:
+    """The ``width`` columns of a `_pack` text."""
+    if type(value) is not str or value[:1] not in _LIMITS:
+        raise CodecError(f"expected {what} as packed integers")
+    values = array(value[0])
+    values.frombytes(binascii.a2b_base64(value[1:]))  # raises ValueError (not base64, or a partial integer)
+    if _BIG_ENDIAN:
+        values.byteswap()
+    count, rest = divmod(len(values), width)
+    if rest:
+        raise CodecError(f"expected {what} as {width} integers each")
+    return [values[i * count:(i + 1) * count] for i in range(width)]
+
+
+_INT_CODES = "hiq"
+_LIMITS = {code: 2 ** (8 * array(code).itemsize - 1) for code in _INT_CODES}
+_BIG_ENDIAN = sys.byteorder == "big"
+_LOCATION_NUMBERS = ("start_line", "start_col", "end_line", "end_col")
+
+
+def _locations(value: Any, strings: list[str]) -> list[Location]:
+    paths, *numbers = _unpack(value, LOCATION_WIDTH, "locations")
+    if any(column and min(column) < 0 for column in numbers):
+        raise CodecError("expected locations as non-negative integers")
+    # Indexing checks every index: a value out of range raises.
+    return _build(Location, len(paths), [map(strings.__getitem__, paths), *numbers])
+
+
+def _refs(value: Any, strings: list[str]) -> list[ColumnRef]:
+    tables, columns = _unpack(value, REF_WIDTH, "column refs")
+    table_or_none = [*strings, None]  # index -1: no table
+    return _build(ColumnRef, len(tables), [map(table_or_none.__getitem__, tables), map(strings.__getitem__, columns)])
+
+
+def _names(value: Any, strings: list[str]) -> list[tuple[str, ...]]:
+    if type(value) is not list or not set(map(type, value)) <= {list}:
+        raise CodecError("expected the name tuples as lists of string indexes")
+    return [tuple(map(strings.__getitem__, row)) for row in value]
+
+
+def _build(kind: type, count: int, columns: list[Iterable[Any]]) -> list[Any]:
+    """``count`` objects of dataclass ``kind``, field ``i`` of each taken from ``columns[i]``.
+
+    The fields are set a column at a time through the class's slots, which is what its generated
+    `__init__` does an object at a time (the objects are the same: equal, hashed and ordered alike).
+    """
+    objects = list(map(object.__new__, repeat(kind, count)))
+    for setter, column in zip(_SLOT_SETTERS[kind], columns, strict=True):
+        deque(map(setter, objects, column), maxlen=0)
+    return objects
+
+
+def _slot_setters(kind: type, expected: tuple[str, ...]) -> list[Callable[[Any, Any], None]]:
+    """The slot setters of ``kind``'s fields, checking they are the ones `_build`'s callers fill."""
+    fields = tuple(f.name for f in dataclasses.fields(kind))
+    if fields != expected or "__slots__" not in kind.__dict__ or hasattr(kind, "__post_init__"):
+        raise TypeError(f"fragment codec: {kind.__name__} changed shape; extend lineage_scan.fragment_codec")
+    return [kind.__dict__[name].__set__ for name in fields]
+
+
+_SLOT_SETTERS = {
+    Location: _slot_setters(Location, ("path", "start_line", "start_col", "end_line", "end_col")),
+    ColumnRef: _slot_setters(ColumnRef, ("table", "column")),
+    ColumnEdge: _slot_setters(ColumnEdge, ("source", "target", "kind", "certainty", "location", "candidates", "excluded")),
+}
 
 
 # --------------------------------------------------------------------------- compiling codecs from type hints
@@ -229,11 +338,11 @@ def _plain_types(hint: Any) -> set[type] | None:
 
 
 def _edges() -> tuple[Encoder, Decoder]:
-    """`list[ColumnEdge]` as one flat list of table indexes, `EDGE_WIDTH` per edge."""
-    kinds = {kind: index for index, kind in enumerate(_KINDS)}
+    """`list[ColumnEdge]` as `EDGE_WIDTH` packed columns of table indexes (`_pack`)."""
+    kinds = {kind: index * len(_CERTAINTIES) for index, kind in enumerate(_KINDS)}
     certainties = {certainty: index for index, certainty in enumerate(_CERTAINTIES)}
 
-    def encode(edges: list[ColumnEdge], tables: _Tables) -> list[int]:
+    def encode(edges: list[ColumnEdge], tables: _Tables) -> str:
         locations, refs, names = tables.index
         flat: list[int] = []
         for edge in edges:
@@ -241,43 +350,31 @@ def _edges() -> tuple[Encoder, Decoder]:
             flat += (
                 refs.setdefault(edge.source, len(refs)),
                 refs.setdefault(edge.target, len(refs)),
-                kinds[edge.kind],
-                certainties[edge.certainty],
+                kinds[edge.kind] + certainties[edge.certainty],
                 -1 if location is None else locations.setdefault(location, len(locations)),
                 names.setdefault(edge.candidates, len(names)),
                 names.setdefault(edge.excluded, len(names)),
             )
-        return flat
+        return _pack([flat[i::EDGE_WIDTH] for i in range(EDGE_WIDTH)])
 
-    def decode(flat: Any, tables: list[list[Any]]) -> list[ColumnEdge]:
-        if type(flat) is not list or len(flat) % EDGE_WIDTH:
-            raise CodecError(f"expected edges as a flat list of {EDGE_WIDTH} indexes each")
-        # Indexing the tables checks every index: a value of the wrong type or out of range raises.
+    def decode(packed: Any, tables: list[list[Any]]) -> list[ColumnEdge]:
+        sources, targets, kind_certainties, places, candidates, excluded = _unpack(packed, EDGE_WIDTH, "edges")
+        # Indexing the tables checks every index: a value out of range raises.
         locations, refs, names = tables
         locations = [*locations, None]  # index -1: no location
-        return [
-            ColumnEdge(refs[s], refs[t], _KINDS[k], _CERTAINTIES[c], locations[loc], names[ca], names[ex])
-            for s, t, k, c, loc, ca, ex in zip(*[iter(flat)] * EDGE_WIDTH, strict=True)
-        ]
+        return _build(ColumnEdge, len(sources), [
+            map(refs.__getitem__, sources),
+            map(refs.__getitem__, targets),
+            map(_EDGE_KINDS.__getitem__, kind_certainties),
+            map(_EDGE_CERTAINTIES.__getitem__, kind_certainties),
+            map(locations.__getitem__, places),
+            map(names.__getitem__, candidates),
+            map(names.__getitem__, excluded),
+        ])
 
     return encode, decode
 
 
-def _rows(row: tuple[Encoder, Decoder]) -> Decoder:
-    """The decoder of one table: a list of rows."""
-    return _sequence(list, *row)[1]
-
-
-def _name_rows(value: Any, _tables: list[list[Any]]) -> list[tuple[str, ...]]:
-    if type(value) is not list or not all(type(row) is list and all(type(n) is str for n in row) for row in value):
-        raise CodecError("expected the name tuples as lists of strings")
-    return [tuple(row) for row in value]
-
-
-_LOCATION_ROW = _dataclass(Location)
-_REF_ROW = _dataclass(ColumnRef)
-_LOCATION_ROWS = _rows(_LOCATION_ROW)
-_REF_ROWS = _rows(_REF_ROW)
 _FRAGMENT = _dataclass(Fragment)
 
 

@@ -177,3 +177,49 @@ def test_a_dying_worker_leaves_its_models_to_this_process(make_repo, monkeypatch
     monkeypatch.setattr(ProjectParser, "run_unit", dying)
     assert render_json(_scan(root, None, jobs=2)) == expected
     assert "parser process died" in caplog.text
+
+
+def test_properties_yaml_is_parsed_once_per_text(make_repo, tmp_path, monkeypatch) -> None:
+    """A re-scan reads each properties file's parsed YAML from the cache, until the file's text changes;
+    a file whose YAML shares nodes (anchors) or holds YAML-only values (dates) is parsed every time."""
+    from lineage_scan.parsers.dbt import loader
+
+    files = shop()
+    files["proj/models/marts/schema.yml"] = (
+        "version: 2\nmodels:\n  - name: mart_0\n    config: &common\n      tags: [daily]\n"
+        "  - name: mart_1\n    config: *common\n    meta:\n      since: 2024-01-31\n"
+    )
+    root = make_repo(files)
+    parsed: list[int] = []
+    original = loader.parse_yaml
+    monkeypatch.setattr(loader, "parse_yaml", lambda text: parsed.append(1) or original(text))
+    cache = tmp_path / "cache"
+    uncached = render_json(_scan(root, None, jobs=1))
+    assert len(parsed) == 3  # sources.yml, staging/schema.yml, marts/schema.yml
+    parsed.clear()
+    assert render_json(_scan(root, cache, jobs=1)) == uncached
+    assert len(parsed) == 3
+    parsed.clear()
+    assert render_json(_scan(root, cache, jobs=1)) == uncached
+    assert len(parsed) == 1  # only the file with an anchor and a date
+    parsed.clear()
+    _edit(root, "proj/models/staging/schema.yml", "first staging model", "the first staging model")
+    again = _scan(root, cache, jobs=1)
+    assert len(parsed) == 2
+    assert render_json(again) == render_json(_scan(root, None, jobs=1))
+
+
+@pytest.mark.parametrize(("data", "plain"), [
+    ({"a": [1, 2.5, "x", None, True, {"__line__": 3}]}, True),
+    ([], True),
+    ({1: "integer key"}, False),
+    ({"when": __import__("datetime").date(2024, 1, 31)}, False),
+    ({"x": float("nan")}, False),
+    ({"s": {1, 2}}, False),
+    ((lambda shared: {"a": shared, "b": shared})({"k": 1}), False),  # an alias: one object met twice
+])
+def test_only_plain_json_trees_of_yaml_are_cached(data, plain) -> None:
+    from lineage_scan.parsers.dbt.loader import is_json_tree
+
+    assert is_json_tree(data) is plain
+

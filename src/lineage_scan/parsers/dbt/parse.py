@@ -25,7 +25,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 from sqlglot.dialects.dialect import Dialect
@@ -73,6 +73,9 @@ from lineage_scan.sql.names import Names
 from lineage_scan.sql.schema import SchemaRegistry
 from lineage_scan.sql.script import analyse_script
 
+if TYPE_CHECKING:
+    from lineage_scan.fragment_cache import FragmentCache
+
 PARSER = "dbt"
 StoreParse = Callable[[Node, list[Any], ParsePass, frozenset[str]], None]
 PROJECT_PROBLEM = "LS910"
@@ -101,6 +104,23 @@ def canonical(value: Any) -> str:
         return repr(value)
 
 
+class _RememberingNames(Names):
+    """`Names` remembering the display text of the plain-string names it was given (a function of the
+    dialect alone): a project's YAML names the same columns over and over."""
+
+    def __init__(self, dialect: Dialect, default_db: str | None = None, default_catalog: str | None = None):
+        super().__init__(dialect, default_db, default_catalog)
+        self._texts: dict[str, str] = {}
+
+    def ident(self, node: Any) -> str:
+        if type(node) is not str:
+            return super().ident(node)
+        text = self._texts.get(node)
+        if text is None:
+            text = self._texts[node] = super().ident(node)
+        return text
+
+
 @dataclass
 class Compiled:
     """A node's analysed SQL: what goes into its fragment."""
@@ -119,13 +139,14 @@ class Compiled:
 
 
 class ProjectParser:
-    def __init__(self, root: Path, project_rel: str, context: ParseContext):
+    def __init__(self, root: Path, project_rel: str, context: ParseContext, cache: FragmentCache | None = None):
+        """``cache``: where the project's parsed YAML properties files are kept (see `load_properties`)."""
         settings = context.config.extra.get("dbt")
         self.settings: dict[str, Any] = settings if isinstance(settings, dict) else {}
         self.context = context
         self.project: Project = load_project(root, project_rel)
         self.files = list_files(self.project, context.config.exclude)
-        self.properties = load_properties(self.project, self.files, context.max_file_bytes)
+        self.properties = load_properties(self.project, self.files, context.max_file_bytes, cache)
         self.target, self.profile_problems = target_settings(
             self.project, self.settings, context.config.dialect, context.config.default_schema,
             context.config.default_database)
@@ -136,7 +157,7 @@ class ProjectParser:
                 self.dialect = Dialect.get_or_raise(dialect_name)
             except ValueError:
                 pass
-        self.names = Names(self.dialect, context.default_db, context.default_catalog)
+        self.names = _RememberingNames(self.dialect, context.default_db, context.default_catalog)
         self.registry = context.schema.copy()
         self.ctx = DbtContext(self.project, self.properties, self.target, self.names, self.registry, self.settings)
         self.env = sandbox(undefined=undefined_class(self.ctx))

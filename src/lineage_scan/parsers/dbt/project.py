@@ -62,17 +62,26 @@ FastLineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _
 
 
 def load_yaml(path: Path) -> Any:
-    """Safe-load a YAML file with line numbers on mappings. Raises ``ValueError`` when unusable.
+    """Safe-load a YAML file with line numbers on mappings. Raises ``ValueError`` when unusable."""
+    return parse_yaml(read_yaml(path))
 
-    Read with libyaml when available; a file it rejects is read again by the pure-Python parser, so
-    problems are reported in one wording whichever parser is installed.
-    """
+
+def read_yaml(path: Path) -> str:
+    """The text of a YAML file within `MAX_YAML_BYTES`. Raises ``ValueError`` when unusable."""
     try:
         if path.stat().st_size > MAX_YAML_BYTES:
             raise ValueError(f"file is over the {MAX_YAML_BYTES:,}-byte limit for YAML")
-        text = path.read_text(encoding="utf-8-sig")
+        return path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         raise ValueError(f"cannot read file: {error}") from error
+
+
+def parse_yaml(text: str) -> Any:
+    """Safe-load YAML text with line numbers on mappings. Raises ``ValueError`` when unusable.
+
+    Read with libyaml when available; a text it rejects is read again by the pure-Python parser, so
+    problems are reported in one wording whichever parser is installed.
+    """
     try:
         return load_bounded_yaml(text, loader=FastLineLoader)
     except YAMLRejected:

@@ -271,4 +271,4 @@ def compile_in_worker(root: Path, context: ParseContext, plan: ProjectPlan, unit
 
 def start_dbt_project(root: Path, project_rel: str, context: ParseContext, cache: FragmentCache | None) -> ProjectRun:
     """The dbt project at ``root / project_rel``, its project-level pass done, its units ready to run."""
-    return ProjectRun(ProjectParser(root, project_rel, context), cache)
+    return ProjectRun(ProjectParser(root, project_rel, context, cache), cache)
