@@ -121,12 +121,11 @@ class StatementAnalyser:
         name = self.names.table(table)
         query = create.expression if isinstance(create.expression, exp.Query) else None
         clone = create.args.get("clone")
-        like = create.find(exp.LikeProperty)
         if query is not None:
             self._write_query(Target(name, kind, node_span(table), columns, positional=True), query, result)
         elif isinstance(clone, exp.Clone) and isinstance(clone.this, exp.Table):
             self._copy_relation(clone.this, name, kind, node_span(table), result)
-        elif like is not None and isinstance(like.this, exp.Table):
+        elif (like := create.find(exp.LikeProperty)) is not None and isinstance(like.this, exp.Table):
             # LIKE copies the structure, not the data: a schema, no lineage.
             columns = self.schema.columns(self.names.table(like.this))
             if columns is not None:
