@@ -376,7 +376,7 @@ def _analyse_statement(
         return
     result.relations.extend(lineage.relations)
     result.reads.extend(lineage.reads)
-    result.edges.extend(sorted(lineage.edges, key=ColumnEdge.sort_key))
+    result.edges.extend(lineage.edges)
     result.value_facts.extend(sorted(set(lineage.facts)))
     for note in lineage.notes:
         location = locator.span(note.span or (raw.start, raw.end))

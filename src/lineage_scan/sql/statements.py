@@ -35,15 +35,30 @@ from lineage_scan.sql.schema import SchemaRegistry
 Locate = Callable[[Span | None], Location | None]
 
 
+EdgeKey = tuple[ColumnRef, ColumnRef, EdgeKind, Certainty, tuple[str, ...], tuple[str, ...]]
+"""An edge without its location: source, target, kind, certainty, candidates, excluded."""
+
+
 @dataclass
 class StatementLineage:
-    """What one statement contributes."""
+    """What one statement contributes. ``edges`` are unique per `EdgeKey`, each with the earliest
+    location that creates it (no location first), sorted by `ColumnEdge.sort_key`."""
 
     relations: list[RelationDef] = field(default_factory=list)
     reads: list[RelationUse] = field(default_factory=list)
     edges: list[ColumnEdge] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     facts: list[ValueFact] = field(default_factory=list)
+    spans: dict[EdgeKey, Span | None] = field(default_factory=dict)
+    """The edges while the statement is analysed: each key with its earliest span."""
+
+    def add_edge(self, key: EdgeKey, span: Span | None) -> None:
+        spans = self.spans
+        if key in spans:
+            known = spans[key]
+            if known is None or (span is not None and known <= span):
+                return
+        spans[key] = span
 
 
 @dataclass(frozen=True)
@@ -94,6 +109,13 @@ class StatementAnalyser:
             if isinstance(statement, kind):
                 handler(statement, result)
                 break
+        locate = self.locate
+        result.edges = sorted(
+            (ColumnEdge(source, target, kind, certainty, locate(span), candidates, excluded)
+             for (source, target, kind, certainty, candidates, excluded), span in result.spans.items()),
+            key=ColumnEdge.sort_key,
+        )  # one edge per key: those repeated with other locations were never made
+        result.spans = {}
         return result
 
     # ----------------------------------------------------------------- statement handlers
@@ -319,7 +341,7 @@ class StatementAnalyser:
         mapped = self._map_outputs(target, outputs, result)
         for column, output in mapped:
             for leaf in output.leaves:
-                result.edges.append(self._edge(target, column, output, leaf))
+                result.add_edge(*self._edge(target, column, output, leaf))
                 result.facts.extend(self._facts(target, column, leaf))
         columns = target.columns if target.positional and target.columns else tuple(c for c, _ in mapped)
         known = None if STAR in columns else columns
@@ -343,7 +365,7 @@ class StatementAnalyser:
             return list(zip(target.columns, outputs, strict=False))
         return [(o.name, o) for o in outputs]
 
-    def _edge(self, target: Target, column: str, output: Output, leaf: Leaf) -> ColumnEdge:
+    def _edge(self, target: Target, column: str, output: Output, leaf: Leaf) -> tuple[EdgeKey, Span | None]:
         if leaf.indirect is not None:
             kind = leaf.indirect
         elif leaf.level == BARE:
@@ -354,15 +376,8 @@ class StatementAnalyser:
         if leaf.indirect is None and target.certainty is not Certainty.RESOLVED:
             certainty = certainty.weakest(target.certainty)
         span = leaf.span if leaf.indirect is not None else output.span
-        return ColumnEdge(
-            source=self._ref(leaf.table, leaf.column),
-            target=self._ref(target.name, column),
-            kind=kind,
-            certainty=certainty,
-            location=self.locate(span),
-            candidates=leaf.candidates,
-            excluded=leaf.excluded,
-        )
+        return (self._ref(leaf.table, leaf.column), self._ref(target.name, column), kind, certainty, leaf.candidates,
+                leaf.excluded), span
 
     def _facts(self, target: Target, column: str, leaf: Leaf) -> list[ValueFact]:
         """Null-to-zero and rate facts of a direct leaf's value on its way into ``column``."""
@@ -408,7 +423,7 @@ class StatementAnalyser:
                 }
             for target_column, output in pairs:
                 for leaf in output.leaves | filters:
-                    result.edges.append(self._edge(target, target_column, output, leaf))
+                    result.add_edge(*self._edge(target, target_column, output, leaf))
                     result.facts.extend(self._facts(target, target_column, leaf))
         result.relations.append(RelationDef(name, RelationKind.TABLE, self.locate(target.span), None, mode=mode))
         self._record_reads([t for t in engine.reads(select) if self.names.table(t) != name], name, result)
@@ -422,9 +437,7 @@ class StatementAnalyser:
         location = self.locate(span)
         for column in columns or (STAR,):
             certainty = Certainty.RESOLVED if columns else Certainty.UNRESOLVED
-            result.edges.append(
-                ColumnEdge(ColumnRef(source_name, column), ColumnRef(name, column), EdgeKind.IDENTITY, certainty, location)
-            )
+            result.add_edge((self._ref(source_name, column), self._ref(name, column), EdgeKind.IDENTITY, certainty, (), ()), span)
         result.relations.append(RelationDef(name, kind, location, columns))
         result.reads.append(RelationUse(source_name, name, self.locate(node_span(source))))
         if columns is not None:
