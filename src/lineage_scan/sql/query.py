@@ -48,7 +48,7 @@ def node_span(node: exp.Expr) -> Span | None:
     """The character span of a node, from the positions sqlglot keeps on its identifiers/tokens."""
     starts, ends = [], []
     for sub in node.walk():
-        meta = sub._meta
+        meta = sub._meta  # noqa: SLF001 - reading .meta would allocate an empty dict per node
         if meta and "start" in meta:
             starts.append(meta["start"])
             ends.append(meta["end"])
