@@ -10,7 +10,7 @@ read the same CTE. Semantics: ``docs/lineage-semantics.md``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, ScopeType, build_scope
@@ -271,7 +271,7 @@ class QueryLineage:
         for out in outputs:
             if out.is_star:
                 yield frozenset(
-                    replace(leaf, excluded=tuple(sorted(set(leaf.excluded) | set(excluded)))) if leaf.column == STAR else leaf
+                    leaf._replace(excluded=tuple(sorted(set(leaf.excluded) | set(excluded)))) if leaf.column == STAR else leaf
                     for leaf in out.leaves
                 )
 
@@ -480,7 +480,7 @@ class QueryLineage:
                 elif name in leaf.excluded:
                     continue
                 elif len(star_tables) == 1:
-                    result.add(replace(leaf, column=name, excluded=(), certainty=Certainty.INFERRED))
+                    result.add(leaf._replace(column=name, excluded=(), certainty=Certainty.INFERRED))
             if len(star_tables) > 1:
                 result.add(Leaf(None, name, certainty=Certainty.AMBIGUOUS, candidates=tuple(star_tables)))
         return frozenset(result)
