@@ -391,7 +391,7 @@ class QueryLineage:
         body = root.this if isinstance(root, exp.Alias) else root
         result: set[Leaf] = set()
         for node, level, indirect, value in _column_uses(body, self._scope_of):
-            span = node_span(node)
+            span = node_span(node) if indirect is not None else None  # `under` reads it for an indirect use only
             if isinstance(node, (exp.Select, exp.SetOperation, exp.Subquery)):
                 nested = self._scope_of.get(id(node)) or self._scope_of.get(id(node.this))
                 if nested is None:

@@ -35,8 +35,9 @@ from lineage_scan.sql.schema import SchemaRegistry
 Locate = Callable[[Span | None], Location | None]
 
 
-EdgeKey = tuple[ColumnRef, ColumnRef, EdgeKind, Certainty, tuple[str, ...], tuple[str, ...]]
-"""An edge without its location: source, target, kind, certainty, candidates, excluded."""
+EdgeKey = tuple[str | None, str, str, str, EdgeKind, Certainty, tuple[str, ...], tuple[str, ...]]
+"""An edge without its location: source table and column, target table and column, kind, certainty,
+candidates, excluded (names rather than ColumnRefs: strings hash faster)."""
 
 
 @dataclass
@@ -110,9 +111,10 @@ class StatementAnalyser:
                 handler(statement, result)
                 break
         locate = self.locate
+        ref = self._ref
         result.edges = sorted(
-            (ColumnEdge(source, target, kind, certainty, locate(span), candidates, excluded)
-             for (source, target, kind, certainty, candidates, excluded), span in result.spans.items()),
+            (ColumnEdge(ref(table, column), ref(target, target_column), kind, certainty, locate(span), candidates, excluded)
+             for (table, column, target, target_column, kind, certainty, candidates, excluded), span in result.spans.items()),
             key=ColumnEdge.sort_key,
         )  # one edge per key: those repeated with other locations were never made
         result.spans = {}
@@ -376,8 +378,7 @@ class StatementAnalyser:
         if leaf.indirect is None and target.certainty is not Certainty.RESOLVED:
             certainty = certainty.weakest(target.certainty)
         span = leaf.span if leaf.indirect is not None else output.span
-        return (self._ref(leaf.table, leaf.column), self._ref(target.name, column), kind, certainty, leaf.candidates,
-                leaf.excluded), span
+        return (leaf.table, leaf.column, target.name, column, kind, certainty, leaf.candidates, leaf.excluded), span
 
     def _facts(self, target: Target, column: str, leaf: Leaf) -> list[ValueFact]:
         """Null-to-zero and rate facts of a direct leaf's value on its way into ``column``."""
@@ -437,7 +438,7 @@ class StatementAnalyser:
         location = self.locate(span)
         for column in columns or (STAR,):
             certainty = Certainty.RESOLVED if columns else Certainty.UNRESOLVED
-            result.add_edge((self._ref(source_name, column), self._ref(name, column), EdgeKind.IDENTITY, certainty, (), ()), span)
+            result.add_edge((source_name, column, name, column, EdgeKind.IDENTITY, certainty, (), ()), span)
         result.relations.append(RelationDef(name, kind, location, columns))
         result.reads.append(RelationUse(source_name, name, self.locate(node_span(source))))
         if columns is not None:
