@@ -179,6 +179,8 @@ class QueryLineage:
 
     def _select_outputs(self, scope: Scope) -> list[Output]:
         indirect = self._indirect_of(scope)
+        if not indirect:
+            return self._direct_outputs(scope)
         return [Output(out.name, out.leaves | indirect, out.span) for out in self._direct_outputs(scope)]
 
     def _direct_outputs(self, scope: Scope) -> list[Output]:
@@ -389,9 +391,8 @@ class QueryLineage:
     ) -> Leaves:
         """The leaves of every column inside ``root`` (one projection or one clause)."""
         body = root.this if isinstance(root, exp.Alias) else root
-        result: set[Leaf] = set()
+        parts: list[Leaves] = []
         for node, level, indirect, value in _column_uses(body, self._scope_of):
-            span = node_span(node) if indirect is not None else None  # `under` reads it for an indirect use only
             if isinstance(node, (exp.Select, exp.SetOperation, exp.Subquery)):
                 nested = self._scope_of.get(id(node)) or self._scope_of.get(id(node.this))
                 if nested is None:
@@ -399,11 +400,21 @@ class QueryLineage:
                 leaves = self._all_leaves(nested)
             else:
                 leaves = self._column_leaves(scope, node, aliases, prefer_source)
+            if level == BARE and indirect is None and value is None:  # a plain use leaves every leaf as it is
+                parts.append(leaves)
+                continue
+            span = node_span(node) if indirect is not None else None  # `under` reads it for an indirect use only
+            used = set()
             for leaf in leaves:
                 leaf = leaf.under(level, indirect, span)
-                result.add(leaf.valued(value) if value is not None and leaf.indirect is None else leaf)
-        result.update(self._named_window_leaves(scope, body, aliases))
-        return frozenset(result)
+                used.add(leaf.valued(value) if value is not None and leaf.indirect is None else leaf)
+            parts.append(used)
+        window = set(self._named_window_leaves(scope, body, aliases))
+        if window:
+            parts.append(window)
+        if len(parts) == 1 and isinstance(parts[0], frozenset):
+            return parts[0]
+        return EMPTY.union(*parts)
 
     def _named_window_leaves(self, scope: Scope, body: exp.Expr, aliases: dict[str, Leaves]) -> Iterator[Leaf]:
         """`OVER w` with `WINDOW w AS (PARTITION BY ... ORDER BY ...)`: the spec's columns, as window."""
