@@ -240,16 +240,34 @@ class _Splitter:
         return self.is_separator(tokens, len(tokens) - 1)
 
     def feed(self, tokens: list[Token]) -> Iterator[RawStatement | SplitError]:
-        for index, token in enumerate(tokens):
-            if self.is_separator(tokens, index):
-                yield from self.flush()
-            elif self.oversized:
-                self.chunk[1:] = [token]
-            else:
-                self.chunk.append(token)
-                if self.max_chars and token.end - self.chunk[0].start >= self.max_chars:
-                    self.oversized = True
-                    del self.chunk[1:]
+        if self.is_tsql:
+            separators = [index for index in range(len(tokens)) if self.is_separator(tokens, index)]
+        else:
+            semicolon = TokenType.SEMICOLON
+            separators = [index for index, token in enumerate(tokens) if token.token_type == semicolon]
+        start = 0
+        for end in separators:
+            self._add(tokens, start, end)
+            yield from self.flush()
+            start = end + 1
+        self._add(tokens, start, len(tokens))
+
+    def _add(self, tokens: list[Token], start: int, end: int) -> None:
+        """Add ``tokens[start:end]`` to the statement; one over the size limit keeps only its first
+        and last token (the first that crosses the limit is dropped, as are those after it but the last)."""
+        if start == end:
+            return
+        chunk = self.chunk
+        if self.oversized:
+            chunk[1:] = [tokens[end - 1]]
+            return
+        first = chunk[0] if chunk else tokens[start]
+        if not self.max_chars or tokens[end - 1].end - first.start < self.max_chars:  # token ends only grow
+            chunk.extend(tokens[start:end])
+            return
+        crossing = bisect.bisect_left(tokens, first.start + self.max_chars, start, end, key=lambda token: token.end)
+        self.oversized = True
+        self.chunk = [first, tokens[end - 1]] if crossing < end - 1 else [first]
 
     def flush(self) -> Iterator[RawStatement | SplitError]:
         chunk, oversized = self.chunk, self.oversized
