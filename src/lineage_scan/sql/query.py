@@ -18,7 +18,18 @@ from sqlglot.optimizer.scope import Scope, ScopeType, build_scope
 from lineage_scan.model import STAR, Certainty, EdgeKind
 from lineage_scan.sql.names import Names
 from lineage_scan.sql.pivot import pivot_outputs
-from lineage_scan.sql.query_types import AGGREGATE, BARE, EMPTY, TRANSFORM, Leaf, Leaves, Output, Span, ValueUse
+from lineage_scan.sql.query_types import (
+    AGGREGATE,
+    BARE,
+    EMPTY,
+    TRANSFORM,
+    Leaf,
+    Leaves,
+    Output,
+    Span,
+    ValueUse,
+    node_span,
+)
 from lineage_scan.sql.schema import SchemaRegistry
 
 
@@ -42,17 +53,6 @@ UNKNOWN_COLUMN = "LS906"
 
 class QueryError(Exception):
     """The query has a shape the engine cannot follow (reported as a diagnostic)."""
-
-
-def node_span(node: exp.Expr) -> Span | None:
-    """The character span of a node, from the positions sqlglot keeps on its identifiers/tokens."""
-    starts, ends = [], []
-    for sub in node.walk():
-        meta = sub._meta  # noqa: SLF001 - reading .meta would allocate an empty dict per node
-        if meta and "start" in meta:
-            starts.append(meta["start"])
-            ends.append(meta["end"])
-    return (min(starts), max(ends)) if starts else None
 
 
 class QueryLineage:
@@ -145,7 +145,7 @@ class QueryLineage:
                     leaves |= other[index].leaves
                 elif other and other[-1].is_star:
                     leaves |= other[-1].leaves
-            result.append(Output(out.name, frozenset(leaves) | order, out.span))
+            result.append(out.with_leaves(frozenset(leaves) | order))
         return result
 
     def _udtf_outputs(self, scope: Scope) -> list[Output]:
@@ -181,7 +181,7 @@ class QueryLineage:
         indirect = self._indirect_of(scope)
         if not indirect:
             return self._direct_outputs(scope)
-        return [Output(out.name, out.leaves | indirect, out.span) for out in self._direct_outputs(scope)]
+        return [out.with_leaves(out.leaves | indirect) for out in self._direct_outputs(scope)]
 
     def _direct_outputs(self, scope: Scope) -> list[Output]:
         """A SELECT's outputs with their direct leaves only (stars expanded), memoised."""
@@ -197,7 +197,7 @@ class QueryLineage:
                 direct = self._expression_leaves(scope, projection, aliases)
                 if isinstance(projection, exp.Alias):
                     aliases.setdefault(name, direct)  # later projections may use it (lateral alias)
-                result.append(Output(name, direct, node_span(projection)))
+                result.append(Output(name, direct, node=projection))
             self._direct[key] = result
             self._aliases[key] = aliases
         return self._direct[key]

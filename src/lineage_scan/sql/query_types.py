@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from sqlglot import exp
+
 from lineage_scan.model import STAR, Certainty, EdgeKind
 
 BARE, TRANSFORM, AGGREGATE = 0, 1, 2
@@ -75,13 +77,42 @@ Leaves = frozenset[Leaf]
 EMPTY: Leaves = frozenset()
 
 
-class Output(NamedTuple):
-    """One output column of a query: its name, its leaves and the span of its expression."""
+class Output:
+    """One output column of a query: its name, its leaves and the span of its expression.
 
-    name: str
-    leaves: Leaves
-    span: Span | None = None
+    The span may be given as the expression (``node``), worked out when first asked for: most
+    outputs are a CTE's, and no edge is located at them.
+    """
+
+    __slots__ = ("_node", "_span", "leaves", "name")
+
+    def __init__(self, name: str, leaves: Leaves, span: Span | None = None, node: exp.Expr | None = None):
+        self.name = name
+        self.leaves = leaves
+        self._span = span
+        self._node = node
+
+    @property
+    def span(self) -> Span | None:
+        if self._node is not None:
+            self._span, self._node = node_span(self._node), None
+        return self._span
+
+    def with_leaves(self, leaves: Leaves) -> Output:
+        """The same output with other leaves."""
+        return Output(self.name, leaves, self._span, self._node)
 
     @property
     def is_star(self) -> bool:
         return self.name == STAR
+
+
+def node_span(node: exp.Expr) -> Span | None:
+    """The character span of a node, from the positions sqlglot keeps on its identifiers/tokens."""
+    starts, ends = [], []
+    for sub in node.walk():
+        meta = sub._meta  # reading .meta would allocate an empty dict per node
+        if meta and "start" in meta:
+            starts.append(meta["start"])
+            ends.append(meta["end"])
+    return (min(starts), max(ends)) if starts else None
