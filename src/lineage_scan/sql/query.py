@@ -71,6 +71,9 @@ class QueryLineage:
         self._in_progress: set[int] = set()
         self._scope_of: dict[int, Scope] = {}
         self._roots: dict[int, tuple[exp.Expr, Scope | None]] = {}
+        self._table_names: dict[int, str] = {}
+        self._base_leaves: dict[tuple[int, str], Leaves] = {}
+        self._by_name: dict[int, dict[str, Leaves]] = {}
         self.notes: list[Note] = []
 
     # ----------------------------------------------------------------- entry points
@@ -281,8 +284,15 @@ class QueryLineage:
         """The known output columns of a source (with ``*`` marking an open star), or None."""
         outputs = self._source_outputs(source)
         if outputs is None:
-            return self.schema.columns(self.names.table(source))
+            return self.schema.columns(self._table_name(source))
         return tuple(out.name for out in outputs)
+
+    def _table_name(self, table: exp.Table) -> str:
+        """`Names.table`, once per table node of the statement."""
+        name = self._table_names.get(id(table))
+        if name is None:
+            name = self._table_names[id(table)] = self.names.table(table)
+        return name
 
     def _source_outputs(self, source: exp.Table | Scope) -> list[Output] | None:
         """Outputs of a sub-scope or of a pivoted table; None for a plain table."""
@@ -467,8 +477,21 @@ class QueryLineage:
 
     def _through_source(self, scope: Scope, source_name: str, source: exp.Table | Scope, column: str) -> Leaves:
         outputs = self._source_outputs(source)
-        if outputs is None:
-            return frozenset({Leaf(self.names.table(source), column)})
+        if outputs is None:  # a base table: the same leaf for every use of the column
+            key = (id(source), column)
+            leaves = self._base_leaves.get(key)
+            if leaves is None:
+                leaves = self._base_leaves[key] = frozenset({Leaf(self._table_name(source), column)})
+            return leaves
+        if isinstance(source, Scope) and id(source.expression) in self._outputs:  # outputs final: look up by name
+            by_name = self._by_name.get(id(source.expression))
+            if by_name is None:
+                by_name = self._by_name[id(source.expression)] = {}
+                for out in outputs:
+                    by_name.setdefault(out.name, out.leaves)
+            leaves = by_name.get(column)
+            if leaves is not None:
+                return leaves
         return self._output_column(outputs, column, isinstance(source, Scope) and source.scope_type == ScopeType.UDTF)
 
     def _output_column(self, outputs: list[Output], name: str, udtf: bool) -> Leaves:

@@ -316,7 +316,7 @@ def analyse_script(
     names = Names(dialect, default_db, default_catalog)
     registry = schema.copy() if schema is not None else SchemaRegistry()
     analyser = StatementAnalyser(names, registry, locator.span, query_target or (lambda _line: QUERY_TARGET))
-    edges: dict[tuple, ColumnEdge] = {}  # statements come in file order, each one's edges sorted
+    edges = _EdgeSet()
     for raw in split_statements(sql, dialect, max_statement_chars):
         result.statements += 1
         if isinstance(raw, SplitError):
@@ -334,14 +334,39 @@ def analyse_script(
             continue
         result.relations.extend(outcome.relations)
         result.reads.extend(outcome.reads)
-        for edge in outcome.edges:  # repeats differ only in location: the first (earliest) is kept
-            edges.setdefault((edge.source, edge.target, edge.kind, edge.certainty, edge.candidates, edge.excluded), edge)
+        edges.add(outcome.edges)
         result.value_facts.extend(outcome.value_facts)
         result.diagnostics.extend(outcome.diagnostics)
         result.statements_failed += outcome.statements_failed
         locator.forget()
-    result.edges = list(edges.values())
+    result.edges = edges.kept
     return result
+
+
+class _EdgeSet:
+    """A script's edges, statement after statement (in file order, each one's edges unique and sorted):
+    an edge a statement repeats with another location is dropped, the first (earliest) is kept.
+    (Keyed only once a second statement brings edges: most scripts hold one statement.)"""
+
+    def __init__(self) -> None:
+        self.kept: list[ColumnEdge] = []
+        self._keys: set[tuple] | None = None  # made when a second statement brings edges
+
+    def add(self, edges: list[ColumnEdge]) -> None:
+        if not self.kept:
+            self.kept.extend(edges)
+            return
+        if self._keys is None:
+            self._keys = {_edge_key(edge) for edge in self.kept}
+        for edge in edges:
+            key = _edge_key(edge)
+            if key not in self._keys:
+                self._keys.add(key)
+                self.kept.append(edge)
+
+
+def _edge_key(edge: ColumnEdge) -> tuple:
+    return edge.source, edge.target, edge.kind, edge.certainty, edge.candidates, edge.excluded
 
 
 def _analyse_raw_statement(
@@ -394,7 +419,11 @@ def _analyse_statement(
         return
     result.relations.extend(lineage.relations)
     result.reads.extend(lineage.reads)
-    result.edges.extend(lineage.edges)
+    if result.edges:  # a second statement parsed from the same text: its repeats are dropped
+        keys = {_edge_key(edge) for edge in result.edges}
+        result.edges.extend(edge for edge in lineage.edges if _edge_key(edge) not in keys)
+    else:
+        result.edges.extend(lineage.edges)
     result.value_facts.extend(sorted(set(lineage.facts)))
     for note in lineage.notes:
         location = locator.span(note.span or (raw.start, raw.end))

@@ -344,7 +344,8 @@ class StatementAnalyser:
         for column, output in mapped:
             for leaf in output.leaves:
                 result.add_edge(*self._edge(target, column, output, leaf))
-                result.facts.extend(self._facts(target, column, leaf))
+                if leaf.fill or leaf.rate:
+                    result.facts.extend(self._facts(target, column, leaf))
         columns = target.columns if target.positional and target.columns else tuple(c for c, _ in mapped)
         known = None if STAR in columns else columns
         # A bare SELECT defines its placeholder relation (parsers such as dbt's name it after the model).
