@@ -16,6 +16,7 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, OptimizeError, ParseError, TokenError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
+from sqlglot.parser import Parser
 from sqlglot.tokens import Token, Tokenizer, TokenType
 
 from lineage_scan.limits import TIME_LIMIT_CODE, TimeLimitExceeded, time_limit
@@ -190,15 +191,28 @@ def _tokenize(sql: str, start: int, end: int, dialect: Dialect, lines: int | Non
     return tokens
 
 
-_last_tokenizer = threading.local()
+_reused = threading.local()
 
 
 def _tokenizer(dialect: Dialect) -> Tokenizer:
     """A tokenizer for ``dialect``, reused by the thread's next scripts of the same dialect (making one
     costs about half as much as tokenizing a small file; each `tokenize` call starts afresh)."""
-    if getattr(_last_tokenizer, "dialect", None) is not dialect:
-        _last_tokenizer.dialect, _last_tokenizer.tokenizer = dialect, dialect.tokenizer()
-    return _last_tokenizer.tokenizer
+    if getattr(_reused, "dialect", None) is not dialect:
+        _reuse(dialect)
+    return _reused.tokenizer
+
+
+def _parser(dialect: Dialect) -> Parser:
+    """A parser for ``dialect`` that raises on errors, reused like `_tokenizer` (each `parse` call resets it)."""
+    if getattr(_reused, "dialect", None) is not dialect:
+        _reuse(dialect)
+    return _reused.parser
+
+
+def _reuse(dialect: Dialect) -> None:
+    _reused.dialect = dialect
+    _reused.tokenizer = dialect.tokenizer()
+    _reused.parser = dialect.parser(error_level=ErrorLevel.RAISE)
 
 
 def _forgiving_split(
@@ -375,7 +389,7 @@ def _analyse_raw_statement(
     """What one `;`-separated statement contributes (nothing is added to the script's result until it is done)."""
     result = ScriptLineage()
     try:
-        parsed = dialect.parser(error_level=ErrorLevel.RAISE).parse(raw.tokens, sql)
+        parsed = _parser(dialect).parse(raw.tokens, sql)
     except ParseError as error:
         result.statements_failed += 1
         result.diagnostics.append(_parse_diagnostic(locator, raw, error))
