@@ -19,6 +19,7 @@ class Names:
         self.default_db = default_db
         self.default_catalog = default_catalog
         self._upper = dialect.normalization_strategy == NormalizationStrategy.UPPERCASE
+        self._shown: dict[str, str] = {}
 
     def ident(self, node: exp.Identifier | str) -> str:
         """The display text of an identifier.
@@ -33,7 +34,12 @@ class Names:
 
     def display(self, name: str) -> str:
         """An already-normalised name as shown: upper-folding dialects are shown lower-case."""
-        return name.lower() if self._upper and name.isupper() else name
+        if not self._upper:
+            return name
+        shown = self._shown.get(name)
+        if shown is None:
+            shown = self._shown[name] = name.lower() if name.isupper() else name
+        return shown
 
     def table(self, table: exp.Table) -> str:
         """The dotted, normalised name of a table reference, with configured defaults applied."""

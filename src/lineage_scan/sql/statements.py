@@ -110,15 +110,20 @@ class StatementAnalyser:
             if isinstance(statement, kind):
                 handler(statement, result)
                 break
-        locate = self.locate
-        ref = self._ref
-        result.edges = sorted(
-            (ColumnEdge(ref(table, column), ref(target, target_column), kind, certainty, locate(span), candidates, excluded)
-             for (table, column, target, target_column, kind, certainty, candidates, excluded), span in result.spans.items()),
-            key=ColumnEdge.sort_key,
-        )  # one edge per key: those repeated with other locations were never made
+        result.edges = self._edges(result.spans)
         result.spans = {}
         return result
+
+    def _edges(self, spans: dict[EdgeKey, Span | None]) -> list[ColumnEdge]:
+        """The statement's edges, one per key (those repeated with other locations were never made), sorted."""
+        locate, refs, ref = self.locate, self._refs, self._ref
+        edges = []
+        for (table, column, target, target_column, kind, certainty, candidates, excluded), span in spans.items():
+            source = refs.get((table, column)) or ref(table, column)
+            written = refs.get((target, target_column)) or ref(target, target_column)
+            edges.append(ColumnEdge(source, written, kind, certainty, locate(span), candidates, excluded))
+        edges.sort(key=ColumnEdge.sort_key)
+        return edges
 
     # ----------------------------------------------------------------- statement handlers
     def _select(self, select: exp.Query, result: StatementLineage) -> None:
