@@ -674,8 +674,7 @@ def _column_uses(root: exp.Expr, scope_of: dict[int, Scope]) -> Iterator[Use]:
         if isinstance(node, exp.Subquery) and id(node.this) in scope_of:
             yield node.this, level, indirect, value
             continue
-        children = list(_children(node, level, indirect, value))
-        stack.extend(reversed(children))
+        stack.extend(reversed(_children(node, level, indirect, value)))
 
 
 _PASS_THROUGH = (exp.Paren, exp.Alias)
@@ -683,9 +682,11 @@ _NAVIGATION = (exp.Lag, exp.Lead, exp.FirstValue, exp.LastValue, exp.NthValue)
 """Window functions sqlglot types as aggregates that only pick a row's value (a transform)."""
 _RATES = (exp.Div, exp.SafeDivide, exp.Avg)
 _VALUE_NODES = (*_RATES, exp.Coalesce, exp.If, exp.Case)
+_ROLE_NODES = (exp.Window, exp.If, exp.Case, exp.Filter)
+"""The nodes under which a child may get an indirect kind (see `_indirect_role`)."""
 
 
-def _children(node: exp.Expr, level: int, indirect: EdgeKind | None, value: ValueUse | None) -> Iterator[Use]:
+def _children(node: exp.Expr, level: int, indirect: EdgeKind | None, value: ValueUse | None) -> list[Use]:
     if isinstance(node, _PASS_THROUGH):
         child_level = level
     elif isinstance(node, exp.AggFunc) and not isinstance(node, _NAVIGATION):
@@ -701,17 +702,21 @@ def _children(node: exp.Expr, level: int, indirect: EdgeKind | None, value: Valu
             filled_key = _zero_filled_argument(node)
             if filled_key is not None and _adjusts_a_value(node):
                 filled_key = None
+    roles = indirect is None and isinstance(node, _ROLE_NODES)
+    children: list[Use] = []
     for key, arg in node.args.items():
-        values = arg if isinstance(arg, list) else [arg]
+        if arg is None:
+            continue
         child_value = value
         if filled_key is not None and (filled_key == "*" or key == filled_key):
             rate = value.rate if value else None
             child_value = ValueUse(node_span(node), rate, rate)
-        for child in values:
-            if not isinstance(child, exp.Expr):
-                continue
-            child_indirect = indirect or _indirect_role(node, key)
-            yield child, child_level, child_indirect, child_value
+        child_indirect = _indirect_role(node, key) if roles else indirect
+        if isinstance(arg, list):
+            children.extend((child, child_level, child_indirect, child_value) for child in arg if isinstance(child, exp.Expr))
+        elif isinstance(arg, exp.Expr):
+            children.append((arg, child_level, child_indirect, child_value))
+    return children
 
 
 def _zero_filled_argument(node: exp.Expr) -> str | None:
