@@ -2,8 +2,48 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from sqlglot import exp
-from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
+from sqlglot.dialects.dialect import ASCII_LOWER, ASCII_UPPER, Dialect, NormalizationStrategy
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers as sqlglot_normalize_identifiers
+
+E = TypeVar("E", bound=exp.Expr)
+_INSENSITIVE = (NormalizationStrategy.CASE_INSENSITIVE, NormalizationStrategy.CASE_INSENSITIVE_UPPERCASE)
+_UPPER = (NormalizationStrategy.UPPERCASE, NormalizationStrategy.CASE_INSENSITIVE_UPPERCASE)
+
+
+def normalize_identifiers(expression: E, dialect: Dialect) -> E:
+    """sqlglot's `normalize_identifiers`: every identifier of ``expression`` folded the way ``dialect``
+    resolves it, except under a node marked `case_sensitive` (a `/* sqlglot.meta case_sensitive */`
+    comment). The same folding as `Dialect.normalize_identifier`, done inline rather than with one
+    method call per node (a third of the time); dialects with their own rules (BigQuery) use sqlglot's.
+    """
+    if type(dialect).normalize_identifier is not Dialect.normalize_identifier:
+        return sqlglot_normalize_identifiers(expression, dialect=dialect)
+    strategy = dialect.normalization_strategy
+    if strategy is NormalizationStrategy.CASE_SENSITIVE:
+        return expression
+    insensitive, upper, ascii_only = strategy in _INSENSITIVE, strategy in _UPPER, dialect.ASCII_ONLY_NORMALIZATION
+    stack: list[exp.Expr] = [expression]
+    while stack:
+        node = stack.pop()
+        meta = node._meta  # reading .meta would allocate an empty dict per node
+        if meta and meta.get("case_sensitive"):
+            continue
+        args = node.args
+        if isinstance(node, exp.Identifier) and (insensitive or not args.get("quoted")):
+            this = args["this"]
+            if upper:
+                node.set("this", this.translate(ASCII_UPPER) if ascii_only else this.upper())
+            else:
+                node.set("this", this.translate(ASCII_LOWER) if ascii_only else this.lower())
+        for value in args.values():
+            if isinstance(value, exp.Expr):
+                stack.append(value)
+            elif type(value) is list:
+                stack.extend([item for item in value if isinstance(item, exp.Expr)])
+    return expression
 
 
 class Names:

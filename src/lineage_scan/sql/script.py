@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, OptimizeError, ParseError, TokenError
-from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.parser import Parser
 from sqlglot.tokens import Token, Tokenizer, TokenType
 
@@ -30,7 +29,7 @@ from lineage_scan.model import (
     Severity,
     ValueFact,
 )
-from lineage_scan.sql.names import Names
+from lineage_scan.sql.names import Names, normalize_identifiers
 from lineage_scan.sql.query import QueryError
 from lineage_scan.sql.query_types import Span
 from lineage_scan.sql.schema import SchemaRegistry
@@ -417,7 +416,7 @@ def _analyse_statement(
 ) -> None:
     line = locator.point(raw.start)[0]
     try:
-        statement = normalize_identifiers(statement, dialect=analyser.names.dialect)
+        statement = normalize_identifiers(statement, analyser.names.dialect)
         lineage = analyser.analyse(statement, line)
     except (QueryError, OptimizeError, RecursionError) as error:
         result.statements_failed += 1
