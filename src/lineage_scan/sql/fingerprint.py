@@ -139,8 +139,9 @@ class _Canon:
                 parts.append(f"{key}={self._node(value)}")
             elif not isinstance(value, list):
                 parts.append(f"{key}={value!r}")
-            elif value:  # an empty list is left out
-                parts.append(f"{key}={self._value(value)}")
+            elif value:  # an empty list is left out; `_value` of a list, with its nodes written directly
+                items = [self._node(item) if isinstance(item, exp.Expr) else self._value(item) for item in value]
+                parts.append(f"{key}=[{','.join(items)}]")
         return ",".join(parts)
 
 
