@@ -117,8 +117,7 @@ def node_span(node: exp.Expr) -> Span | None:
         if meta and "start" in meta:
             if start < 0 or meta["start"] < start:
                 start = meta["start"]
-            if meta["end"] > end:
-                end = meta["end"]
+            end = max(end, meta["end"])
         for value in sub.args.values():
             if isinstance(value, exp.Expr):
                 stack.append(value)

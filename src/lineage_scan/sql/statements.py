@@ -7,7 +7,7 @@ into an equivalent SELECT over their sources so the same query engine follows th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -347,10 +347,7 @@ class StatementAnalyser:
         result.notes.extend(engine.notes)
         mapped = self._map_outputs(target, outputs, result)
         for column, output in mapped:
-            for leaf in output.leaves:
-                result.add_edge(*self._edge(target, column, output, leaf))
-                if leaf.fill or leaf.rate:
-                    result.facts.extend(self._facts(target, column, leaf))
+            self._add_edges(target, column, output, output.leaves, result)
         columns = target.columns if target.positional and target.columns else tuple(c for c, _ in mapped)
         known = None if STAR in columns else columns
         # A bare SELECT defines its placeholder relation (parsers such as dbt's name it after the model).
@@ -373,18 +370,26 @@ class StatementAnalyser:
             return list(zip(target.columns, outputs, strict=False))
         return [(o.name, o) for o in outputs]
 
-    def _edge(self, target: Target, column: str, output: Output, leaf: Leaf) -> tuple[EdgeKey, Span | None]:
-        if leaf.indirect is not None:
-            kind = leaf.indirect
-        elif leaf.level == BARE:
-            kind = EdgeKind.IDENTITY if leaf.column == column or leaf.column == STAR else EdgeKind.RENAME
-        else:
-            kind = _DIRECT_KIND[leaf.level]
-        certainty = leaf.certainty
-        if leaf.indirect is None and target.certainty is not Certainty.RESOLVED:
-            certainty = certainty.weakest(target.certainty)
-        span = leaf.span if leaf.indirect is not None else output.span
-        return (leaf.table, leaf.column, target.name, column, kind, certainty, leaf.candidates, leaf.excluded), span
+    def _add_edges(
+        self, target: Target, column: str, output: Output, leaves: Iterable[Leaf], result: StatementLineage
+    ) -> None:
+        """The edges (and value facts) of ``leaves`` flowing into ``column`` of ``target``."""
+        weakened = target.certainty is not Certainty.RESOLVED
+        for leaf in leaves:
+            certainty = leaf.certainty
+            if leaf.indirect is not None:
+                kind, span = leaf.indirect, leaf.span
+            else:
+                if leaf.level == BARE:
+                    kind = EdgeKind.IDENTITY if leaf.column == column or leaf.column == STAR else EdgeKind.RENAME
+                else:
+                    kind = _DIRECT_KIND[leaf.level]
+                if weakened:
+                    certainty = certainty.weakest(target.certainty)
+                span = output.span
+                if leaf.fill or leaf.rate:
+                    result.facts.extend(self._facts(target, column, leaf))
+            result.add_edge((leaf.table, leaf.column, target.name, column, kind, certainty, leaf.candidates, leaf.excluded), span)
 
     def _facts(self, target: Target, column: str, leaf: Leaf) -> list[ValueFact]:
         """Null-to-zero and rate facts of a direct leaf's value on its way into ``column``."""
@@ -429,9 +434,7 @@ class StatementAnalyser:
                     if leaf.indirect is None
                 }
             for target_column, output in pairs:
-                for leaf in output.leaves | filters:
-                    result.add_edge(*self._edge(target, target_column, output, leaf))
-                    result.facts.extend(self._facts(target, target_column, leaf))
+                self._add_edges(target, target_column, output, output.leaves | filters, result)
         result.relations.append(RelationDef(name, RelationKind.TABLE, self.locate(target.span), None, mode=mode))
         self._record_reads([t for t in engine.reads(select) if self.names.table(t) != name], name, result)
 
