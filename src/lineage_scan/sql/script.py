@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import bisect
 import re
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, OptimizeError, ParseError, TokenError
-from sqlglot.parser import Parser
-from sqlglot.tokens import Token, Tokenizer, TokenType
+from sqlglot.tokens import Token, TokenType
 
 from lineage_scan.limits import TIME_LIMIT_CODE, TimeLimitExceeded, time_limit
 from lineage_scan.model import (
@@ -177,7 +175,7 @@ def _cut_after(sql: str, start: int, offset: int) -> int:
 def _tokenize(sql: str, start: int, end: int, dialect: Dialect, lines: int | None = None) -> list[Token]:
     """Tokens of ``sql[start:end]`` with the offsets, lines and columns they have in the whole text
     (``lines``: the line breaks before ``start``, when the caller knows them)."""
-    tokens = _tokenizer(dialect).tokenize(sql[start:end] if start or end < len(sql) else sql)
+    tokens = dialect.tokenize(sql[start:end] if start or end < len(sql) else sql)
     if start:
         lines = sql.count("\n", 0, start) if lines is None else lines
         indent = start - (sql.rfind("\n", 0, start) + 1)  # the window may start inside a line
@@ -188,30 +186,6 @@ def _tokenize(sql: str, start: int, end: int, dialect: Dialect, lines: int | Non
             token.end += start
             token.line += lines
     return tokens
-
-
-_reused = threading.local()
-
-
-def _tokenizer(dialect: Dialect) -> Tokenizer:
-    """A tokenizer for ``dialect``, reused by the thread's next scripts of the same dialect (making one
-    costs about half as much as tokenizing a small file; each `tokenize` call starts afresh)."""
-    if getattr(_reused, "dialect", None) is not dialect:
-        _reuse(dialect)
-    return _reused.tokenizer
-
-
-def _parser(dialect: Dialect) -> Parser:
-    """A parser for ``dialect`` that raises on errors, reused like `_tokenizer` (each `parse` call resets it)."""
-    if getattr(_reused, "dialect", None) is not dialect:
-        _reuse(dialect)
-    return _reused.parser
-
-
-def _reuse(dialect: Dialect) -> None:
-    _reused.dialect = dialect
-    _reused.tokenizer = dialect.tokenizer()
-    _reused.parser = dialect.parser(error_level=ErrorLevel.RAISE)
 
 
 def _forgiving_split(
@@ -388,7 +362,7 @@ def _analyse_raw_statement(
     """What one `;`-separated statement contributes (nothing is added to the script's result until it is done)."""
     result = ScriptLineage()
     try:
-        parsed = _parser(dialect).parse(raw.tokens, sql)
+        parsed = dialect.parser(error_level=ErrorLevel.RAISE).parse(raw.tokens, sql)
     except ParseError as error:
         result.statements_failed += 1
         result.diagnostics.append(_parse_diagnostic(locator, raw, error))
