@@ -17,7 +17,7 @@ from collections import Counter
 
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
-from sqlglot.optimizer.scope import Scope, build_scope
+from sqlglot.optimizer.scope import Scope, ScopeType, build_scope
 
 from lineage_scan.sql.names import Names
 
@@ -45,9 +45,10 @@ class _Canon:
     def __init__(self, query: exp.Query, root: Scope, names: Names):
         self.query = query
         self.names = names
-        self.cte_names = {cte.alias: f"_cte{index}" for index, cte in enumerate(query.find_all(exp.CTE))}
+        scopes = list(root.traverse())
+        self.cte_names = {cte.alias: f"_cte{index}" for index, cte in enumerate(_ctes(query, scopes))}
         self.renamed: dict[int, str] = {}  # id(Table node or Column node) -> canonical source name
-        for scope in root.traverse():
+        for scope in scopes:
             self._name_sources(scope)
 
     def _name_sources(self, scope: Scope) -> None:
@@ -96,38 +97,90 @@ class _Canon:
 
     def _value(self, value: object) -> str:
         if isinstance(value, list):
-            return "[" + ",".join(self._value(v) for v in value) + "]"
+            return "[" + ",".join([self._value(v) for v in value]) + "]"
         if isinstance(value, exp.Expr):
             return self._node(value)
         return repr(value)
 
     def _node(self, node: exp.Expr) -> str:
-        if isinstance(node, exp.Column):
+        kind = _KINDS.get(type(node))
+        if kind is None:
+            kind = _KINDS[type(node)] = _kind(type(node))
+        if kind is _GENERIC:
+            return f"{type(node).__name__}({self._args(node)})"
+        if kind is exp.Column:
             qualifier = self.renamed.get(id(node), node.table)
             return f"col({qualifier}.{self.names.column(node) if isinstance(node.this, exp.Identifier) else self._node(node.this)})"
-        if isinstance(node, exp.Table) and id(node) in self.renamed:
-            return f"table({self.renamed[id(node)]}{self._args(node, skip=('this', 'db', 'catalog', 'alias'))})"
-        if isinstance(node, exp.CTE):
-            return f"cte({self.cte_names.get(node.alias, node.alias)}:{self._node(node.this)})"
-        if isinstance(node, exp.TableAlias) and isinstance(node.parent, (exp.Subquery, exp.Lateral)):
-            return "alias"  # a derived table's name is replaced where its columns are used
-        if isinstance(node, exp.Identifier):
+        if kind is exp.Identifier:
             return f"id({node.name if node.quoted else node.name.lower()})"
-        if isinstance(node, exp.Literal):
+        if kind is exp.Table:
+            if id(node) in self.renamed:
+                return f"table({self.renamed[id(node)]}{self._args(node, skip=('this', 'db', 'catalog', 'alias'))})"
+        elif kind is exp.CTE:
+            return f"cte({self.cte_names.get(node.alias, node.alias)}:{self._node(node.this)})"
+        elif kind is exp.TableAlias:
+            if isinstance(node.parent, (exp.Subquery, exp.Lateral)):
+                return "alias"  # a derived table's name is replaced where its columns are used
+        elif kind is exp.Literal:
             return f"lit({node.name!r},{node.is_string})"
-        if isinstance(node, exp.Paren):
+        elif kind is exp.Paren:
             return self._node(node.this)
-        if isinstance(node, COMMUTATIVE):
-            operands = sorted(self._node(o) for o in _flatten(node, type(node)))
+        elif kind is COMMUTATIVE:
+            operands = sorted([self._node(o) for o in _flatten(node, type(node))])
             return f"{type(node).__name__}({','.join(operands)})"
         return f"{type(node).__name__}({self._args(node)})"
 
     def _args(self, node: exp.Expr, skip: tuple[str, ...] = ()) -> str:
-        return ",".join(
-            f"{key}={self._value(value)}"
-            for key, value in node.args.items()
-            if key not in skip and value is not None and value != [] and value is not False
-        )
+        parts = []
+        for key, value in node.args.items():
+            if value is None or value is False or key in skip:
+                continue
+            if isinstance(value, exp.Expr):
+                parts.append(f"{key}={self._node(value)}")
+            elif not isinstance(value, list):
+                parts.append(f"{key}={value!r}")
+            elif value:  # an empty list is left out; `_value` of a list, with its nodes written directly
+                items = [self._node(item) if isinstance(item, exp.Expr) else self._value(item) for item in value]
+                parts.append(f"{key}=[{','.join(items)}]")
+        return ",".join(parts)
+
+
+_GENERIC = object()
+_KINDS: dict[type, object] = {}
+"""Node type -> how `_Canon._node` writes it: the first of these classes it is a subclass of, or `_GENERIC`."""
+
+
+def _kind(node_type: type) -> object:
+    for kind in (exp.Column, exp.Table, exp.CTE, exp.TableAlias, exp.Identifier, exp.Literal, exp.Paren):
+        if issubclass(node_type, kind):
+            return kind
+    return COMMUTATIVE if issubclass(node_type, COMMUTATIVE) else _GENERIC
+
+
+def _ctes(query: exp.Query, scopes: list[Scope]) -> list[exp.CTE]:
+    """The CTEs of ``query`` in breadth-first order (as `find_all` gives them), found through their
+    scopes rather than by walking the whole tree."""
+    ctes = {id(s.expression.parent): s.expression.parent for s in scopes if s.scope_type == ScopeType.CTE}
+    try:
+        if all(isinstance(cte, exp.CTE) for cte in ctes.values()):
+            return sorted(ctes.values(), key=lambda cte: _breadth_first_key(cte, query))
+    except ValueError:  # not below the query after all
+        pass
+    return list(query.find_all(exp.CTE))
+
+
+def _breadth_first_key(node: exp.Expr, root: exp.Expr) -> tuple[int, list[tuple[int, int]]]:
+    """Where a breadth-first walk from ``root`` meets ``node``: its depth, then the positions (argument,
+    then index in a list argument) on the way down, since a walk visits a node's children in that order."""
+    path = []
+    while node is not root:
+        parent = node.parent
+        if parent is None:
+            raise ValueError("not below the root")
+        path.append((list(parent.args).index(node.arg_key), node.index or 0))
+        node = parent
+    path.reverse()
+    return len(path), path
 
 
 def _flatten(node: exp.Expr, kind: type[exp.Expr]) -> list[exp.Expr]:

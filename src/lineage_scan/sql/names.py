@@ -2,8 +2,48 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from sqlglot import exp
-from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
+from sqlglot.dialects.dialect import ASCII_LOWER, ASCII_UPPER, Dialect, NormalizationStrategy
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers as sqlglot_normalize_identifiers
+
+E = TypeVar("E", bound=exp.Expr)
+_INSENSITIVE = (NormalizationStrategy.CASE_INSENSITIVE, NormalizationStrategy.CASE_INSENSITIVE_UPPERCASE)
+_UPPER = (NormalizationStrategy.UPPERCASE, NormalizationStrategy.CASE_INSENSITIVE_UPPERCASE)
+
+
+def normalize_identifiers(expression: E, dialect: Dialect) -> E:
+    """sqlglot's `normalize_identifiers`: every identifier of ``expression`` folded the way ``dialect``
+    resolves it, except under a node marked `case_sensitive` (a `/* sqlglot.meta case_sensitive */`
+    comment). The same folding as `Dialect.normalize_identifier`, done inline rather than with one
+    method call per node (a third of the time); dialects with their own rules (BigQuery) use sqlglot's.
+    """
+    if type(dialect).normalize_identifier is not Dialect.normalize_identifier:
+        return sqlglot_normalize_identifiers(expression, dialect=dialect)
+    strategy = dialect.normalization_strategy
+    if strategy is NormalizationStrategy.CASE_SENSITIVE:
+        return expression
+    insensitive, upper, ascii_only = strategy in _INSENSITIVE, strategy in _UPPER, dialect.ASCII_ONLY_NORMALIZATION
+    stack: list[exp.Expr] = [expression]
+    while stack:
+        node = stack.pop()
+        meta = node._meta  # reading .meta would allocate an empty dict per node
+        if meta and meta.get("case_sensitive"):
+            continue
+        args = node.args
+        if isinstance(node, exp.Identifier) and (insensitive or not args.get("quoted")):
+            this = args["this"]
+            if upper:
+                node.set("this", this.translate(ASCII_UPPER) if ascii_only else this.upper())
+            else:
+                node.set("this", this.translate(ASCII_LOWER) if ascii_only else this.lower())
+        for value in args.values():
+            if isinstance(value, exp.Expr):
+                stack.append(value)
+            elif type(value) is list:
+                stack.extend([item for item in value if isinstance(item, exp.Expr)])
+    return expression
 
 
 class Names:
@@ -19,6 +59,7 @@ class Names:
         self.default_db = default_db
         self.default_catalog = default_catalog
         self._upper = dialect.normalization_strategy == NormalizationStrategy.UPPERCASE
+        self._shown: dict[str, str] = {}
 
     def ident(self, node: exp.Identifier | str) -> str:
         """The display text of an identifier.
@@ -33,7 +74,12 @@ class Names:
 
     def display(self, name: str) -> str:
         """An already-normalised name as shown: upper-folding dialects are shown lower-case."""
-        return name.lower() if self._upper and name.isupper() else name
+        if not self._upper:
+            return name
+        shown = self._shown.get(name)
+        if shown is None:
+            shown = self._shown[name] = name.lower() if name.isupper() else name
+        return shown
 
     def table(self, table: exp.Table) -> str:
         """The dotted, normalised name of a table reference, with configured defaults applied."""

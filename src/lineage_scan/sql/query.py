@@ -10,7 +10,7 @@ read the same CTE. Semantics: ``docs/lineage-semantics.md``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, ScopeType, build_scope
@@ -18,7 +18,18 @@ from sqlglot.optimizer.scope import Scope, ScopeType, build_scope
 from lineage_scan.model import STAR, Certainty, EdgeKind
 from lineage_scan.sql.names import Names
 from lineage_scan.sql.pivot import pivot_outputs
-from lineage_scan.sql.query_types import AGGREGATE, BARE, EMPTY, TRANSFORM, Leaf, Leaves, Output, Span, ValueUse
+from lineage_scan.sql.query_types import (
+    AGGREGATE,
+    BARE,
+    EMPTY,
+    TRANSFORM,
+    Leaf,
+    Leaves,
+    Output,
+    Span,
+    ValueUse,
+    node_span,
+)
 from lineage_scan.sql.schema import SchemaRegistry
 
 
@@ -44,17 +55,6 @@ class QueryError(Exception):
     """The query has a shape the engine cannot follow (reported as a diagnostic)."""
 
 
-def node_span(node: exp.Expr) -> Span | None:
-    """The character span of a node, from the positions sqlglot keeps on its identifiers/tokens."""
-    starts, ends = [], []
-    for sub in node.walk():
-        meta = sub._meta  # noqa: SLF001 - reading .meta would allocate an empty dict per node
-        if meta and "start" in meta:
-            starts.append(meta["start"])
-            ends.append(meta["end"])
-    return (min(starts), max(ends)) if starts else None
-
-
 class QueryLineage:
     """Follows the output columns of queries down to base-table columns.
 
@@ -71,6 +71,9 @@ class QueryLineage:
         self._in_progress: set[int] = set()
         self._scope_of: dict[int, Scope] = {}
         self._roots: dict[int, tuple[exp.Expr, Scope | None]] = {}
+        self._table_names: dict[int, str] = {}
+        self._base_leaves: dict[tuple[int, str], Leaves] = {}
+        self._by_name: dict[int, dict[str, Leaves]] = {}
         self.notes: list[Note] = []
 
     # ----------------------------------------------------------------- entry points
@@ -145,7 +148,7 @@ class QueryLineage:
                     leaves |= other[index].leaves
                 elif other and other[-1].is_star:
                     leaves |= other[-1].leaves
-            result.append(Output(out.name, frozenset(leaves) | order, out.span))
+            result.append(out.with_leaves(frozenset(leaves) | order))
         return result
 
     def _udtf_outputs(self, scope: Scope) -> list[Output]:
@@ -179,7 +182,9 @@ class QueryLineage:
 
     def _select_outputs(self, scope: Scope) -> list[Output]:
         indirect = self._indirect_of(scope)
-        return [Output(out.name, out.leaves | indirect, out.span) for out in self._direct_outputs(scope)]
+        if not indirect:
+            return self._direct_outputs(scope)
+        return [out.with_leaves(out.leaves | indirect) for out in self._direct_outputs(scope)]
 
     def _direct_outputs(self, scope: Scope) -> list[Output]:
         """A SELECT's outputs with their direct leaves only (stars expanded), memoised."""
@@ -195,7 +200,7 @@ class QueryLineage:
                 direct = self._expression_leaves(scope, projection, aliases)
                 if isinstance(projection, exp.Alias):
                     aliases.setdefault(name, direct)  # later projections may use it (lateral alias)
-                result.append(Output(name, direct, node_span(projection)))
+                result.append(Output(name, direct, node=projection))
             self._direct[key] = result
             self._aliases[key] = aliases
         return self._direct[key]
@@ -271,7 +276,7 @@ class QueryLineage:
         for out in outputs:
             if out.is_star:
                 yield frozenset(
-                    replace(leaf, excluded=tuple(sorted(set(leaf.excluded) | set(excluded)))) if leaf.column == STAR else leaf
+                    leaf._replace(excluded=tuple(sorted(set(leaf.excluded) | set(excluded)))) if leaf.column == STAR else leaf
                     for leaf in out.leaves
                 )
 
@@ -279,8 +284,15 @@ class QueryLineage:
         """The known output columns of a source (with ``*`` marking an open star), or None."""
         outputs = self._source_outputs(source)
         if outputs is None:
-            return self.schema.columns(self.names.table(source))
+            return self.schema.columns(self._table_name(source))
         return tuple(out.name for out in outputs)
+
+    def _table_name(self, table: exp.Table) -> str:
+        """`Names.table`, once per table node of the statement."""
+        name = self._table_names.get(id(table))
+        if name is None:
+            name = self._table_names[id(table)] = self.names.table(table)
+        return name
 
     def _source_outputs(self, source: exp.Table | Scope) -> list[Output] | None:
         """Outputs of a sub-scope or of a pivoted table; None for a plain table."""
@@ -389,9 +401,8 @@ class QueryLineage:
     ) -> Leaves:
         """The leaves of every column inside ``root`` (one projection or one clause)."""
         body = root.this if isinstance(root, exp.Alias) else root
-        result: set[Leaf] = set()
+        parts: list[Leaves] = []
         for node, level, indirect, value in _column_uses(body, self._scope_of):
-            span = node_span(node)
             if isinstance(node, (exp.Select, exp.SetOperation, exp.Subquery)):
                 nested = self._scope_of.get(id(node)) or self._scope_of.get(id(node.this))
                 if nested is None:
@@ -399,11 +410,21 @@ class QueryLineage:
                 leaves = self._all_leaves(nested)
             else:
                 leaves = self._column_leaves(scope, node, aliases, prefer_source)
+            if level == BARE and indirect is None and value is None:  # a plain use leaves every leaf as it is
+                parts.append(leaves)
+                continue
+            span = node_span(node) if indirect is not None else None  # `under` reads it for an indirect use only
+            used = set()
             for leaf in leaves:
                 leaf = leaf.under(level, indirect, span)
-                result.add(leaf.valued(value) if value is not None and leaf.indirect is None else leaf)
-        result.update(self._named_window_leaves(scope, body, aliases))
-        return frozenset(result)
+                used.add(leaf.valued(value) if value is not None and leaf.indirect is None else leaf)
+            parts.append(used)
+        window = set(self._named_window_leaves(scope, body, aliases))
+        if window:
+            parts.append(window)
+        if len(parts) == 1 and isinstance(parts[0], frozenset):
+            return parts[0]
+        return EMPTY.union(*parts)
 
     def _named_window_leaves(self, scope: Scope, body: exp.Expr, aliases: dict[str, Leaves]) -> Iterator[Leaf]:
         """`OVER w` with `WINDOW w AS (PARTITION BY ... ORDER BY ...)`: the spec's columns, as window."""
@@ -456,8 +477,21 @@ class QueryLineage:
 
     def _through_source(self, scope: Scope, source_name: str, source: exp.Table | Scope, column: str) -> Leaves:
         outputs = self._source_outputs(source)
-        if outputs is None:
-            return frozenset({Leaf(self.names.table(source), column)})
+        if outputs is None:  # a base table: the same leaf for every use of the column
+            key = (id(source), column)
+            leaves = self._base_leaves.get(key)
+            if leaves is None:
+                leaves = self._base_leaves[key] = frozenset({Leaf(self._table_name(source), column)})
+            return leaves
+        if isinstance(source, Scope) and id(source.expression) in self._outputs:  # outputs final: look up by name
+            by_name = self._by_name.get(id(source.expression))
+            if by_name is None:
+                by_name = self._by_name[id(source.expression)] = {}
+                for out in outputs:
+                    by_name.setdefault(out.name, out.leaves)
+            leaves = by_name.get(column)
+            if leaves is not None:
+                return leaves
         return self._output_column(outputs, column, isinstance(source, Scope) and source.scope_type == ScopeType.UDTF)
 
     def _output_column(self, outputs: list[Output], name: str, udtf: bool) -> Leaves:
@@ -480,7 +514,7 @@ class QueryLineage:
                 elif name in leaf.excluded:
                     continue
                 elif len(star_tables) == 1:
-                    result.add(replace(leaf, column=name, excluded=(), certainty=Certainty.INFERRED))
+                    result.add(leaf._replace(column=name, excluded=(), certainty=Certainty.INFERRED))
             if len(star_tables) > 1:
                 result.add(Leaf(None, name, certainty=Certainty.AMBIGUOUS, candidates=tuple(star_tables)))
         return frozenset(result)
@@ -640,8 +674,7 @@ def _column_uses(root: exp.Expr, scope_of: dict[int, Scope]) -> Iterator[Use]:
         if isinstance(node, exp.Subquery) and id(node.this) in scope_of:
             yield node.this, level, indirect, value
             continue
-        children = list(_children(node, level, indirect, value))
-        stack.extend(reversed(children))
+        stack.extend(reversed(_children(node, level, indirect, value)))
 
 
 _PASS_THROUGH = (exp.Paren, exp.Alias)
@@ -649,9 +682,11 @@ _NAVIGATION = (exp.Lag, exp.Lead, exp.FirstValue, exp.LastValue, exp.NthValue)
 """Window functions sqlglot types as aggregates that only pick a row's value (a transform)."""
 _RATES = (exp.Div, exp.SafeDivide, exp.Avg)
 _VALUE_NODES = (*_RATES, exp.Coalesce, exp.If, exp.Case)
+_ROLE_NODES = (exp.Window, exp.If, exp.Case, exp.Filter)
+"""The nodes under which a child may get an indirect kind (see `_indirect_role`)."""
 
 
-def _children(node: exp.Expr, level: int, indirect: EdgeKind | None, value: ValueUse | None) -> Iterator[Use]:
+def _children(node: exp.Expr, level: int, indirect: EdgeKind | None, value: ValueUse | None) -> list[Use]:
     if isinstance(node, _PASS_THROUGH):
         child_level = level
     elif isinstance(node, exp.AggFunc) and not isinstance(node, _NAVIGATION):
@@ -667,17 +702,21 @@ def _children(node: exp.Expr, level: int, indirect: EdgeKind | None, value: Valu
             filled_key = _zero_filled_argument(node)
             if filled_key is not None and _adjusts_a_value(node):
                 filled_key = None
+    roles = indirect is None and isinstance(node, _ROLE_NODES)
+    children: list[Use] = []
     for key, arg in node.args.items():
-        values = arg if isinstance(arg, list) else [arg]
+        if arg is None:
+            continue
         child_value = value
         if filled_key is not None and (filled_key == "*" or key == filled_key):
             rate = value.rate if value else None
             child_value = ValueUse(node_span(node), rate, rate)
-        for child in values:
-            if not isinstance(child, exp.Expr):
-                continue
-            child_indirect = indirect or _indirect_role(node, key)
-            yield child, child_level, child_indirect, child_value
+        child_indirect = _indirect_role(node, key) if roles else indirect
+        if isinstance(arg, list):
+            children.extend((child, child_level, child_indirect, child_value) for child in arg if isinstance(child, exp.Expr))
+        elif isinstance(arg, exp.Expr):
+            children.append((arg, child_level, child_indirect, child_value))
+    return children
 
 
 def _zero_filled_argument(node: exp.Expr) -> str | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from typing import NamedTuple
+
+from sqlglot import exp
 
 from lineage_scan.model import STAR, Certainty, EdgeKind
 
@@ -12,9 +14,12 @@ BARE, TRANSFORM, AGGREGATE = 0, 1, 2
 Span = tuple[int, int]
 
 
-@dataclass(frozen=True)
-class Leaf:
-    """A base-table column reached from an output column, and how it got there."""
+class Leaf(NamedTuple):
+    """A base-table column reached from an output column, and how it got there.
+
+    (A named tuple rather than a frozen dataclass: a query makes hundreds of thousands of leaves,
+    and a tuple is made and hashed several times faster.)
+    """
 
     table: str | None
     column: str
@@ -50,14 +55,13 @@ class Leaf:
         rate = self.rate or use.rate
         if (fill, fill_rate, rate) == (self.fill, self.fill_rate, self.rate):
             return self
-        return replace(self, fill=fill, fill_rate=fill_rate, rate=rate)
+        return self._replace(fill=fill, fill_rate=fill_rate, rate=rate)
 
     def weakened(self, certainty: Certainty) -> Leaf:
-        return replace(self, certainty=self.certainty.weakest(certainty))
+        return self._replace(certainty=self.certainty.weakest(certainty))
 
 
-@dataclass(frozen=True)
-class ValueUse:
+class ValueUse(NamedTuple):
     """What a column's value goes through inside one expression, walking down from its root.
 
     ``fill`` is the innermost null-to-zero call around the column, ``fill_rate`` a division or
@@ -73,14 +77,50 @@ Leaves = frozenset[Leaf]
 EMPTY: Leaves = frozenset()
 
 
-@dataclass(frozen=True)
 class Output:
-    """One output column of a query: its name, its leaves and the span of its expression."""
+    """One output column of a query: its name, its leaves and the span of its expression.
 
-    name: str
-    leaves: Leaves
-    span: Span | None = None
+    The span may be given as the expression (``node``), worked out when first asked for: most
+    outputs are a CTE's, and no edge is located at them.
+    """
+
+    __slots__ = ("_node", "_span", "leaves", "name")
+
+    def __init__(self, name: str, leaves: Leaves, span: Span | None = None, node: exp.Expr | None = None):
+        self.name = name
+        self.leaves = leaves
+        self._span = span
+        self._node = node
+
+    @property
+    def span(self) -> Span | None:
+        if self._node is not None:
+            self._span, self._node = node_span(self._node), None
+        return self._span
+
+    def with_leaves(self, leaves: Leaves) -> Output:
+        """The same output with other leaves."""
+        return Output(self.name, leaves, self._span, self._node)
 
     @property
     def is_star(self) -> bool:
         return self.name == STAR
+
+
+def node_span(node: exp.Expr) -> Span | None:
+    """The character span of a node, from the positions sqlglot keeps on its identifiers/tokens."""
+    start = end = -1
+    stack = [node]
+    while stack:  # a walk of the subtree in any order (quicker than sqlglot's `walk` generator)
+        sub = stack.pop()
+        meta = sub._meta  # reading .meta would allocate an empty dict per node
+        if meta and "start" in meta:
+            if start < 0 or meta["start"] < start:
+                start = meta["start"]
+            end = max(end, meta["end"])
+        for value in sub.args.values():
+            if isinstance(value, exp.Expr):
+                stack.append(value)
+            elif type(value) is list:
+                stack.extend([item for item in value if isinstance(item, exp.Expr)])
+    return (start, end) if start >= 0 else None

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, OptimizeError, ParseError, TokenError
-from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.tokens import Token, TokenType
 
 from lineage_scan.limits import TIME_LIMIT_CODE, TimeLimitExceeded, time_limit
@@ -28,7 +27,7 @@ from lineage_scan.model import (
     Severity,
     ValueFact,
 )
-from lineage_scan.sql.names import Names
+from lineage_scan.sql.names import Names, normalize_identifiers
 from lineage_scan.sql.query import QueryError
 from lineage_scan.sql.query_types import Span
 from lineage_scan.sql.schema import SchemaRegistry
@@ -228,16 +227,34 @@ class _Splitter:
         return self.is_separator(tokens, len(tokens) - 1)
 
     def feed(self, tokens: list[Token]) -> Iterator[RawStatement | SplitError]:
-        for index, token in enumerate(tokens):
-            if self.is_separator(tokens, index):
-                yield from self.flush()
-            elif self.oversized:
-                self.chunk[1:] = [token]
-            else:
-                self.chunk.append(token)
-                if self.max_chars and token.end - self.chunk[0].start >= self.max_chars:
-                    self.oversized = True
-                    del self.chunk[1:]
+        if self.is_tsql:
+            separators = [index for index in range(len(tokens)) if self.is_separator(tokens, index)]
+        else:
+            semicolon = TokenType.SEMICOLON
+            separators = [index for index, token in enumerate(tokens) if token.token_type == semicolon]
+        start = 0
+        for end in separators:
+            self._add(tokens, start, end)
+            yield from self.flush()
+            start = end + 1
+        self._add(tokens, start, len(tokens))
+
+    def _add(self, tokens: list[Token], start: int, end: int) -> None:
+        """Add ``tokens[start:end]`` to the statement; one over the size limit keeps only its first
+        and last token (the first that crosses the limit is dropped, as are those after it but the last)."""
+        if start == end:
+            return
+        chunk = self.chunk
+        if self.oversized:
+            chunk[1:] = [tokens[end - 1]]
+            return
+        first = chunk[0] if chunk else tokens[start]
+        if not self.max_chars or tokens[end - 1].end - first.start < self.max_chars:  # token ends only grow
+            chunk.extend(tokens[start:end])
+            return
+        crossing = bisect.bisect_left(tokens, first.start + self.max_chars, start, end, key=lambda token: token.end)
+        self.oversized = True
+        self.chunk = [first, tokens[end - 1]] if crossing < end - 1 else [first]
 
     def flush(self) -> Iterator[RawStatement | SplitError]:
         chunk, oversized = self.chunk, self.oversized
@@ -286,7 +303,7 @@ def analyse_script(
     names = Names(dialect, default_db, default_catalog)
     registry = schema.copy() if schema is not None else SchemaRegistry()
     analyser = StatementAnalyser(names, registry, locator.span, query_target or (lambda _line: QUERY_TARGET))
-    edges: dict[tuple, ColumnEdge] = {}  # statements come in file order, each one's edges sorted
+    edges = _EdgeSet()
     for raw in split_statements(sql, dialect, max_statement_chars):
         result.statements += 1
         if isinstance(raw, SplitError):
@@ -304,14 +321,39 @@ def analyse_script(
             continue
         result.relations.extend(outcome.relations)
         result.reads.extend(outcome.reads)
-        for edge in outcome.edges:  # repeats differ only in location: the first (earliest) is kept
-            edges.setdefault((edge.source, edge.target, edge.kind, edge.certainty, edge.candidates, edge.excluded), edge)
+        edges.add(outcome.edges)
         result.value_facts.extend(outcome.value_facts)
         result.diagnostics.extend(outcome.diagnostics)
         result.statements_failed += outcome.statements_failed
         locator.forget()
-    result.edges = list(edges.values())
+    result.edges = edges.kept
     return result
+
+
+class _EdgeSet:
+    """A script's edges, statement after statement (in file order, each one's edges unique and sorted):
+    an edge a statement repeats with another location is dropped, the first (earliest) is kept.
+    (Keyed only once a second statement brings edges: most scripts hold one statement.)"""
+
+    def __init__(self) -> None:
+        self.kept: list[ColumnEdge] = []
+        self._keys: set[tuple] | None = None  # made when a second statement brings edges
+
+    def add(self, edges: list[ColumnEdge]) -> None:
+        if not self.kept:
+            self.kept.extend(edges)
+            return
+        if self._keys is None:
+            self._keys = {_edge_key(edge) for edge in self.kept}
+        for edge in edges:
+            key = _edge_key(edge)
+            if key not in self._keys:
+                self._keys.add(key)
+                self.kept.append(edge)
+
+
+def _edge_key(edge: ColumnEdge) -> tuple:
+    return edge.source, edge.target, edge.kind, edge.certainty, edge.candidates, edge.excluded
 
 
 def _analyse_raw_statement(
@@ -348,7 +390,7 @@ def _analyse_statement(
 ) -> None:
     line = locator.point(raw.start)[0]
     try:
-        statement = normalize_identifiers(statement, dialect=analyser.names.dialect)
+        statement = normalize_identifiers(statement, analyser.names.dialect)
         lineage = analyser.analyse(statement, line)
     except (QueryError, OptimizeError, RecursionError) as error:
         result.statements_failed += 1
@@ -364,7 +406,11 @@ def _analyse_statement(
         return
     result.relations.extend(lineage.relations)
     result.reads.extend(lineage.reads)
-    result.edges.extend(sorted(lineage.edges, key=ColumnEdge.sort_key))
+    if result.edges:  # a second statement parsed from the same text: its repeats are dropped
+        keys = {_edge_key(edge) for edge in result.edges}
+        result.edges.extend(edge for edge in lineage.edges if _edge_key(edge) not in keys)
+    else:
+        result.edges.extend(lineage.edges)
     result.value_facts.extend(sorted(set(lineage.facts)))
     for note in lineage.notes:
         location = locator.span(note.span or (raw.start, raw.end))

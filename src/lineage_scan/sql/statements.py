@@ -7,7 +7,7 @@ into an equivalent SELECT over their sources so the same query engine follows th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -35,15 +35,31 @@ from lineage_scan.sql.schema import SchemaRegistry
 Locate = Callable[[Span | None], Location | None]
 
 
+EdgeKey = tuple[str | None, str, str, str, EdgeKind, Certainty, tuple[str, ...], tuple[str, ...]]
+"""An edge without its location: source table and column, target table and column, kind, certainty,
+candidates, excluded (names rather than ColumnRefs: strings hash faster)."""
+
+
 @dataclass
 class StatementLineage:
-    """What one statement contributes."""
+    """What one statement contributes. ``edges`` are unique per `EdgeKey`, each with the earliest
+    location that creates it (no location first), sorted by `ColumnEdge.sort_key`."""
 
     relations: list[RelationDef] = field(default_factory=list)
     reads: list[RelationUse] = field(default_factory=list)
     edges: list[ColumnEdge] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     facts: list[ValueFact] = field(default_factory=list)
+    spans: dict[EdgeKey, Span | None] = field(default_factory=dict)
+    """The edges while the statement is analysed: each key with its earliest span."""
+
+    def add_edge(self, key: EdgeKey, span: Span | None) -> None:
+        spans = self.spans
+        if key in spans:
+            known = spans[key]
+            if known is None or (span is not None and known <= span):
+                return
+        spans[key] = span
 
 
 @dataclass(frozen=True)
@@ -94,7 +110,20 @@ class StatementAnalyser:
             if isinstance(statement, kind):
                 handler(statement, result)
                 break
+        result.edges = self._edges(result.spans)
+        result.spans = {}
         return result
+
+    def _edges(self, spans: dict[EdgeKey, Span | None]) -> list[ColumnEdge]:
+        """The statement's edges, one per key (those repeated with other locations were never made), sorted."""
+        locate, refs, ref = self.locate, self._refs, self._ref
+        edges = []
+        for (table, column, target, target_column, kind, certainty, candidates, excluded), span in spans.items():
+            source = refs.get((table, column)) or ref(table, column)
+            written = refs.get((target, target_column)) or ref(target, target_column)
+            edges.append(ColumnEdge(source, written, kind, certainty, locate(span), candidates, excluded))
+        edges.sort(key=ColumnEdge.sort_key)
+        return edges
 
     # ----------------------------------------------------------------- statement handlers
     def _select(self, select: exp.Query, result: StatementLineage) -> None:
@@ -121,12 +150,11 @@ class StatementAnalyser:
         name = self.names.table(table)
         query = create.expression if isinstance(create.expression, exp.Query) else None
         clone = create.args.get("clone")
-        like = create.find(exp.LikeProperty)
         if query is not None:
             self._write_query(Target(name, kind, node_span(table), columns, positional=True), query, result)
         elif isinstance(clone, exp.Clone) and isinstance(clone.this, exp.Table):
             self._copy_relation(clone.this, name, kind, node_span(table), result)
-        elif like is not None and isinstance(like.this, exp.Table):
+        elif (like := create.find(exp.LikeProperty)) is not None and isinstance(like.this, exp.Table):
             # LIKE copies the structure, not the data: a schema, no lineage.
             columns = self.schema.columns(self.names.table(like.this))
             if columns is not None:
@@ -319,9 +347,7 @@ class StatementAnalyser:
         result.notes.extend(engine.notes)
         mapped = self._map_outputs(target, outputs, result)
         for column, output in mapped:
-            for leaf in output.leaves:
-                result.edges.append(self._edge(target, column, output, leaf))
-                result.facts.extend(self._facts(target, column, leaf))
+            self._add_edges(target, column, output, output.leaves, result)
         columns = target.columns if target.positional and target.columns else tuple(c for c, _ in mapped)
         known = None if STAR in columns else columns
         # A bare SELECT defines its placeholder relation (parsers such as dbt's name it after the model).
@@ -344,26 +370,26 @@ class StatementAnalyser:
             return list(zip(target.columns, outputs, strict=False))
         return [(o.name, o) for o in outputs]
 
-    def _edge(self, target: Target, column: str, output: Output, leaf: Leaf) -> ColumnEdge:
-        if leaf.indirect is not None:
-            kind = leaf.indirect
-        elif leaf.level == BARE:
-            kind = EdgeKind.IDENTITY if leaf.column == column or leaf.column == STAR else EdgeKind.RENAME
-        else:
-            kind = _DIRECT_KIND[leaf.level]
-        certainty = leaf.certainty
-        if leaf.indirect is None and target.certainty is not Certainty.RESOLVED:
-            certainty = certainty.weakest(target.certainty)
-        span = leaf.span if leaf.indirect is not None else output.span
-        return ColumnEdge(
-            source=self._ref(leaf.table, leaf.column),
-            target=self._ref(target.name, column),
-            kind=kind,
-            certainty=certainty,
-            location=self.locate(span),
-            candidates=leaf.candidates,
-            excluded=leaf.excluded,
-        )
+    def _add_edges(
+        self, target: Target, column: str, output: Output, leaves: Iterable[Leaf], result: StatementLineage
+    ) -> None:
+        """The edges (and value facts) of ``leaves`` flowing into ``column`` of ``target``."""
+        weakened = target.certainty is not Certainty.RESOLVED
+        for leaf in leaves:
+            certainty = leaf.certainty
+            if leaf.indirect is not None:
+                kind, span = leaf.indirect, leaf.span
+            else:
+                if leaf.level == BARE:
+                    kind = EdgeKind.IDENTITY if leaf.column == column or leaf.column == STAR else EdgeKind.RENAME
+                else:
+                    kind = _DIRECT_KIND[leaf.level]
+                if weakened:
+                    certainty = certainty.weakest(target.certainty)
+                span = output.span
+                if leaf.fill or leaf.rate:
+                    result.facts.extend(self._facts(target, column, leaf))
+            result.add_edge((leaf.table, leaf.column, target.name, column, kind, certainty, leaf.candidates, leaf.excluded), span)
 
     def _facts(self, target: Target, column: str, leaf: Leaf) -> list[ValueFact]:
         """Null-to-zero and rate facts of a direct leaf's value on its way into ``column``."""
@@ -408,9 +434,7 @@ class StatementAnalyser:
                     if leaf.indirect is None
                 }
             for target_column, output in pairs:
-                for leaf in output.leaves | filters:
-                    result.edges.append(self._edge(target, target_column, output, leaf))
-                    result.facts.extend(self._facts(target, target_column, leaf))
+                self._add_edges(target, target_column, output, output.leaves | filters, result)
         result.relations.append(RelationDef(name, RelationKind.TABLE, self.locate(target.span), None, mode=mode))
         self._record_reads([t for t in engine.reads(select) if self.names.table(t) != name], name, result)
 
@@ -423,9 +447,7 @@ class StatementAnalyser:
         location = self.locate(span)
         for column in columns or (STAR,):
             certainty = Certainty.RESOLVED if columns else Certainty.UNRESOLVED
-            result.edges.append(
-                ColumnEdge(ColumnRef(source_name, column), ColumnRef(name, column), EdgeKind.IDENTITY, certainty, location)
-            )
+            result.add_edge((source_name, column, name, column, EdgeKind.IDENTITY, certainty, (), ()), span)
         result.relations.append(RelationDef(name, kind, location, columns))
         result.reads.append(RelationUse(source_name, name, self.locate(node_span(source))))
         if columns is not None:

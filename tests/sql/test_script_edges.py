@@ -1,0 +1,33 @@
+"""A script's edges are unique: an edge made again with another location keeps its earliest one."""
+
+from __future__ import annotations
+
+from sqlglot.dialects.dialect import Dialect
+
+from lineage_scan.model import EdgeKind
+from lineage_scan.sql.script import analyse_script
+
+DIALECT = Dialect.get_or_raise("snowflake")
+
+
+def _edges(sql: str) -> list[tuple[str, str, str, int]]:
+    return [(str(e.source), str(e.target), e.kind.value, e.location.start_line if e.location else 0)
+            for e in analyse_script(sql, DIALECT).edges]
+
+
+def test_a_filter_reached_through_two_ctes_is_kept_at_the_first() -> None:
+    sql = (
+        "CREATE TABLE out AS\n"
+        "WITH c1 AS (SELECT a, b FROM t WHERE b > 0),\n"
+        "c2 AS (SELECT a, b FROM c1 WHERE b < 9)\n"
+        "SELECT a FROM c2"
+    )
+    edges = _edges(sql)
+    # out.a: t.a by identity (located at the final projection, line 4), and t.b as a filter twice
+    # (c1's WHERE on line 2, c2's WHERE on line 3 through c1.b): once, at line 2.
+    assert sorted(edges) == [("t.a", "out.a", EdgeKind.IDENTITY.value, 4), ("t.b", "out.a", EdgeKind.FILTER.value, 2)]
+
+
+def test_a_later_statement_repeating_an_edge_adds_nothing() -> None:
+    sql = "INSERT INTO out SELECT a FROM t;\nINSERT INTO out SELECT a FROM t;\nINSERT INTO out SELECT b AS a FROM t;\n"
+    assert _edges(sql) == [("t.a", "out.a", EdgeKind.IDENTITY.value, 1), ("t.b", "out.a", EdgeKind.RENAME.value, 3)]
