@@ -43,9 +43,10 @@ POOL_MIN_FILES = 50
 CHUNK_MAX_FILES = 64
 CHUNK_MIN_FILES = 8
 CHUNKS_PER_WORKER = 8
-"""A chunk holds about 1/(jobs * CHUNKS_PER_WORKER) of the files not yet chunked (between
-`CHUNK_MIN_FILES` and `CHUNK_MAX_FILES`): chunks shrink towards the end, so the workers finish at
-about the same time rather than one waiting for the other's last large chunk."""
+"""A chunk holds about 1/(jobs * CHUNKS_PER_WORKER) of the files not yet chunked (at most
+`CHUNK_MAX_FILES`, at least `CHUNK_MIN_FILES` unless there are few files for many workers): chunks
+shrink towards the end, so the workers finish at about the same time rather than one waiting for
+another's last large chunk."""
 IN_FLIGHT_PER_WORKER = 2
 """Jobs handed to the pool ahead of time per worker: enough to keep workers busy, few enough that a
 project unit becoming ready does not queue behind every file."""
@@ -200,10 +201,11 @@ class _Scheduler:
 def _chunked(tasks: list[FileTask], jobs: int) -> deque[list[FileTask]]:
     """``tasks`` in chunks for the pool, in order, shrinking towards the end (see `CHUNKS_PER_WORKER`)."""
     chunks: deque[list[FileTask]] = deque()
+    smallest = min(CHUNK_MIN_FILES, math.ceil(len(tasks) / (jobs * CHUNKS_PER_WORKER)))  # a few files for many workers
     start = 0
     while start < len(tasks):
         left = len(tasks) - start
-        size = min(CHUNK_MAX_FILES, max(CHUNK_MIN_FILES, math.ceil(left / (jobs * CHUNKS_PER_WORKER))))
+        size = min(CHUNK_MAX_FILES, max(smallest, math.ceil(left / (jobs * CHUNKS_PER_WORKER))))
         chunks.append(tasks[start : start + size])
         start += size
     return chunks
