@@ -161,3 +161,16 @@ def test_parser_output_outside_the_model_still_arrives(make_repo, monkeypatch) -
     assert "marts.sloppy" in result.graph.relations()
     assert "sloppy" in [d.message for d in result.diagnostics]
     assert result.files_from_cache == 0 and scan(root, jobs=2).files_from_cache == len(result.fragments) - 1
+
+
+def test_chunks_shrink_towards_the_end_so_workers_finish_together() -> None:
+    from lineage_scan.parse_files import CHUNK_MAX_FILES, CHUNK_MIN_FILES, _chunked
+
+    tasks = list(range(2000))
+    sizes = [len(chunk) for chunk in _chunked(tasks, 2)]  # type: ignore[arg-type]
+    assert [task for chunk in _chunked(tasks, 2) for task in chunk] == tasks  # every file once, in order
+    assert sizes[0] == CHUNK_MAX_FILES and max(sizes) == CHUNK_MAX_FILES
+    assert all(size >= after for size, after in zip(sizes, sizes[1:]))  # never growing
+    assert sizes[-2] == CHUNK_MIN_FILES and sizes[-1] <= CHUNK_MIN_FILES
+    # 200 files for 16 workers: 2 files a chunk as before, not chunks too large to share out
+    assert [len(chunk) for chunk in _chunked(list(range(200)), 16)] == [2] * 100  # type: ignore[arg-type]

@@ -193,8 +193,12 @@ class LineageGraph:
                 if v not in nodes:
                     add_column(target_table, target.column, v)
                 by_key = out.get(v)
-                if by_key is None:
+                if by_key is None:  # the columns' first edge: their relations' link may be new too
                     by_key = out[v] = pred[v][u] = {}
+                    pair = (table, target_table)
+                    if pair not in linked:
+                        linked.add(pair)
+                        self._link(("relation", table), ("relation", target_table), edge.location)
                 data = by_key.get(kind)
                 if data is None:
                     by_key[kind] = {"kind": edge.kind, "certainty": certainty, "location": edge.location,
@@ -203,10 +207,6 @@ class LineageGraph:
                         joins.setdefault(target_table, set()).add(u)
                 elif rank_of[certainty] < rank_of[data["certainty"]]:
                     data.update(kind=edge.kind, certainty=certainty, location=edge.location, candidates=edge.candidates)
-                pair = (table, target_table)
-                if pair not in linked:
-                    linked.add(pair)
-                    self._link(("relation", table), ("relation", target_table), edge.location)
         nx._clear_cache(graph)
 
     def add_metadata(self, meta: RelationMeta) -> None:

@@ -41,7 +41,12 @@ from lineage_scan.parsers.context import ParseContext
 
 POOL_MIN_FILES = 50
 CHUNK_MAX_FILES = 64
+CHUNK_MIN_FILES = 8
 CHUNKS_PER_WORKER = 8
+"""A chunk holds about 1/(jobs * CHUNKS_PER_WORKER) of the files not yet chunked (at most
+`CHUNK_MAX_FILES`, at least `CHUNK_MIN_FILES` unless there are few files for many workers): chunks
+shrink towards the end, so the workers finish at about the same time rather than one waiting for
+another's last large chunk."""
 IN_FLIGHT_PER_WORKER = 2
 """Jobs handed to the pool ahead of time per worker: enough to keep workers busy, few enough that a
 project unit becoming ready does not queue behind every file."""
@@ -141,8 +146,7 @@ class _Scheduler:
     def _run_in_pool(self, tasks: list[FileTask], jobs: int) -> list[FileTask]:
         """Run ``tasks`` and the projects' units in worker processes; return the file tasks left
         undone if the pool broke (its units are back in the queue)."""
-        size = max(1, min(CHUNK_MAX_FILES, math.ceil(len(tasks) / (jobs * CHUNKS_PER_WORKER))))
-        chunks = deque(tasks[i : i + size] for i in range(0, len(tasks), size))
+        chunks = _chunked(tasks, jobs)
         plans = {project.plan.project_rel: project.plan for project in self.projects}
         pool = ProcessPoolExecutor(min(jobs, len(chunks) + len(self.units)), initializer=_start_worker,
                                    initargs=(self.root, self.context, self.cache_dir, plans))
@@ -192,6 +196,19 @@ class _Scheduler:
         else:
             project, unit = job
             project.accept(unit, result)
+
+
+def _chunked(tasks: list[FileTask], jobs: int) -> deque[list[FileTask]]:
+    """``tasks`` in chunks for the pool, in order, shrinking towards the end (see `CHUNKS_PER_WORKER`)."""
+    chunks: deque[list[FileTask]] = deque()
+    smallest = min(CHUNK_MIN_FILES, math.ceil(len(tasks) / (jobs * CHUNKS_PER_WORKER)))  # a few files for many workers
+    start = 0
+    while start < len(tasks):
+        left = len(tasks) - start
+        size = min(CHUNK_MAX_FILES, max(smallest, math.ceil(left / (jobs * CHUNKS_PER_WORKER))))
+        chunks.append(tasks[start : start + size])
+        start += size
+    return chunks
 
 
 class _Counter:
