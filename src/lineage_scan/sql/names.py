@@ -35,9 +35,11 @@ def normalize_identifiers(expression: E, dialect: Dialect) -> E:
         if isinstance(node, exp.Identifier) and (insensitive or not args.get("quoted")):
             this = args["this"]
             if upper:
-                node.set("this", this.translate(ASCII_UPPER) if ascii_only else this.upper())
+                folded = this.translate(ASCII_UPPER) if ascii_only else this.upper()
             else:
-                node.set("this", this.translate(ASCII_LOWER) if ascii_only else this.lower())
+                folded = this.translate(ASCII_LOWER) if ascii_only else this.lower()
+            if folded != this:  # most names are written folded already: `set` would only drop hash caches
+                node.set("this", folded)
         for value in args.values():
             if isinstance(value, exp.Expr):
                 stack.append(value)

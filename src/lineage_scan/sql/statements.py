@@ -77,6 +77,10 @@ class Target:
 NOT_ANALYSED = "LS902"
 COLUMN_COUNT = "LS907"
 _DIRECT_KIND = {TRANSFORM: EdgeKind.TRANSFORM, AGGREGATE: EdgeKind.AGGREGATE}
+_KIND_VALUE = {kind: kind.value for kind in EdgeKind}
+_CERTAINTY_RANK = {certainty: certainty.rank for certainty in Certainty}
+_NO_SPAN = (-1, -1)
+"""Sorts before every span, as no location sorts before every location."""
 _LINEAGE_KEYWORDS = ("CREATE", "INSERT", "MERGE", "UPDATE", "SELECT", "WITH", "REPLACE", "COPY")
 
 
@@ -90,6 +94,7 @@ class StatementAnalyser:
         self.query_target = query_target
         self._refs: dict[tuple[str | None, str], ColumnRef] = {}
         """One ColumnRef per column of the script: edges share them."""
+        self._dotted: dict[tuple[str | None, str], str] = {}
         self.HANDLERS: tuple[tuple[type[exp.Expr], Callable[[exp.Expr, StatementLineage], None]], ...] = (
             (exp.Create, self._create),
             (exp.Insert, self._insert),
@@ -115,15 +120,38 @@ class StatementAnalyser:
         return result
 
     def _edges(self, spans: dict[EdgeKey, Span | None]) -> list[ColumnEdge]:
-        """The statement's edges, one per key (those repeated with other locations were never made), sorted."""
-        locate, refs, ref = self.locate, self._refs, self._ref
+        """The statement's edges, one per key (those repeated with other locations were never made), in
+        `ColumnEdge.sort_key` order.
+
+        The keys are sorted before any edge is made, on a row that orders as `sort_key` does: the same
+        `table.column` strings (kept per column), the kind's value, the certainty's rank, then the span
+        for the location (every location is the script's path with the 1-based line and column of the
+        span's start and end offsets, so spans order as locations do, no location first), candidates
+        and excluded; then the key's position, so that rows `sort_key` finds equal keep their order.
+        """
+        locate, refs, ref, dotted = self.locate, self._refs, self._ref, self._dotted
+        keys = list(spans.items())
+        rows = []
+        for index, ((table, column, target, target_column, kind, certainty, candidates, excluded), span) in enumerate(keys):
+            rows.append((
+                dotted.get((table, column)) or self._dot(table, column),
+                dotted.get((target, target_column)) or self._dot(target, target_column),
+                _KIND_VALUE[kind], _CERTAINTY_RANK[certainty], _NO_SPAN if span is None else span,
+                candidates, excluded, index,
+            ))
+        rows.sort()
         edges = []
-        for (table, column, target, target_column, kind, certainty, candidates, excluded), span in spans.items():
+        for row in rows:
+            (table, column, target, target_column, kind, certainty, candidates, excluded), span = keys[row[-1]]
             source = refs.get((table, column)) or ref(table, column)
             written = refs.get((target, target_column)) or ref(target, target_column)
             edges.append(ColumnEdge(source, written, kind, certainty, locate(span), candidates, excluded))
-        edges.sort(key=ColumnEdge.sort_key)
         return edges
+
+    def _dot(self, table: str | None, column: str) -> str:
+        """A column as `ColumnEdge.sort_key` writes it (`?` for no table)."""
+        text = self._dotted[(table, column)] = f"{'?' if table is None else table}.{column}"
+        return text
 
     # ----------------------------------------------------------------- statement handlers
     def _select(self, select: exp.Query, result: StatementLineage) -> None:
