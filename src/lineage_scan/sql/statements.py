@@ -79,6 +79,7 @@ COLUMN_COUNT = "LS907"
 _DIRECT_KIND = {TRANSFORM: EdgeKind.TRANSFORM, AGGREGATE: EdgeKind.AGGREGATE}
 _KIND_VALUE = {kind: kind.value for kind in EdgeKind}
 _CERTAINTY_RANK = {certainty: certainty.rank for certainty in Certainty}
+_UNSET = object()
 _NO_SPAN = (-1, -1)
 """Sorts before every span, as no location sorts before every location."""
 _LINEAGE_KEYWORDS = ("CREATE", "INSERT", "MERGE", "UPDATE", "SELECT", "WITH", "REPLACE", "COPY")
@@ -403,21 +404,29 @@ class StatementAnalyser:
     ) -> None:
         """The edges (and value facts) of ``leaves`` flowing into ``column`` of ``target``."""
         weakened = target.certainty is not Certainty.RESOLVED
+        spans, name, direct_span = result.spans, target.name, _UNSET
         for leaf in leaves:
-            certainty = leaf.certainty
-            if leaf.indirect is not None:
-                kind, span = leaf.indirect, leaf.span
+            table, source_column, level, indirect, certainty, candidates, excluded, span, fill, _, rate = leaf
+            if indirect is not None:
+                kind = indirect
             else:
-                if leaf.level == BARE:
-                    kind = EdgeKind.IDENTITY if leaf.column == column or leaf.column == STAR else EdgeKind.RENAME
+                if level == BARE:
+                    kind = EdgeKind.IDENTITY if source_column == column or source_column == STAR else EdgeKind.RENAME
                 else:
-                    kind = _DIRECT_KIND[leaf.level]
+                    kind = _DIRECT_KIND[level]
                 if weakened:
                     certainty = certainty.weakest(target.certainty)
-                span = output.span
-                if leaf.fill or leaf.rate:
+                if direct_span is _UNSET:
+                    direct_span = output.span
+                span = direct_span
+                if fill or rate:
                     result.facts.extend(self._facts(target, column, leaf))
-            result.add_edge((leaf.table, leaf.column, target.name, column, kind, certainty, leaf.candidates, leaf.excluded), span)
+            key = (table, source_column, name, column, kind, certainty, candidates, excluded)
+            if key in spans:  # `StatementLineage.add_edge`, inline: the earliest span wins
+                known = spans[key]
+                if known is None or (span is not None and known <= span):
+                    continue
+            spans[key] = span
 
     def _facts(self, target: Target, column: str, leaf: Leaf) -> list[ValueFact]:
         """Null-to-zero and rate facts of a direct leaf's value on its way into ``column``."""
