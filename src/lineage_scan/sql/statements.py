@@ -93,9 +93,8 @@ class StatementAnalyser:
         self.schema = schema
         self.locate = locate
         self.query_target = query_target
-        self._refs: dict[tuple[str | None, str], ColumnRef] = {}
-        """One ColumnRef per column of the script: edges share them."""
-        self._dotted: dict[tuple[str | None, str], str] = {}
+        self._columns: dict[tuple[str | None, str], tuple[ColumnRef, str]] = {}
+        """`_column` of each column of the script met so far."""
         self.HANDLERS: tuple[tuple[type[exp.Expr], Callable[[exp.Expr, StatementLineage], None]], ...] = (
             (exp.Create, self._create),
             (exp.Insert, self._insert),
@@ -124,35 +123,34 @@ class StatementAnalyser:
         """The statement's edges, one per key (those repeated with other locations were never made), in
         `ColumnEdge.sort_key` order.
 
-        The keys are sorted before any edge is made, on a row that orders as `sort_key` does: the same
-        `table.column` strings (kept per column), the kind's value, the certainty's rank, then the span
-        for the location (every location is the script's path with the 1-based line and column of the
-        span's start and end offsets, so spans order as locations do, no location first), candidates
-        and excluded; then the key's position, so that rows `sort_key` finds equal keep their order.
+        The keys are sorted before any edge is made, as rows that order as `sort_key` does: the same
+        `table.column` strings, the kind's value, the certainty's rank, then the span for the location
+        (every location is the script's path with the 1-based line and column of the span's start and
+        end offsets, so spans order as locations do, no location first), candidates and excluded; then
+        the key's position, so that rows `sort_key` finds equal keep their order (and no row is ever
+        compared past it).
         """
-        locate, refs, ref, dotted = self.locate, self._refs, self._ref, self._dotted
-        keys = list(spans.items())
+        columns, column_of = self._columns, self._column
         rows = []
-        for index, ((table, column, target, target_column, kind, certainty, candidates, excluded), span) in enumerate(keys):
+        for index, ((table, column, target, target_column, kind, certainty, candidates, excluded), span) in enumerate(spans.items()):
+            source_ref, source_text = columns.get((table, column)) or column_of(table, column)
+            target_ref, target_text = columns.get((target, target_column)) or column_of(target, target_column)
             rows.append((
-                dotted.get((table, column)) or self._dot(table, column),
-                dotted.get((target, target_column)) or self._dot(target, target_column),
-                _KIND_VALUE[kind], _CERTAINTY_RANK[certainty], _NO_SPAN if span is None else span,
-                candidates, excluded, index,
+                source_text, target_text, _KIND_VALUE[kind], _CERTAINTY_RANK[certainty],
+                _NO_SPAN if span is None else span, candidates, excluded, index, source_ref, target_ref, kind, certainty, span,
             ))
         rows.sort()
-        edges = []
-        for row in rows:
-            (table, column, target, target_column, kind, certainty, candidates, excluded), span = keys[row[-1]]
-            source = refs.get((table, column)) or ref(table, column)
-            written = refs.get((target, target_column)) or ref(target, target_column)
-            edges.append(ColumnEdge(source, written, kind, certainty, locate(span), candidates, excluded))
-        return edges
+        locate = self.locate
+        return [
+            ColumnEdge(source_ref, target_ref, kind, certainty, locate(span), candidates, excluded)
+            for _, _, _, _, _, candidates, excluded, _, source_ref, target_ref, kind, certainty, span in rows
+        ]
 
-    def _dot(self, table: str | None, column: str) -> str:
-        """A column as `ColumnEdge.sort_key` writes it (`?` for no table)."""
-        text = self._dotted[(table, column)] = f"{'?' if table is None else table}.{column}"
-        return text
+    def _column(self, table: str | None, column: str) -> tuple[ColumnRef, str]:
+        """The script's one ColumnRef for a column (edges share them), and the column as `ColumnEdge.sort_key`
+        writes it (`?` for no table)."""
+        known = self._columns[(table, column)] = (ColumnRef(table, column), f"{'?' if table is None else table}.{column}")
+        return known
 
     # ----------------------------------------------------------------- statement handlers
     def _select(self, select: exp.Query, result: StatementLineage) -> None:
@@ -439,12 +437,6 @@ class StatementAnalyser:
         if leaf.rate:
             facts.append(ValueFact(ValueOp.RATE, source, written, self.locate(leaf.rate)))
         return facts
-
-    def _ref(self, table: str | None, column: str) -> ColumnRef:
-        ref = self._refs.get((table, column))
-        if ref is None:
-            ref = self._refs[(table, column)] = ColumnRef(table, column)
-        return ref
 
     def _write_assignments(
         self,
