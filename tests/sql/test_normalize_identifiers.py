@@ -7,7 +7,9 @@ import sqlglot
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers as sqlglot_normalize_identifiers
 
+from lineage_scan.model import ColumnRef
 from lineage_scan.sql.names import normalize_identifiers
+from lineage_scan.sql.script import analyse_script
 
 STATEMENTS = [
     'CREATE TABLE Analytics.Orders AS SELECT o.Id, "Quoted"."MixedCase" AS Kept FROM Raw."Orders" AS o',
@@ -40,3 +42,16 @@ def test_snowflake_folds_unquoted_names_up_and_keeps_marked_ones() -> None:
     folded = normalize_identifiers(sqlglot.parse_one(STATEMENTS[2], read=dialect), dialect)
     # the comment marks the column `a`: it keeps its case, the alias, `B` and the table are folded up
     assert sorted(i.this for i in folded.find_all(sqlglot.exp.Identifier)) == ["B", "KEEP", "TBL", "a"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "source_column"),
+    [
+        ("CREATE TABLE T AS SELECT Mixed /* sqlglot.meta case_sensitive */ AS C FROM Src", "Mixed"),
+        ("CREATE TABLE T AS SELECT Mixed /* a plain comment */ AS C FROM Src", "mixed"),
+    ],
+)
+def test_a_script_folds_names_but_those_a_comment_marks(sql: str, source_column: str) -> None:
+    # analyse_script looks for marks only in a script that holds a `sqlglot.meta` comment
+    edges = analyse_script(sql, Dialect.get_or_raise("duckdb")).edges
+    assert [(e.source, e.target) for e in edges] == [(ColumnRef("src", source_column), ColumnRef("t", "c"))]

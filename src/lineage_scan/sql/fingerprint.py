@@ -45,6 +45,7 @@ class _Canon:
     def __init__(self, query: exp.Query, root: Scope, names: Names):
         self.query = query
         self.names = names
+        self.display = names.display
         scopes = list(root.traverse())
         self.cte_names = {cte.alias: f"_cte{index}" for index, cte in enumerate(_ctes(query, scopes))}
         self.renamed: dict[int, str] = {}  # id(Table node or Column node) -> canonical source name
@@ -109,8 +110,11 @@ class _Canon:
         if kind is _GENERIC:
             return f"{type(node).__name__}({self._args(node)})"
         if kind is exp.Column:
-            qualifier = self.renamed.get(id(node), node.table)
-            return f"col({qualifier}.{self.names.column(node) if isinstance(node.this, exp.Identifier) else self._node(node.this)})"
+            qualifier = self.renamed.get(id(node))
+            if qualifier is None:
+                qualifier = node.table
+            this = node.this  # `Names.column`, inline
+            return f"col({qualifier}.{self.display(this.name) if isinstance(this, exp.Identifier) else self._node(this)})"
         if kind is exp.Identifier:
             return f"id({node.name if node.quoted else node.name.lower()})"
         if kind is exp.Table:

@@ -13,11 +13,12 @@ _INSENSITIVE = (NormalizationStrategy.CASE_INSENSITIVE, NormalizationStrategy.CA
 _UPPER = (NormalizationStrategy.UPPERCASE, NormalizationStrategy.CASE_INSENSITIVE_UPPERCASE)
 
 
-def normalize_identifiers(expression: E, dialect: Dialect) -> E:
+def normalize_identifiers(expression: E, dialect: Dialect, marked: bool = True) -> E:
     """sqlglot's `normalize_identifiers`: every identifier of ``expression`` folded the way ``dialect``
     resolves it, except under a node marked `case_sensitive` (a `/* sqlglot.meta case_sensitive */`
     comment). The same folding as `Dialect.normalize_identifier`, done inline rather than with one
     method call per node (a third of the time); dialects with their own rules (BigQuery) use sqlglot's.
+    ``marked``: whether the text parsed may hold such comments (False: no node is looked at for a mark).
     """
     if type(dialect).normalize_identifier is not Dialect.normalize_identifier:
         return sqlglot_normalize_identifiers(expression, dialect=dialect)
@@ -28,16 +29,21 @@ def normalize_identifiers(expression: E, dialect: Dialect) -> E:
     stack: list[exp.Expr] = [expression]
     while stack:
         node = stack.pop()
-        meta = node._meta  # reading .meta would allocate an empty dict per node
-        if meta and meta.get("case_sensitive"):
-            continue
+        if marked:
+            meta = node._meta  # reading .meta would allocate an empty dict per node
+            if meta and meta.get("case_sensitive"):
+                continue
         args = node.args
-        if isinstance(node, exp.Identifier) and (insensitive or not args.get("quoted")):
-            this = args["this"]
-            if upper:
-                node.set("this", this.translate(ASCII_UPPER) if ascii_only else this.upper())
-            else:
-                node.set("this", this.translate(ASCII_LOWER) if ascii_only else this.lower())
+        if isinstance(node, exp.Identifier):  # a leaf: its arguments are its text and flags
+            if insensitive or not args.get("quoted"):
+                this = args["this"]
+                if upper:
+                    folded = this.translate(ASCII_UPPER) if ascii_only else this.upper()
+                else:
+                    folded = this.translate(ASCII_LOWER) if ascii_only else this.lower()
+                if folded != this:  # most names are written folded already: `set` would only drop hash caches
+                    node.set("this", folded)
+            continue
         for value in args.values():
             if isinstance(value, exp.Expr):
                 stack.append(value)

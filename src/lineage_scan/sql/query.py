@@ -401,6 +401,9 @@ class QueryLineage:
     ) -> Leaves:
         """The leaves of every column inside ``root`` (one projection or one clause)."""
         body = root.this if isinstance(root, exp.Alias) else root
+        if type(body) is exp.Column and type(body.this) is exp.Identifier:  # a plain column (no window inside): its one use
+            leaves = self._column_leaves(scope, body, aliases, prefer_source)
+            return leaves if type(leaves) is frozenset else EMPTY.union(leaves)
         parts: list[Leaves] = []
         for node, level, indirect, value in _column_uses(body, self._scope_of):
             if isinstance(node, (exp.Select, exp.SetOperation, exp.Subquery)):

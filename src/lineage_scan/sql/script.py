@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, OptimizeError, ParseError, TokenError
+from sqlglot.expressions import SQLGLOT_META
 from sqlglot.tokens import Token, TokenType
 
 from lineage_scan.limits import TIME_LIMIT_CODE, TimeLimitExceeded, time_limit
@@ -304,6 +305,7 @@ def analyse_script(
     registry = schema.copy() if schema is not None else SchemaRegistry()
     analyser = StatementAnalyser(names, registry, locator.span, query_target or (lambda _line: QUERY_TARGET))
     edges = _EdgeSet()
+    marked = SQLGLOT_META in sql  # a `/* sqlglot.meta ... */` comment can mark nodes case-sensitive
     for raw in split_statements(sql, dialect, max_statement_chars):
         result.statements += 1
         if isinstance(raw, SplitError):
@@ -313,7 +315,7 @@ def analyse_script(
             continue
         try:
             with time_limit(statement_timeout):
-                outcome = _analyse_raw_statement(sql, raw, dialect, analyser, locator)
+                outcome = _analyse_raw_statement(sql, raw, dialect, analyser, locator, marked)
         except TimeLimitExceeded as error:
             result.statements_failed += 1
             message = f"statement not analysed: {error} (the limit is statement_timeout_seconds)"
@@ -357,9 +359,10 @@ def _edge_key(edge: ColumnEdge) -> tuple:
 
 
 def _analyse_raw_statement(
-    sql: str, raw: RawStatement, dialect: Dialect, analyser: StatementAnalyser, locator: Locator
+    sql: str, raw: RawStatement, dialect: Dialect, analyser: StatementAnalyser, locator: Locator, marked: bool
 ) -> ScriptLineage:
-    """What one `;`-separated statement contributes (nothing is added to the script's result until it is done)."""
+    """What one `;`-separated statement contributes (nothing is added to the script's result until it is done).
+    ``marked``: whether the script holds a `sqlglot.meta` comment (see `normalize_identifiers`)."""
     result = ScriptLineage()
     try:
         parsed = dialect.parser(error_level=ErrorLevel.RAISE).parse(raw.tokens, sql)
@@ -381,16 +384,17 @@ def _analyse_raw_statement(
         return result
     for statement in parsed:
         if statement is not None:
-            _analyse_statement(statement, raw, analyser, locator, result)
+            _analyse_statement(statement, raw, analyser, locator, result, marked)
     return result
 
 
 def _analyse_statement(
-    statement: exp.Expr, raw: RawStatement, analyser: StatementAnalyser, locator: Locator, result: ScriptLineage
+    statement: exp.Expr, raw: RawStatement, analyser: StatementAnalyser, locator: Locator, result: ScriptLineage,
+    marked: bool,
 ) -> None:
     line = locator.point(raw.start)[0]
     try:
-        statement = normalize_identifiers(statement, analyser.names.dialect)
+        statement = normalize_identifiers(statement, analyser.names.dialect, marked)
         lineage = analyser.analyse(statement, line)
     except (QueryError, OptimizeError, RecursionError) as error:
         result.statements_failed += 1

@@ -77,6 +77,11 @@ class Target:
 NOT_ANALYSED = "LS902"
 COLUMN_COUNT = "LS907"
 _DIRECT_KIND = {TRANSFORM: EdgeKind.TRANSFORM, AGGREGATE: EdgeKind.AGGREGATE}
+_KIND_VALUE = {kind: kind.value for kind in EdgeKind}
+_CERTAINTY_RANK = {certainty: certainty.rank for certainty in Certainty}
+_UNSET = object()
+_NO_SPAN = (-1, -1)
+"""Sorts before every span, as no location sorts before every location."""
 _LINEAGE_KEYWORDS = ("CREATE", "INSERT", "MERGE", "UPDATE", "SELECT", "WITH", "REPLACE", "COPY")
 
 
@@ -88,8 +93,8 @@ class StatementAnalyser:
         self.schema = schema
         self.locate = locate
         self.query_target = query_target
-        self._refs: dict[tuple[str | None, str], ColumnRef] = {}
-        """One ColumnRef per column of the script: edges share them."""
+        self._columns: dict[tuple[str | None, str], tuple[ColumnRef, str]] = {}
+        """`_column` of each column of the script met so far."""
         self.HANDLERS: tuple[tuple[type[exp.Expr], Callable[[exp.Expr, StatementLineage], None]], ...] = (
             (exp.Create, self._create),
             (exp.Insert, self._insert),
@@ -115,15 +120,37 @@ class StatementAnalyser:
         return result
 
     def _edges(self, spans: dict[EdgeKey, Span | None]) -> list[ColumnEdge]:
-        """The statement's edges, one per key (those repeated with other locations were never made), sorted."""
-        locate, refs, ref = self.locate, self._refs, self._ref
-        edges = []
-        for (table, column, target, target_column, kind, certainty, candidates, excluded), span in spans.items():
-            source = refs.get((table, column)) or ref(table, column)
-            written = refs.get((target, target_column)) or ref(target, target_column)
-            edges.append(ColumnEdge(source, written, kind, certainty, locate(span), candidates, excluded))
-        edges.sort(key=ColumnEdge.sort_key)
-        return edges
+        """The statement's edges, one per key (those repeated with other locations were never made), in
+        `ColumnEdge.sort_key` order.
+
+        The keys are sorted before any edge is made, as rows that order as `sort_key` does: the same
+        `table.column` strings, the kind's value, the certainty's rank, then the span for the location
+        (every location is the script's path with the 1-based line and column of the span's start and
+        end offsets, so spans order as locations do, no location first), candidates and excluded; then
+        the key's position, so that rows `sort_key` finds equal keep their order (and no row is ever
+        compared past it).
+        """
+        columns, column_of = self._columns, self._column
+        rows = []
+        for index, ((table, column, target, target_column, kind, certainty, candidates, excluded), span) in enumerate(spans.items()):
+            source_ref, source_text = columns.get((table, column)) or column_of(table, column)
+            target_ref, target_text = columns.get((target, target_column)) or column_of(target, target_column)
+            rows.append((
+                source_text, target_text, _KIND_VALUE[kind], _CERTAINTY_RANK[certainty],
+                _NO_SPAN if span is None else span, candidates, excluded, index, source_ref, target_ref, kind, certainty, span,
+            ))
+        rows.sort()
+        locate = self.locate
+        return [
+            ColumnEdge(source_ref, target_ref, kind, certainty, locate(span), candidates, excluded)
+            for _, _, _, _, _, candidates, excluded, _, source_ref, target_ref, kind, certainty, span in rows
+        ]
+
+    def _column(self, table: str | None, column: str) -> tuple[ColumnRef, str]:
+        """The script's one ColumnRef for a column (edges share them), and the column as `ColumnEdge.sort_key`
+        writes it (`?` for no table)."""
+        known = self._columns[(table, column)] = (ColumnRef(table, column), f"{'?' if table is None else table}.{column}")
+        return known
 
     # ----------------------------------------------------------------- statement handlers
     def _select(self, select: exp.Query, result: StatementLineage) -> None:
@@ -375,21 +402,29 @@ class StatementAnalyser:
     ) -> None:
         """The edges (and value facts) of ``leaves`` flowing into ``column`` of ``target``."""
         weakened = target.certainty is not Certainty.RESOLVED
+        spans, name, direct_span = result.spans, target.name, _UNSET
         for leaf in leaves:
-            certainty = leaf.certainty
-            if leaf.indirect is not None:
-                kind, span = leaf.indirect, leaf.span
+            table, source_column, level, indirect, certainty, candidates, excluded, span, fill, _, rate = leaf
+            if indirect is not None:
+                kind = indirect
             else:
-                if leaf.level == BARE:
-                    kind = EdgeKind.IDENTITY if leaf.column == column or leaf.column == STAR else EdgeKind.RENAME
+                if level == BARE:
+                    kind = EdgeKind.IDENTITY if source_column == column or source_column == STAR else EdgeKind.RENAME
                 else:
-                    kind = _DIRECT_KIND[leaf.level]
+                    kind = _DIRECT_KIND[level]
                 if weakened:
                     certainty = certainty.weakest(target.certainty)
-                span = output.span
-                if leaf.fill or leaf.rate:
+                if direct_span is _UNSET:
+                    direct_span = output.span
+                span = direct_span
+                if fill or rate:
                     result.facts.extend(self._facts(target, column, leaf))
-            result.add_edge((leaf.table, leaf.column, target.name, column, kind, certainty, leaf.candidates, leaf.excluded), span)
+            key = (table, source_column, name, column, kind, certainty, candidates, excluded)
+            if key in spans:  # `StatementLineage.add_edge`, inline: the earliest span wins
+                known = spans[key]
+                if known is None or (span is not None and known <= span):
+                    continue
+            spans[key] = span
 
     def _facts(self, target: Target, column: str, leaf: Leaf) -> list[ValueFact]:
         """Null-to-zero and rate facts of a direct leaf's value on its way into ``column``."""
@@ -402,12 +437,6 @@ class StatementAnalyser:
         if leaf.rate:
             facts.append(ValueFact(ValueOp.RATE, source, written, self.locate(leaf.rate)))
         return facts
-
-    def _ref(self, table: str | None, column: str) -> ColumnRef:
-        ref = self._refs.get((table, column))
-        if ref is None:
-            ref = self._refs[(table, column)] = ColumnRef(table, column)
-        return ref
 
     def _write_assignments(
         self,
