@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from itertools import pairwise
 
 import pytest
 
@@ -170,7 +171,7 @@ def test_chunks_shrink_towards_the_end_so_workers_finish_together() -> None:
     sizes = [len(chunk) for chunk in _chunked(tasks, 2)]  # type: ignore[arg-type]
     assert [task for chunk in _chunked(tasks, 2) for task in chunk] == tasks  # every file once, in order
     assert sizes[0] == CHUNK_MAX_FILES and max(sizes) == CHUNK_MAX_FILES
-    assert all(size >= after for size, after in zip(sizes, sizes[1:]))  # never growing
+    assert all(size >= after for size, after in pairwise(sizes))  # never growing
     assert sizes[-2] == CHUNK_MIN_FILES and sizes[-1] <= CHUNK_MIN_FILES
     # 200 files for 16 workers: 2 files a chunk as before, not chunks too large to share out
     assert [len(chunk) for chunk in _chunked(list(range(200)), 16)] == [2] * 100  # type: ignore[arg-type]

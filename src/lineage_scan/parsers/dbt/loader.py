@@ -161,7 +161,7 @@ def _versioned_files(properties: Properties) -> dict[str, tuple[NodeProps, dict[
     for (kind, name), props in properties.nodes.items():
         if kind == "model":
             for version in props.versions:
-                files.setdefault(str(version.get("defined_in") or f"{name}_v{str(version['v'])}"), (props, version))
+                files.setdefault(str(version.get("defined_in") or f"{name}_v{version['v']!s}"), (props, version))
     return files
 
 
