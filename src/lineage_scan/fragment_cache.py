@@ -165,7 +165,12 @@ _made: set[Path] = set()
 
 
 def entry_path(directory: Path, key: str) -> Path:
-    return Path(f"{directory}/{key[:2]}/{key[2:]}.json")
+    return Path(entry_file(directory, key))
+
+
+def entry_file(directory: Path, key: str) -> str:
+    """`entry_path` as text (reading thousands of entries, a `Path` per entry shows)."""
+    return f"{directory}/{key[:2]}/{key[2:]}.json"
 
 
 class FragmentCache:
@@ -173,7 +178,6 @@ class FragmentCache:
 
     def __init__(self, directory: Path, context: ParseContext, root: Path | None = None):
         self.directory = directory
-        self._folder = str(directory)
         self.root = root
         """The scanned repository, whose files entries' `depends_on` name (None: such entries are not used)."""
         self._digests: dict[str, str | None] = {}
@@ -220,7 +224,7 @@ class FragmentCache:
         return entry.get("record") if entry is not None else None
 
     def _entry(self, key: str) -> dict[str, Any] | None:
-        path = f"{self._folder}/{key[:2]}/{key[2:]}.json"  # `entry_path` as text: no `Path` per entry
+        path = entry_file(self.directory, key)
         try:
             with open(path, "rb") as handle:
                 data = handle.read()

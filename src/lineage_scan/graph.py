@@ -88,6 +88,8 @@ class LineageGraph:
         self._value_facts: set[ValueFact] = set()
         self._data_steps: dict[str, DataStep] = {}
         self._listed: set[tuple[tuple, object]] = set()
+        """(node, location or definition) pairs already in a node's lists: a file of a hundred thousand
+        statements writing the same tables must not cost a list scan per statement."""
         self._relation_names: list[str] = []
         self._model_ids: dict[str, None] = {}
         """The relation and ML model nodes, kept as they are added: rules list them often, and a
@@ -95,8 +97,6 @@ class LineageGraph:
         self._joins: dict[str, set[ColumnNode]] = {}
         """Relation -> the source column nodes of the join edges into it, kept by `add_edges` (the only
         writer of column edges): which columns join which relations, without a pass over every edge."""
-        """(node, location or definition) pairs already in a node's lists: a file of a hundred thousand
-        statements writing the same tables must not cost a list scan per statement."""
 
     # ----------------------------------------------------------------- building
     def add_relation(

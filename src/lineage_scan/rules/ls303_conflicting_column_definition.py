@@ -65,19 +65,12 @@ class ConflictingColumnDefinition(Rule):
         self._upstream = cache(lambda column: walk(self.graph, [column], VALUE_KINDS, edges_of=edges_into))
         self._roots = cache(self._roots_of)
         self._origin = cache(self._origin_of)
-        computed: dict[tuple[str, str], bool] = {}
+        # whether a column's value is only copied or renamed on its way, by name
+        plain = cache(lambda relation, column: not self._computed(ColumnRef(relation, column)))
         named = cache(lambda relation: frozenset(self.graph.columns_of(relation)) - {STAR})
         key_names = cache(lambda keys: frozenset((key.table, key.column) for key in keys))
         reported: set[str] = set()
         pairs = self._pairs()
-
-        def plain(relation: str, column: str) -> bool:
-            """Whether the column's value is only copied or renamed on its way (memoized, by name)."""
-            known = computed.get((relation, column))
-            if known is None:
-                known = computed[(relation, column)] = self._computed(ColumnRef(relation, column))
-            return not known
-
         try:
             for (first, second), (why, keys) in sorted(pairs.items(), key=lambda item: item[0]):
                 joined_on = key_names(keys)
@@ -93,7 +86,7 @@ class ConflictingColumnDefinition(Rule):
                     reported.add(finding.key)
                     yield finding
         finally:  # the walks of thousands of columns are freed now, not left to the cyclic collector
-            for memo in (edges_into, self._value_into, self._upstream, self._roots, self._origin, named, key_names):
+            for memo in (edges_into, self._value_into, self._upstream, self._roots, self._origin, plain, named, key_names):
                 memo.cache_clear()
 
     def _pairs(self) -> dict[tuple[str, str], tuple[str, frozenset[ColumnRef]]]:

@@ -66,6 +66,9 @@ class Names:
         self.default_catalog = default_catalog
         self._upper = dialect.normalization_strategy == NormalizationStrategy.UPPERCASE
         self._shown: dict[str, str] = {}
+        self._texts: dict[str, str] = {}
+        """Plain-string names already shown (a function of the dialect alone): configs and YAML name
+        the same columns over and over."""
 
     def ident(self, node: exp.Identifier | str) -> str:
         """The display text of an identifier.
@@ -75,7 +78,10 @@ class Names:
         normalised here as an unquoted name.
         """
         if isinstance(node, str):
-            return self.display(self.dialect.normalize_identifier(exp.to_identifier(node)).name)
+            text = self._texts.get(node)
+            if text is None:
+                text = self._texts[node] = self.display(self.dialect.normalize_identifier(exp.to_identifier(node)).name)
+            return text
         return self.display(node.name)
 
     def display(self, name: str) -> str:

@@ -104,23 +104,6 @@ def canonical(value: Any) -> str:
         return repr(value)
 
 
-class _RememberingNames(Names):
-    """`Names` remembering the display text of the plain-string names it was given (a function of the
-    dialect alone): a project's YAML names the same columns over and over."""
-
-    def __init__(self, dialect: Dialect, default_db: str | None = None, default_catalog: str | None = None):
-        super().__init__(dialect, default_db, default_catalog)
-        self._texts: dict[str, str] = {}
-
-    def ident(self, node: Any) -> str:
-        if type(node) is not str:
-            return super().ident(node)
-        text = self._texts.get(node)
-        if text is None:
-            text = self._texts[node] = super().ident(node)
-        return text
-
-
 @dataclass
 class Compiled:
     """A node's analysed SQL: what goes into its fragment."""
@@ -157,7 +140,7 @@ class ProjectParser:
                 self.dialect = Dialect.get_or_raise(dialect_name)
             except ValueError:
                 pass
-        self.names = _RememberingNames(self.dialect, context.default_db, context.default_catalog)
+        self.names = Names(self.dialect, context.default_db, context.default_catalog)
         self.registry = context.schema.copy()
         self.ctx = DbtContext(self.project, self.properties, self.target, self.names, self.registry, self.settings)
         self.env = sandbox(undefined=undefined_class(self.ctx))
