@@ -172,8 +172,8 @@ class QueryLogic:
     fingerprint of the query's normalised logic (`sql.fingerprint`), computed then by analysing
     ``statement`` again: the text of the statement that defines the relation, as analysed (after
     templating), read with ``dialect`` (a `Dialect.get_or_raise` string) and the default schema and
-    database it was read with. ``index`` says which of the relations the statement defines (a
-    multi-table INSERT defines several).
+    database it was read with. ``index`` says which of the relations the statement defines it is
+    (0 for the first).
     """
 
     shape: str

@@ -351,7 +351,7 @@ def logic_fingerprint_of(logic: QueryLogic) -> str | None:
     raw = next(split_statements(text, dialect, None), None)  # the text is one statement after what preceded it
     if isinstance(raw, RawStatement):
         _analyse_raw_statement(text, raw, dialect, analyser, Locator("<logic>", text), SQLGLOT_META in text)
-    return fingerprints[logic.index] if logic.index < len(fingerprints) else None
+    return fingerprints[logic.index] if 0 <= logic.index < len(fingerprints) else None
 
 
 class _EdgeSet:

@@ -121,10 +121,11 @@ class UnitResult:
         header = data[1]
         columns = header.get("columns")
         location = header.get("location")
-        logic = header.get("logic")
+        logic = header.get("logic")  # the position of the relation whose logic the model's is
         touched = header.get("touched")
+        logic_known = logic is None or (type(logic) is int and 0 <= logic < len(fragment.relations))
         if not ((columns is None or _strings(columns)) and type(header.get("rendered")) is bool
-                and (location is None or _location_row(location)) and (logic is None or (type(logic) is int and 0 <= logic < len(fragment.relations)))
+                and (location is None or _location_row(location)) and logic_known
                 and _strings(touched) and type(header.get("refs")) is list and type(header.get("sources")) is list
                 and type(header.get("refs_changed")) is bool):
             raise CodecError("not a dbt unit result")
