@@ -22,6 +22,7 @@ from lineage_scan.model import (
     Fragment,
     Location,
     MLModelDef,
+    QueryLogic,
     RelationDef,
     RelationKind,
     RelationMeta,
@@ -45,7 +46,9 @@ def full_fragment() -> Fragment:
         parser="dbt",
         relations=[RelationDef("mart.totals", RelationKind.VIEW, here, ("total", "id"), True),
                    RelationDef("query:models/a.sql:9", RelationKind.QUERY, None, None),
-                   RelationDef("mart.log", RelationKind.TABLE, here, ("id",), False, WriteMode.INSERT, "date > max(date)")],
+                   RelationDef("mart.log", RelationKind.TABLE, here, ("id",), False, WriteMode.INSERT,
+                               QueryLogic("1:raw.orders", "\nSELECT id FROM raw.orders", 0, "snowflake", "mart")),
+                   RelationDef("mart.day", RelationKind.TABLE, here, ("id",), logic=QueryLogic("1:mart.log", "x", 1, ""))],
         reads=[RelationUse("raw.orders", "mart.totals", elsewhere)],
         edges=[
             ColumnEdge(orders, totals, EdgeKind.AGGREGATE, Certainty.RESOLVED, here),

@@ -163,14 +163,36 @@ class RelationKind(str, Enum):
 
 
 @dataclass(frozen=True, order=True)
+class QueryLogic:
+    """What tells whether two relations are computed by the same query (LS302), kept so that the
+    costly part is done only when needed.
+
+    ``shape`` (the query's number of output columns and the tables it reads) is cheap and differs
+    for nearly every pair of queries; only relations sharing a shape get the full comparison, a
+    fingerprint of the query's normalised logic (`sql.fingerprint`), computed then by analysing
+    ``statement`` again: the text of the statement that defines the relation, as analysed (after
+    templating), read with ``dialect`` (a `Dialect.get_or_raise` string) and the default schema and
+    database it was read with. ``index`` says which of the relations the statement defines it is
+    (0 for the first).
+    """
+
+    shape: str
+    statement: str
+    index: int
+    dialect: str
+    default_db: str | None = None
+    default_catalog: str | None = None
+
+
+@dataclass(frozen=True, order=True)
 class RelationDef:
     """A relation written by a statement: its name, kind and (when known) ordered columns.
 
     ``declared`` is True when the columns come from DDL or a schema file rather than a query.
     ``columns`` is None when the statement's output columns are not all known (an unexpanded star).
     ``mode`` says how the relation is written (parsers that only ever define relations, such as
-    dbt models, can leave the default). ``logic`` is a fingerprint of the defining query after
-    normalisation (formatting, aliases, CTE names, operand order), equal for equivalent queries.
+    dbt models, can leave the default). ``logic`` tells whether another relation is computed by the
+    same query (see `QueryLogic`); None when the relation is not defined by a query.
     """
 
     name: str
@@ -179,7 +201,7 @@ class RelationDef:
     columns: tuple[str, ...] | None = None
     declared: bool = False
     mode: WriteMode = WriteMode.CREATE
-    logic: str | None = None
+    logic: QueryLogic | None = None
 
 
 @dataclass(frozen=True, order=True)

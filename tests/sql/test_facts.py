@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+import sqlglot
 from sqlglot.dialects.dialect import Dialect
 
 from lineage_scan.model import ColumnRef, ValueOp, WriteMode
-from lineage_scan.sql.script import analyse_script
+from lineage_scan.sql.fingerprint import logic_fingerprint
+from lineage_scan.sql.names import Names
+from lineage_scan.sql.script import analyse_script, logic_fingerprint_of
 
 
 def _analyse(sql: str, dialect: str | None = None):
@@ -33,8 +36,10 @@ def test_write_modes(sql: str, dialect: str | None, mode: WriteMode) -> None:
     assert relation.mode == mode
 
 
-def _logic(sql: str, dialect: str | None = None) -> str | None:
-    return _analyse(sql, dialect).relations[-1].logic
+def _logic(sql: str, dialect: str | None = None) -> tuple[str, str | None] | None:
+    """The last relation's logic: its shape and its full fingerprint (the statement analysed again)."""
+    logic = _analyse(sql, dialect).relations[-1].logic
+    return None if logic is None else (logic.shape, logic_fingerprint_of(logic))
 
 
 BASE = "CREATE VIEW v AS SELECT c.id, SUM(o.amount) AS total FROM shop.customers c JOIN shop.orders o ON o.cid = c.id WHERE o.ok AND o.amount > 0 GROUP BY c.id"
@@ -54,8 +59,10 @@ BASE = "CREATE VIEW v AS SELECT c.id, SUM(o.amount) AS total FROM shop.customers
     ],
 )
 def test_equivalent_queries_share_a_fingerprint(same: str) -> None:
-    assert _logic(BASE) is not None
-    assert _logic(same) == _logic(BASE)
+    base = _logic(BASE)
+    assert base is not None and base[1] is not None
+    assert base[0] == "2:shop.customers,shop.orders"  # two outputs; the tables read
+    assert _logic(same) == base  # the same shape (which LS302 compares first) and fingerprint
 
 
 def test_cte_names_do_not_matter() -> None:
@@ -76,7 +83,26 @@ def test_cte_names_do_not_matter() -> None:
     ],
 )
 def test_real_differences_change_the_fingerprint(different: str) -> None:
-    assert _logic(different) != _logic(BASE)
+    assert _logic(different)[1] != _logic(BASE)[1]
+
+
+def test_a_statement_is_analysed_again_as_it_was_in_its_script() -> None:
+    """The fingerprint LS302 computes later from a relation's `QueryLogic` is the one of the query as
+    it was parsed in its script: the statement after other statements, its comments, its dialect and
+    the script's default schema and database."""
+    script = (
+        "CREATE TABLE t (a INT);\n-- the report\nCREATE VIEW v AS SELECT o.a, COUNT(*) AS n FROM orders o GROUP BY 1;\n"
+        "SELECT a, b INTO w FROM orders WHERE a > 2"
+    )
+    relations = analyse_script(script, Dialect.get_or_raise("tsql"), default_db="dbo", default_catalog="shop").relations
+    names = Names(Dialect.get_or_raise("tsql"), "dbo", "shop")
+    view = sqlglot.parse_one("CREATE VIEW v AS SELECT o.a, COUNT(*) AS n FROM orders o GROUP BY 1", read="tsql").expression
+    into = sqlglot.parse_one("SELECT a, b FROM orders WHERE a > 2", read="tsql")
+    expected = [None, logic_fingerprint(view, names), logic_fingerprint(into, names)]
+    assert [r.logic and logic_fingerprint_of(r.logic) for r in relations] == expected
+    assert [r.logic and (r.logic.shape, r.logic.index, r.logic.dialect) for r in relations] == [
+        None, ("2:shop.dbo.orders", 0, "tsql"), ("2:shop.dbo.orders", 0, "tsql")]
+    assert relations[1].logic is not None and relations[1].logic.statement.startswith(";\n-- the report\nCREATE VIEW")
 
 
 def test_only_defining_writes_get_a_fingerprint() -> None:

@@ -8,7 +8,7 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers as sqlglot_normalize_identifiers
 
 from lineage_scan.model import ColumnRef
-from lineage_scan.sql.names import normalize_identifiers
+from lineage_scan.sql.names import dialect_spec, normalize_identifiers
 from lineage_scan.sql.script import analyse_script
 
 STATEMENTS = [
@@ -55,3 +55,15 @@ def test_a_script_folds_names_but_those_a_comment_marks(sql: str, source_column:
     # analyse_script looks for marks only in a script that holds a `sqlglot.meta` comment
     edges = analyse_script(sql, Dialect.get_or_raise("duckdb")).edges
     assert [(e.source, e.target) for e in edges] == [(ColumnRef("src", source_column), ColumnRef("t", "c"))]
+
+
+@pytest.mark.parametrize(
+    "spec", ["", "snowflake", "tsql", "bigquery", "mysql, normalization_strategy=lowercase", "duckdb, version=1.1.3"]
+)
+def test_dialect_spec_reads_back_as_the_same_dialect(spec: str) -> None:
+    dialect = Dialect.get_or_raise(spec or None)
+    again = Dialect.get_or_raise(dialect_spec(dialect) or None)
+    assert type(again) is type(dialect)
+    assert (again.normalization_strategy, again.version, again.settings) == (
+        dialect.normalization_strategy, dialect.version, dialect.settings)
+    assert dialect_spec(dialect) == spec  # only what differs from the defaults is written

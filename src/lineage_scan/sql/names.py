@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TypeVar
 
 from sqlglot import exp
-from sqlglot.dialects.dialect import ASCII_LOWER, ASCII_UPPER, Dialect, NormalizationStrategy
+from sqlglot.dialects.dialect import ASCII_LOWER, ASCII_UPPER, Dialect, Dialects, NormalizationStrategy
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers as sqlglot_normalize_identifiers
 
 E = TypeVar("E", bound=exp.Expr)
@@ -50,6 +51,19 @@ def normalize_identifiers(expression: E, dialect: Dialect, marked: bool = True) 
             elif type(value) is list:
                 stack.extend([item for item in value if isinstance(item, exp.Expr)])
     return expression
+
+
+def dialect_spec(dialect: Dialect) -> str:
+    """A string `Dialect.get_or_raise` turns back into an equivalent dialect: its name, then its
+    normalisation strategy, version and other settings when they are not the defaults."""
+    known = Dialects.__members__.get(type(dialect).__name__.upper())  # how sqlglot registers dialect classes
+    parts = [known.value if known is not None else type(dialect).__name__.lower()]
+    if dialect.normalization_strategy is not type(dialect).NORMALIZATION_STRATEGY:
+        parts.append(f"normalization_strategy={dialect.normalization_strategy.value.lower()}")
+    if dialect.version != (sys.maxsize, 0, 0):
+        parts.append("version=" + ".".join(map(str, dialect.version)))
+    parts.extend(f"{key}={value}" for key, value in sorted(dialect.settings.items()))
+    return ", ".join(parts)
 
 
 class Names:

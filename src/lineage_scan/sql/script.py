@@ -23,6 +23,7 @@ from lineage_scan.model import (
     ColumnEdge,
     Diagnostic,
     Location,
+    QueryLogic,
     RelationDef,
     RelationUse,
     Severity,
@@ -306,13 +307,16 @@ def analyse_script(
     analyser = StatementAnalyser(names, registry, locator.span, query_target or (lambda _line: QUERY_TARGET))
     edges = _EdgeSet()
     marked = SQLGLOT_META in sql  # a `/* sqlglot.meta ... */` comment can mark nodes case-sensitive
+    previous_end = 0
     for raw in split_statements(sql, dialect, max_statement_chars):
         result.statements += 1
+        text_start, previous_end = previous_end, raw.end + 1
         if isinstance(raw, SplitError):
             result.statements_failed += 1
             severity = Severity.WARNING if raw.code == SIZE_LIMIT_CODE else Severity.ERROR
             result.diagnostics.append(_diagnostic(locator, (raw.start, raw.end), raw.message, severity, raw.code))
             continue
+        analyser.begin(sql[text_start:previous_end])
         try:
             with time_limit(statement_timeout):
                 outcome = _analyse_raw_statement(sql, raw, dialect, analyser, locator, marked)
@@ -330,6 +334,24 @@ def analyse_script(
         locator.forget()
     result.edges = edges.kept
     return result
+
+
+def logic_fingerprint_of(logic: QueryLogic) -> str | None:
+    """The fingerprint of the normalised logic of the query ``logic`` stands for (`fingerprint.logic_fingerprint`):
+    its statement analysed again, alone and as it was the first time; None when that fails."""
+    try:
+        dialect = Dialect.get_or_raise(logic.dialect or None)
+    except ValueError:
+        return None
+    analyser = StatementAnalyser(Names(dialect, logic.default_db, logic.default_catalog), SchemaRegistry(),
+                                 lambda _span: None, lambda _line: QUERY_TARGET)
+    fingerprints: list[str | None] = []
+    analyser.fingerprints = fingerprints
+    text = logic.statement
+    raw = next(split_statements(text, dialect, None), None)  # the text is one statement after what preceded it
+    if isinstance(raw, RawStatement):
+        _analyse_raw_statement(text, raw, dialect, analyser, Locator("<logic>", text), SQLGLOT_META in text)
+    return fingerprints[logic.index] if 0 <= logic.index < len(fingerprints) else None
 
 
 class _EdgeSet:

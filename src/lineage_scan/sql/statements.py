@@ -19,6 +19,7 @@ from lineage_scan.model import (
     ColumnRef,
     EdgeKind,
     Location,
+    QueryLogic,
     RelationDef,
     RelationKind,
     RelationUse,
@@ -27,7 +28,7 @@ from lineage_scan.model import (
     WriteMode,
 )
 from lineage_scan.sql.fingerprint import logic_fingerprint
-from lineage_scan.sql.names import Names
+from lineage_scan.sql.names import Names, dialect_spec
 from lineage_scan.sql.query import Note, QueryLineage, node_span
 from lineage_scan.sql.query_types import AGGREGATE, BARE, TRANSFORM, Leaf, Output, Span
 from lineage_scan.sql.schema import SchemaRegistry
@@ -95,6 +96,14 @@ class StatementAnalyser:
         self.query_target = query_target
         self._columns: dict[tuple[str | None, str], tuple[ColumnRef, str]] = {}
         """`_column` of each column of the script met so far."""
+        self._statement = ""
+        """The text of the statement being analysed (see `begin`)."""
+        self._defined = 0
+        """How many relations that statement defined so far (`QueryLogic.index`)."""
+        self._dialect_spec: str | None = None
+        self.fingerprints: list[str | None] | None = None
+        """When a list, the logic fingerprints of the relations defined are appended to it rather
+        than made into `QueryLogic`s (`script.logic_fingerprint_of` analysing a statement again)."""
         self.HANDLERS: tuple[tuple[type[exp.Expr], Callable[[exp.Expr, StatementLineage], None]], ...] = (
             (exp.Create, self._create),
             (exp.Insert, self._insert),
@@ -107,6 +116,12 @@ class StatementAnalyser:
             (exp.Copy, self._copy),
             (exp.Command, self._command),
         )
+
+    def begin(self, text: str) -> None:
+        """Start a statement of the script (it may parse into several): ``text`` is its source, from
+        the end of the previous statement (comments before it can mark names case-sensitive)."""
+        self._statement = text
+        self._defined = 0
 
     def analyse(self, statement: exp.Expr, line: int) -> StatementLineage:
         result = StatementLineage()
@@ -379,14 +394,28 @@ class StatementAnalyser:
         known = None if STAR in columns else columns
         # A bare SELECT defines its placeholder relation (parsers such as dbt's name it after the model).
         defines = mode.defines and target.kind in (RelationKind.TABLE, RelationKind.VIEW, RelationKind.QUERY)
-        logic = logic_fingerprint(query, self.names, engine.scope(query)) if defines else None
+        reads = engine.reads(query)
+        logic = self._logic(query, engine, reads) if defines else None
         result.relations.append(RelationDef(target.name, target.kind, self.locate(target.span), known, mode=mode, logic=logic))
-        self._record_reads(engine.reads(query), target.name, result)
+        self._record_reads(reads, target.name, result)
         if register and target.kind != RelationKind.QUERY:
             if known is not None:
                 self.schema.set(target.name, known)
             else:
                 self.schema.drop(target.name)
+
+    def _logic(self, query: exp.Query, engine: QueryLineage, reads: list[exp.Table]) -> QueryLogic | None:
+        """The `QueryLogic` of a relation ``query`` defines: its shape now, the fingerprint later if
+        another relation has the same shape (a tenth of a file's analysis saved for nearly every query)."""
+        index = self._defined
+        self._defined += 1
+        if self.fingerprints is not None:
+            self.fingerprints.append(logic_fingerprint(query, self.names, engine.scope(query)))
+            return None
+        if self._dialect_spec is None:
+            self._dialect_spec = dialect_spec(self.names.dialect)
+        shape = f"{len(query.selects)}:{','.join(sorted({self.names.table(table) for table in reads}))}"
+        return QueryLogic(shape, self._statement, index, self._dialect_spec, self.names.default_db, self.names.default_catalog)
 
     def _map_outputs(self, target: Target, outputs: list[Output], result: StatementLineage) -> list[tuple[str, Output]]:
         """Pair each output with its target column: by position onto known columns, else by name."""

@@ -43,6 +43,7 @@ from lineage_scan.model import (
     EdgeKind,
     Fragment,
     Location,
+    QueryLogic,
     RelationDef,
     RelationKind,
     RelationMeta,
@@ -118,7 +119,7 @@ class Compiled:
     statements_failed: int = 0
     rendered: bool = True
     location: Location | None = None
-    logic: str | None = None
+    logic: QueryLogic | None = None
 
 
 class ProjectParser:

@@ -101,7 +101,8 @@ class UnitResult:
             "rendered": compiled.rendered,
             "location": [location.path, location.start_line, location.start_col, location.end_line, location.end_col]
             if location is not None else None,
-            "logic": compiled.logic,
+            "logic": next(i for i, r in enumerate(compiled.relations) if r.logic is compiled.logic)
+            if compiled.logic is not None else None,  # the relation it comes from (its statement is long)
             "refs": [[r.package, r.name, r.version] for r in self.refs],
             "sources": [list(s) for s in self.sources],
             "touched": sorted(self.touched),
@@ -120,10 +121,11 @@ class UnitResult:
         header = data[1]
         columns = header.get("columns")
         location = header.get("location")
-        logic = header.get("logic")
+        logic = header.get("logic")  # the position of the relation whose logic the model's is
         touched = header.get("touched")
+        logic_known = logic is None or (type(logic) is int and 0 <= logic < len(fragment.relations))
         if not ((columns is None or _strings(columns)) and type(header.get("rendered")) is bool
-                and (location is None or _location_row(location)) and (logic is None or type(logic) is str)
+                and (location is None or _location_row(location)) and logic_known
                 and _strings(touched) and type(header.get("refs")) is list and type(header.get("sources")) is list
                 and type(header.get("refs_changed")) is bool):
             raise CodecError("not a dbt unit result")
@@ -138,7 +140,7 @@ class UnitResult:
             statements_failed=fragment.statements_failed,
             rendered=header["rendered"],
             location=Location(*location) if location is not None else None,
-            logic=logic,
+            logic=fragment.relations[logic].logic if logic is not None else None,
         )
         return cls(compiled, [_ref(r) for r in header["refs"]], [_source(s) for s in header["sources"]],
                    frozenset(touched), header["refs_changed"])
