@@ -9,7 +9,11 @@ peak RSS figures belong to one tool each:
 * ``sqllineage``: ``LineageRunner(text, dialect="snowflake").get_column_lineage()`` per file, on an
   evenly spaced subset of the files (it is much slower).
 
-Usage: ``python benchmarks/bench_sql.py --files 2000 [--keep DIR] [--skip-sqllineage] [--sqllineage-files K]``
+The scan and parse-only measurements alternate ``--repeat`` times (default 3) and the report shows
+each one's median run: the machine's speed drifts between minutes (by up to 30% on a shared
+machine), and the ratio of two runs made far apart would measure that drift too.
+
+Usage: ``python benchmarks/bench_sql.py --files 2000 [--repeat N] [--keep DIR] [--skip-sqllineage] [--sqllineage-files K]``
 """
 
 from __future__ import annotations
@@ -215,7 +219,16 @@ def environment() -> list[str]:
     return [f"{python}, {os.cpu_count()} CPUs, {platform.platform()}", ", ".join(tools)]
 
 
-def report(corpus: Corpus, measurements: dict[str, Measurement], kept: bool) -> str:
+def median_run(runs: list[Measurement]) -> Measurement:
+    """The run of median wall time (the lower middle one of an even number), or the first failed run."""
+    failed = [m for m in runs if m.error is not None]
+    if failed:
+        return failed[0]
+    ordered = sorted(runs, key=lambda m: m.seconds)
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def report(corpus: Corpus, measurements: dict[str, Measurement], kept: bool, runs: dict[str, list[Measurement]]) -> str:
     layers = ", ".join(f"{n} {layer}" for layer, n in corpus.files_by_layer.items())
     size_mb = sum(p.stat().st_size for p in sql_files(corpus.root)) / 1e6
     lines = [
@@ -243,6 +256,9 @@ def report(corpus: Corpus, measurements: dict[str, Measurement], kept: bool) -> 
     if scan and parse and scan.error is None and parse.error is None:
         lines.append(f"scan time / parse-only time: {scan.seconds / parse.seconds:.2f}x wall, "
                      f"{scan.cpu_seconds / parse.cpu_seconds:.2f}x CPU (the scan's CPU: all its processes)")
+        if len(runs["scan"]) > 1:
+            spread = "; ".join(f"{LABELS[k]} " + ", ".join(f"{m.seconds:.2f}" for m in runs[k]) for k in ("scan", "parse"))
+            lines.append(f"  medians of {len(runs['scan'])} alternating runs (wall s, in run order: {spread})")
     if scan and lineage and scan.error is None and lineage.error is None and lineage.files_per_s:
         lines.append(f"throughput lineage-scan / sqllineage (files/s): {scan.files_per_s / lineage.files_per_s:.1f}x")
     for kind, m in measurements.items():
@@ -256,9 +272,14 @@ def benchmark(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="lineage-scan-bench-") as scratch:
         root = args.keep or Path(scratch) / "corpus"
         corpus = generate_corpus(root, args.files, args.seed)
-        kinds = [k for k in KINDS if not (k == "sqllineage" and args.skip_sqllineage)]
-        measurements = {kind: run_measurement(kind, root, args.sqllineage_files) for kind in kinds}
-        print(report(corpus, measurements, kept=args.keep is not None))
+        runs: dict[str, list[Measurement]] = {"scan": [], "parse": []}
+        for _ in range(args.repeat):
+            for kind, measured in runs.items():
+                measured.append(run_measurement(kind, root, args.sqllineage_files))
+        measurements = {kind: median_run(measured) for kind, measured in runs.items()}
+        if not args.skip_sqllineage:
+            measurements["sqllineage"] = run_measurement("sqllineage", root, args.sqllineage_files)
+        print(report(corpus, measurements, kept=args.keep is not None, runs=runs))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -266,6 +287,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--files", type=int, default=2000, help="corpus size in SQL files (default 2000)")
     parser.add_argument("--seed", type=int, default=0, help="corpus random seed (default 0)")
     parser.add_argument("--keep", type=Path, help="generate the corpus into this (empty) directory and keep it")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="alternating scan and parse-only runs; the median of each is reported (default 3)")
     parser.add_argument("--skip-sqllineage", action="store_true", help="do not measure sqllineage")
     parser.add_argument("--sqllineage-files", type=int, default=200,
                         help="files of the corpus (evenly spaced) sqllineage is measured on (default 200)")
