@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
+from lineage_scan.fragment_codec import _build
 from lineage_scan.model import (
     STAR,
     Certainty,
@@ -26,7 +27,6 @@ from lineage_scan.model import (
     ValueOp,
     WriteMode,
 )
-from lineage_scan.fragment_codec import _build
 from lineage_scan.sql.fingerprint import logic_fingerprint
 from lineage_scan.sql.names import Names
 from lineage_scan.sql.query import Note, QueryLineage, node_span
