@@ -95,6 +95,14 @@ def test_integers_of_every_size_round_trip(number: int) -> None:
     assert decode_fragment(json.loads(json.dumps(encode_fragment(fragment)))) == fragment
 
 
+@pytest.mark.parametrize(("columns", "code"), [
+    ([[]], "h"), ([[0, 32767], [-32768]], "h"), ([[1], [32768]], "i"), ([[-32769, 0]], "i"),
+    ([[2**31 - 1], [-(2**31)]], "i"), ([[0], [2**31]], "q"), ([[-(2**31) - 1]], "q"),
+])
+def test_packed_integers_take_the_smallest_type_that_holds_them_all(columns: list[list[int]], code: str) -> None:
+    assert _pack(columns)[0] == code
+
+
 def test_scanned_fragments_round_trip_and_share_repeated_values() -> None:
     for fragment in scan(EXAMPLE_REPO, cache=False).fragments:
         decoded = decode_fragment(json.loads(json.dumps(encode_fragment(fragment))))

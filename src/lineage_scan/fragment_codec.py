@@ -114,13 +114,22 @@ def _strings(value: Any) -> list[str]:
 def _pack(columns: list[list[int]]) -> str:
     """Equally long columns of integers as one text: the type letter of the smallest array type that
     holds them all, then the base64 of the columns' little-endian integers, one column after the other."""
-    values = list(chain.from_iterable(columns))
-    low, high = (min(values), max(values)) if values else (0, 0)
-    code = next(code for code in _INT_CODES if -_LIMITS[code] <= low and high < _LIMITS[code])
-    packed = array(code, values)
+    packed = _smallest_array(list(chain.from_iterable(columns)))
     if _BIG_ENDIAN:
         packed.byteswap()
-    return code + binascii.b2a_base64(packed.tobytes(), newline=False).decode("ascii")
+    return packed.typecode + binascii.b2a_base64(packed.tobytes(), newline=False).decode("ascii")
+
+
+def _smallest_array(values: list[int]) -> array[int]:
+    """``values`` as an array of the first type of `_INT_CODES` that holds them all (trying each in
+    turn: most tables fit the first, and one pass that fails early costs less than finding the
+    extremes first)."""
+    for code in _INT_CODES[:-1]:
+        try:
+            return array(code, values)
+        except OverflowError:
+            continue
+    return array(_INT_CODES[-1], values)
 
 
 def _unpack(value: Any, width: int, what: str) -> list[array[int]]:

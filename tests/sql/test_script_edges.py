@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlglot.dialects.dialect import Dialect
 
-from lineage_scan.model import EdgeKind
+from lineage_scan.model import ColumnEdge, EdgeKind
 from lineage_scan.sql.script import analyse_script
 
 DIALECT = Dialect.get_or_raise("snowflake")
@@ -31,3 +31,16 @@ def test_a_filter_reached_through_two_ctes_is_kept_at_the_first() -> None:
 def test_a_later_statement_repeating_an_edge_adds_nothing() -> None:
     sql = "INSERT INTO out SELECT a FROM t;\nINSERT INTO out SELECT a FROM t;\nINSERT INTO out SELECT b AS a FROM t;\n"
     assert _edges(sql) == [("t.a", "out.a", EdgeKind.IDENTITY.value, 1), ("t.b", "out.a", EdgeKind.RENAME.value, 3)]
+
+
+def test_edges_are_the_objects_their_constructor_makes() -> None:
+    # Statements make their edges a field at a time (as the fragment codec decodes them), not through
+    # ColumnEdge's __init__: they must be equal to, hash and order like, and print as the ones it makes.
+    sql = "CREATE TABLE out AS SELECT a, b + 1 AS c, COUNT(*) AS n FROM t WHERE d > 0 GROUP BY a, b;\nSELECT x FROM u"
+    edges = analyse_script(sql, DIALECT).edges
+    assert len(edges) == 12  # out.a/c/n from t.a, t.b (group by), t.d (filter), t.a and t.b directly; u.x
+    for edge in edges:
+        made = ColumnEdge(edge.source, edge.target, edge.kind, edge.certainty, edge.location, edge.candidates, edge.excluded)
+        assert edge == made and hash(edge) == hash(made) and str(edge) == str(made) and edge.sort_key() == made.sort_key()
+    first = edges[:11]  # the CREATE's: sorted as `sort_key` orders them
+    assert [e.sort_key() for e in first] == sorted(e.sort_key() for e in first)

@@ -422,18 +422,19 @@ class QueryLineage:
                 leaf = leaf.under(level, indirect, span)
                 used.add(leaf.valued(value) if value is not None and leaf.indirect is None else leaf)
             parts.append(used)
-        window = set(self._named_window_leaves(scope, body, aliases))
-        if window:
-            parts.append(window)
+        specs = scope.expression.args.get("windows") if isinstance(scope.expression, exp.Select) else None
+        if specs:
+            window = set(self._named_window_leaves(scope, specs, body, aliases))
+            if window:
+                parts.append(window)
         if len(parts) == 1 and isinstance(parts[0], frozenset):
             return parts[0]
         return EMPTY.union(*parts)
 
-    def _named_window_leaves(self, scope: Scope, body: exp.Expr, aliases: dict[str, Leaves]) -> Iterator[Leaf]:
-        """`OVER w` with `WINDOW w AS (PARTITION BY ... ORDER BY ...)`: the spec's columns, as window."""
-        specs = scope.expression.args.get("windows") if isinstance(scope.expression, exp.Select) else None
-        if not specs:
-            return
+    def _named_window_leaves(
+        self, scope: Scope, specs: list[exp.Window], body: exp.Expr, aliases: dict[str, Leaves]
+    ) -> Iterator[Leaf]:
+        """`OVER w` with `WINDOW w AS (PARTITION BY ... ORDER BY ...)` (``specs``): the spec's columns, as window."""
         by_name = {spec.this.name: spec for spec in specs if isinstance(spec.this, exp.Identifier)}
         for window in body.find_all(exp.Window):
             alias = window.args.get("alias")
@@ -479,6 +480,10 @@ class QueryLineage:
         return self._resolve_unqualified(scope, name)
 
     def _through_source(self, scope: Scope, source_name: str, source: exp.Table | Scope, column: str) -> Leaves:
+        if isinstance(source, Scope):  # most lookups are of a sub-scope's column already looked up by name
+            by_name = self._by_name.get(id(source.expression))
+            if by_name is not None and column in by_name:
+                return by_name[column]
         outputs = self._source_outputs(source)
         if outputs is None:  # a base table: the same leaf for every use of the column
             key = (id(source), column)
@@ -524,6 +529,9 @@ class QueryLineage:
 
     def _resolve_qualified(self, scope: Scope, column: exp.Column, name: str) -> Leaves:
         qualifier = column.table  # the scope's source keys are the normalised names as written
+        sources = scope.sources
+        if qualifier in sources:  # the common case, before looking further (`_visible_scopes` starts here)
+            return self._through_source(scope, qualifier, sources[qualifier], name)
         for candidate_scope in self._visible_scopes(scope):
             sources = candidate_scope.sources
             if qualifier in sources:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
+from lineage_scan.fragment_codec import _build
 from lineage_scan.model import (
     STAR,
     Certainty,
@@ -143,7 +144,8 @@ class StatementAnalyser:
         (every location is the script's path with the 1-based line and column of the span's start and
         end offsets, so spans order as locations do, no location first), candidates and excluded; then
         the key's position, so that rows `sort_key` finds equal keep their order (and no row is ever
-        compared past it).
+        compared past it). The edges are then made a field at a time, as the fragment codec decodes
+        them (a frozen dataclass's `__init__` costs twice as much).
         """
         columns, column_of = self._columns, self._column
         rows = []
@@ -154,12 +156,11 @@ class StatementAnalyser:
                 source_text, target_text, _KIND_VALUE[kind], _CERTAINTY_RANK[certainty],
                 _NO_SPAN if span is None else span, candidates, excluded, index, source_ref, target_ref, kind, certainty, span,
             ))
+        if not rows:
+            return []
         rows.sort()
-        locate = self.locate
-        return [
-            ColumnEdge(source_ref, target_ref, kind, certainty, locate(span), candidates, excluded)
-            for _, _, _, _, _, candidates, excluded, _, source_ref, target_ref, kind, certainty, span in rows
-        ]
+        _, _, _, _, _, candidates, excluded, _, sources, targets, kinds, certainties, places = zip(*rows)
+        return _build(ColumnEdge, len(rows), [sources, targets, kinds, certainties, map(self.locate, places), candidates, excluded])
 
     def _column(self, table: str | None, column: str) -> tuple[ColumnRef, str]:
         """The script's one ColumnRef for a column (edges share them), and the column as `ColumnEdge.sort_key`
