@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from lineage_scan.build.names import resolve_names
-from lineage_scan.build.stars import expand_stars, settle_ambiguous
+from lineage_scan.build.stars import expand_stars
 from lineage_scan.build.temporary import scope_temporary
 from lineage_scan.graph import LineageGraph, column_node
 from lineage_scan.model import STAR, ColumnEdge, ColumnRef, Diagnostic, Fragment, MLModelDef, RelationKind
@@ -34,9 +34,8 @@ def build_graph(fragments: list[Fragment], declared: SchemaRegistry | None = Non
         for relation in fragment.relations:
             if relation.columns is not None and (relation.declared or relation.name not in columns):
                 columns[relation.name] = relation.columns
-    edges = [edge if edge.source.table not in rename and not edge.candidates else _renamed(edge, rename)
-             for f in fragments for edge in f.edges]
-    edges = expand_stars(settle_ambiguous(edges, columns), columns)
+    edges = expand_stars((edge if edge.source.table not in rename and not edge.candidates else _renamed(edge, rename)
+                          for f in fragments for edge in f.edges), columns)
 
     graph = LineageGraph()
     for name, cols in declared_columns.items():
