@@ -13,9 +13,10 @@ keeps the value facts (null-to-zero, rates) and Python ML data steps the rules r
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Collection, Iterable, Iterator
-from itertools import repeat
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
+from itertools import repeat
 
 import networkx as nx
 
@@ -358,7 +359,7 @@ class LineageGraph:
         data["defined_columns"] = tuple(columns)
 
     def edges_into(
-        self, column: ColumnRef, kinds: Collection[EdgeKind] | None = None
+        self, column: ColumnRef, kinds: frozenset[EdgeKind] | None = None
     ) -> list[tuple[ColumnRef, EdgeKind, Certainty, Location | None]]:
         """The column edges ending at ``column`` (only those of ``kinds`` if given): (source, kind,
         certainty, location).
@@ -371,7 +372,7 @@ class LineageGraph:
         if kinds is None:
             return [(ColumnRef(u[1], u[2]), d["kind"], d["certainty"], d["location"])
                     for u, by_key in into.items() if u[0] == "column" for d in by_key.values()]
-        wanted = {kind.value for kind in kinds}  # column edges are keyed by their kind's value
+        wanted = _kind_values(kinds)
         return [(ColumnRef(u[1], u[2]), d["kind"], d["certainty"], d["location"])
                 for u, by_key in into.items() if u[0] == "column" and not wanted.isdisjoint(by_key)
                 for key, d in by_key.items() if key in wanted]
@@ -511,6 +512,13 @@ class LineageGraph:
             return not direct_only or self.nx.edges[u, v, key]["kind"] in DIRECT_KINDS
 
         return nx.subgraph_view(self.nx, filter_node=lambda n: n[0] == "column", filter_edge=keep_edge)
+
+
+@cache
+def _kind_values(kinds: frozenset[EdgeKind]) -> frozenset[str]:
+    """The keys of the column edges of ``kinds`` (their values), worked out once per set of kinds:
+    a rule asks for the edges into thousands of columns."""
+    return frozenset(kind.value for kind in kinds)
 
 
 def _sorted(items: list, key: Callable | None = None) -> tuple:
