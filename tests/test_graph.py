@@ -64,6 +64,43 @@ def test_ambiguous_edge_links_every_candidate() -> None:
     assert graph.upstream_relations("q.out") == ["customers", "orders"]
 
 
+def test_add_edges_in_one_pass_is_add_edge_one_by_one() -> None:
+    """`add_edges` looks a source up once per run of edges sharing it: nodes, adjacency, edge data
+    and join keys must come out as adding the edges one at a time does, in the same orders."""
+    shared = col("raw.a.x")
+    edges = [
+        ColumnEdge(shared, col("stg.b.x"), EdgeKind.IDENTITY, Certainty.INFERRED),
+        ColumnEdge(shared, col("stg.b.x"), EdgeKind.IDENTITY),  # more certain: replaces the first's data
+        ColumnEdge(shared, col("stg.b.x"), EdgeKind.FILTER),
+        ColumnEdge(shared, col("stg.c.x"), EdgeKind.JOIN),
+        ColumnEdge(col("raw.a.x"), col("stg.b.y"), EdgeKind.TRANSFORM),  # an equal source, another object
+        ColumnEdge(ColumnRef(None, "id"), col("stg.b.id"), EdgeKind.IDENTITY, Certainty.AMBIGUOUS,
+                   candidates=("raw.z", "raw.a")),
+        ColumnEdge(ColumnRef(None, "id"), col("stg.c.id"), EdgeKind.JOIN, Certainty.AMBIGUOUS,
+                   candidates=("raw.y",)),
+        ColumnEdge(col("stg.b.x"), col("raw.a.x"), EdgeKind.IDENTITY),  # a cycle
+        ColumnEdge(ColumnRef(None, "n"), ColumnRef(None, "n2"), EdgeKind.TRANSFORM, Certainty.UNRESOLVED),
+    ]
+    at_once, one_by_one = LineageGraph(), LineageGraph()
+    at_once.add_edges(edges)
+    for edge in edges:
+        one_by_one.add_edge(edge)
+
+    def shape(graph: LineageGraph) -> list:
+        return [list(graph.nx.nodes(data=True)), list(graph.nx.edges(keys=True, data=True)),
+                [(v, list(into)) for v, into in graph.nx.pred.items()], graph.join_keys(), graph.relations()]
+
+    assert shape(at_once) == shape(one_by_one)
+    assert [node for node in at_once.nx if node[0] == "column"][:7] == [  # a candidate's node just before its edge
+        ("column", "raw.a", "x"), ("column", "stg.b", "x"), ("column", "stg.c", "x"), ("column", "stg.b", "y"),
+        ("column", "raw.z", "id"), ("column", "stg.b", "id"), ("column", "raw.a", "id"),
+    ]
+    assert at_once.edges_into(col("stg.b.x")) == [
+        (col("raw.a.x"), EdgeKind.IDENTITY, Certainty.RESOLVED, None),
+        (col("raw.a.x"), EdgeKind.FILTER, Certainty.RESOLVED, None),
+    ]
+
+
 def test_relation_and_column_names_never_collide() -> None:
     graph = graph_of(("a.b.c", "x.y", EdgeKind.IDENTITY))
     graph.add_relation("a.b.c")

@@ -13,8 +13,10 @@ keeps the value facts (null-to-zero, rates) and Python ML data steps the rules r
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
+from itertools import repeat
 
 import networkx as nx
 
@@ -152,14 +154,17 @@ class LineageGraph:
 
         Between the same two columns, one edge per kind is kept: the first of the most certain.
         (Written for speed: a repository has hundreds of thousands of edges. Nodes and edges go
-        straight into networkx's dicts, in the order `add_column` and `add_edge` would add them.)
+        straight into networkx's dicts, in the order `add_column` and `add_edge` would add them.
+        Consecutive edges mostly share their source, so what the loop needs of a source is looked up
+        once per run of them; a target node is only looked for when its two columns have no edge yet.)
         """
         graph = self.nx
         nodes, succ, pred = graph._node, graph._succ, graph._pred
         rank_of = {certainty: certainty.rank for certainty in Certainty}
         columns_of: dict[str, list[str]] = {}
         """Relation -> its node's column list, for the relations met so far."""
-        linked: set[tuple[str, str]] = set()
+        linked: dict[str, set[str]] = {}
+        """Relation -> the relations this call linked it to."""
         joins = self._joins
 
         def add_column(relation: str, column: str, node: ColumnNode) -> None:  # `add_column` for a new node
@@ -172,41 +177,51 @@ class LineageGraph:
             nodes[node] = {}
             columns.append(column)
 
-        last_source = last_u = last_out = None
-        """The last edge's source, when it has a table: consecutive edges mostly share theirs."""
+        def source_of(table: str, column: str) -> tuple[str, ColumnNode, dict, set[str]]:
+            """A source column's table, node (added when new), out-adjacency and linked relations."""
+            u = ("column", table, column)
+            if u not in nodes:
+                add_column(table, column, u)
+            links = linked.get(table)
+            if links is None:
+                links = linked[table] = set()
+            return table, u, succ[u], links
+
+        last_source = froms = None
         for edge in edges:
             source, target = edge.source, edge.target
+            if source is not last_source:
+                if source.table:
+                    froms = (source_of(source.table, source.column),)
+                    last_source = source
+                else:  # ambiguous: linked from each candidate table, each node added just before its edge
+                    froms = map(source_of, edge.candidates, repeat(source.column))
+                    last_source = None
             target_table = target.table or "?"
             v = ("column", target_table, target.column)
-            certainty = edge.certainty
             kind = edge.kind._value_
-            for table in (source.table,) if source.table else edge.candidates:
-                if source is last_source:
-                    u, out = last_u, last_out
-                else:
-                    u = ("column", table, source.column)
-                    if u not in nodes:
-                        add_column(table, source.column, u)
-                    out = succ[u]
-                    if source.table:
-                        last_source, last_u, last_out = source, u, out
-                if v not in nodes:
-                    add_column(target_table, target.column, v)
+            for table, u, out, links in froms:
                 by_key = out.get(v)
-                if by_key is None:  # the columns' first edge: their relations' link may be new too
-                    by_key = out[v] = pred[v][u] = {}
-                    pair = (table, target_table)
-                    if pair not in linked:
-                        linked.add(pair)
+                if by_key is None:  # the columns' first edge: the target node and their relations' link may be new too
+                    into = pred.get(v)
+                    if into is None:
+                        add_column(target_table, target.column, v)
+                        into = pred[v]
+                    by_key = out[v] = into[u] = {}
+                    data = None
+                    if target_table not in links:
+                        links.add(target_table)
                         self._link(("relation", table), ("relation", target_table), edge.location)
-                data = by_key.get(kind)
+                else:
+                    data = by_key.get(kind)
                 if data is None:
-                    by_key[kind] = {"kind": edge.kind, "certainty": certainty, "location": edge.location,
+                    by_key[kind] = {"kind": edge.kind, "certainty": edge.certainty, "location": edge.location,
                                     "candidates": edge.candidates}
                     if kind == JOIN:
                         joins.setdefault(target_table, set()).add(u)
-                elif rank_of[certainty] < rank_of[data["certainty"]]:
-                    data.update(kind=edge.kind, certainty=certainty, location=edge.location, candidates=edge.candidates)
+                elif rank_of[edge.certainty] < rank_of[data["certainty"]]:
+                    data.update(kind=edge.kind, certainty=edge.certainty, location=edge.location,
+                                candidates=edge.candidates)
         nx._clear_cache(graph)
 
     def add_metadata(self, meta: RelationMeta) -> None:
@@ -344,7 +359,7 @@ class LineageGraph:
         data["defined_columns"] = tuple(columns)
 
     def edges_into(
-        self, column: ColumnRef, kinds: Collection[EdgeKind] | None = None
+        self, column: ColumnRef, kinds: frozenset[EdgeKind] | None = None
     ) -> list[tuple[ColumnRef, EdgeKind, Certainty, Location | None]]:
         """The column edges ending at ``column`` (only those of ``kinds`` if given): (source, kind,
         certainty, location).
@@ -357,7 +372,7 @@ class LineageGraph:
         if kinds is None:
             return [(ColumnRef(u[1], u[2]), d["kind"], d["certainty"], d["location"])
                     for u, by_key in into.items() if u[0] == "column" for d in by_key.values()]
-        wanted = {kind.value for kind in kinds}  # column edges are keyed by their kind's value
+        wanted = _kind_values(kinds)
         return [(ColumnRef(u[1], u[2]), d["kind"], d["certainty"], d["location"])
                 for u, by_key in into.items() if u[0] == "column" and not wanted.isdisjoint(by_key)
                 for key, d in by_key.items() if key in wanted]
@@ -497,6 +512,13 @@ class LineageGraph:
             return not direct_only or self.nx.edges[u, v, key]["kind"] in DIRECT_KINDS
 
         return nx.subgraph_view(self.nx, filter_node=lambda n: n[0] == "column", filter_edge=keep_edge)
+
+
+@cache
+def _kind_values(kinds: frozenset[EdgeKind]) -> frozenset[str]:
+    """The keys of the column edges of ``kinds`` (their values), worked out once per set of kinds:
+    a rule asks for the edges into thousands of columns."""
+    return frozenset(kind.value for kind in kinds)
 
 
 def _sorted(items: list, key: Callable | None = None) -> tuple:

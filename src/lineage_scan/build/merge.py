@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
+from itertools import chain
 
 from lineage_scan.build.names import resolve_names
-from lineage_scan.build.stars import expand_stars, settle_ambiguous
+from lineage_scan.build.stars import expand_stars
 from lineage_scan.build.temporary import scope_temporary
 from lineage_scan.graph import LineageGraph, column_node
 from lineage_scan.model import STAR, ColumnEdge, ColumnRef, Diagnostic, Fragment, MLModelDef, RelationKind
@@ -34,9 +36,11 @@ def build_graph(fragments: list[Fragment], declared: SchemaRegistry | None = Non
         for relation in fragment.relations:
             if relation.columns is not None and (relation.declared or relation.name not in columns):
                 columns[relation.name] = relation.columns
-    edges = [edge if edge.source.table not in rename and not edge.candidates else _renamed(edge, rename)
-             for f in fragments for edge in f.edges]
-    edges = expand_stars(settle_ambiguous(edges, columns), columns)
+    edges: Iterable[ColumnEdge] = chain.from_iterable(f.edges for f in fragments)
+    if rename:  # (most repositories need none: their edges then go on without a Python-level step each)
+        edges = (edge if edge.source.table not in rename and not edge.candidates else _renamed(edge, rename)
+                 for edge in edges)
+    edges = expand_stars(edges, columns)
 
     graph = LineageGraph()
     for name, cols in declared_columns.items():

@@ -8,15 +8,32 @@ is attributed to it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 
 from lineage_scan.model import STAR, Certainty, ColumnEdge, ColumnRef
 
 
-def expand_stars(edges: list[ColumnEdge], columns: dict[str, tuple[str, ...]]) -> list[ColumnEdge]:
-    """Return ``edges`` with every expandable star replaced; ``columns`` is extended in place."""
-    done = [e for e in edges if e.source.column != STAR and e.target.column != STAR]
-    pending = [e for e in edges if e.source.column == STAR]
+def expand_stars(edges: Iterable[ColumnEdge], columns: dict[str, tuple[str, ...]]) -> list[ColumnEdge]:
+    """Return ``edges`` with ambiguous ones settled (`_settled`) and every expandable star replaced;
+    ``columns`` is extended in place.
+
+    (One loop settles the edges and sorts them out, where a pass per question would do: the build
+    hands over every edge of the repository, and each pass costs for the memory it walks.)
+    """
+    done: list[ColumnEdge] = []
+    pending: list[ColumnEdge] = []
+    """Edges from a star, expanded once their source table's columns are known."""
+    into_stars: list[ColumnEdge] = []
+    for edge in edges:
+        if edge.source.table is None and edge.certainty == Certainty.AMBIGUOUS:
+            edge = _settled(edge, columns)
+        if edge.source.column == STAR:
+            pending.append(edge)
+        elif edge.target.column == STAR:
+            into_stars.append(edge)
+        else:
+            done.append(edge)
     changed = True
     while changed and pending:
         changed = False
@@ -37,7 +54,7 @@ def expand_stars(edges: list[ColumnEdge], columns: dict[str, tuple[str, ...]]) -
                     columns[target.table] = (*columns.get(target.table, ()), target.column)
         pending = still
     # An indirect edge into `x.*` (a filter of a star query) reaches every column `x` ends up with.
-    for edge in (e for e in edges if e.target.column == STAR and e.source.column != STAR):
+    for edge in into_stars:
         known = columns.get(edge.target.table or "")
         if known is None or edge.kind.is_direct:
             pending.append(edge)
@@ -52,13 +69,8 @@ def _retargeted(edge: ColumnEdge, column: str) -> ColumnEdge:
                       edge.candidates, edge.excluded)
 
 
-def settle_ambiguous(edges: list[ColumnEdge], columns: dict[str, tuple[str, ...]]) -> list[ColumnEdge]:
-    """Attribute an ambiguous edge to its one candidate whose known columns include the column."""
-    return [_settled(edge, columns) if edge.certainty == Certainty.AMBIGUOUS and edge.source.table is None else edge
-            for edge in edges]
-
-
 def _settled(edge: ColumnEdge, columns: dict[str, tuple[str, ...]]) -> ColumnEdge:
+    """Attribute an ambiguous edge to its one candidate whose known columns include the column."""
     having = [t for t in edge.candidates if edge.source.column in columns.get(t, ())]
     if len(having) == 1:
         return replace(edge, source=ColumnRef(having[0], edge.source.column), certainty=Certainty.RESOLVED, candidates=())
