@@ -8,7 +8,7 @@ small and decoded fragments share those objects. Locations, column refs and colu
 of a fragment, are tables of integers (`LOCATION_WIDTH`, `REF_WIDTH`, `EDGE_WIDTH` per value),
 stored a column after the other as one text: a type letter and the base64 of the little-endian
 integers (`_pack`), which reads back far faster than JSON numbers; they are decoded a column at a
-time (`_build`) rather than an object at a time.
+time (`fieldwise.build_objects`) rather than an object at a time.
 
 Decoding only builds objects of the model's own types from lists, strings and numbers, checking
 types on the way; it never imports, looks up or calls anything the data names. A hostile or
@@ -25,12 +25,12 @@ import sys
 import types
 import typing
 from array import array
-from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from enum import Enum
-from itertools import chain, repeat
+from itertools import chain
 from typing import Any
 
+from lineage_scan.fieldwise import build_objects
 from lineage_scan.model import Certainty, ColumnEdge, ColumnRef, EdgeKind, Fragment, Location
 
 FORMAT = 2
@@ -157,13 +157,13 @@ def _locations(value: Any, strings: list[str]) -> list[Location]:
     if any(column and min(column) < 0 for column in numbers):
         raise CodecError("expected locations as non-negative integers")
     # Indexing checks every index: a value out of range raises.
-    return _build(Location, len(paths), [map(strings.__getitem__, paths), *numbers])
+    return build_objects(Location, len(paths), [map(strings.__getitem__, paths), *numbers])
 
 
 def _refs(value: Any, strings: list[str]) -> list[ColumnRef]:
     tables, columns = _unpack(value, REF_WIDTH, "column refs")
     table_or_none = [*strings, None]  # index -1: no table
-    return _build(ColumnRef, len(tables), [map(table_or_none.__getitem__, tables), map(strings.__getitem__, columns)])
+    return build_objects(ColumnRef, len(tables), [map(table_or_none.__getitem__, tables), map(strings.__getitem__, columns)])
 
 
 def _names(value: Any, strings: list[str]) -> list[tuple[str, ...]]:
@@ -172,31 +172,6 @@ def _names(value: Any, strings: list[str]) -> list[tuple[str, ...]]:
     return [tuple(map(strings.__getitem__, row)) for row in value]
 
 
-def _build(kind: type, count: int, columns: list[Iterable[Any]]) -> list[Any]:
-    """``count`` objects of dataclass ``kind``, field ``i`` of each taken from ``columns[i]``.
-
-    The fields are set a column at a time through the class's slots, which is what its generated
-    `__init__` does an object at a time (the objects are the same: equal, hashed and ordered alike).
-    """
-    objects = list(map(object.__new__, repeat(kind, count)))
-    for setter, column in zip(_SLOT_SETTERS[kind], columns, strict=True):
-        deque(map(setter, objects, column), maxlen=0)
-    return objects
-
-
-def _slot_setters(kind: type, expected: tuple[str, ...]) -> list[Callable[[Any, Any], None]]:
-    """The slot setters of ``kind``'s fields, checking they are the ones `_build`'s callers fill."""
-    fields = tuple(f.name for f in dataclasses.fields(kind))
-    if fields != expected or "__slots__" not in kind.__dict__ or hasattr(kind, "__post_init__"):
-        raise TypeError(f"fragment codec: {kind.__name__} changed shape; extend lineage_scan.fragment_codec")
-    return [kind.__dict__[name].__set__ for name in fields]
-
-
-_SLOT_SETTERS = {
-    Location: _slot_setters(Location, ("path", "start_line", "start_col", "end_line", "end_col")),
-    ColumnRef: _slot_setters(ColumnRef, ("table", "column")),
-    ColumnEdge: _slot_setters(ColumnEdge, ("source", "target", "kind", "certainty", "location", "candidates", "excluded")),
-}
 
 
 # --------------------------------------------------------------------------- compiling codecs from type hints
@@ -371,7 +346,7 @@ def _edges() -> tuple[Encoder, Decoder]:
         # Indexing the tables checks every index: a value out of range raises.
         locations, refs, names = tables
         locations = [*locations, None]  # index -1: no location
-        return _build(ColumnEdge, len(sources), [
+        return build_objects(ColumnEdge, len(sources), [
             map(refs.__getitem__, sources),
             map(refs.__getitem__, targets),
             map(_EDGE_KINDS.__getitem__, kind_certainties),

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from lineage_scan.fragment_codec import _build
+from lineage_scan.fieldwise import build_objects
 from lineage_scan.model import (
     STAR,
     Certainty,
@@ -144,8 +144,7 @@ class StatementAnalyser:
         (every location is the script's path with the 1-based line and column of the span's start and
         end offsets, so spans order as locations do, no location first), candidates and excluded; then
         the key's position, so that rows `sort_key` finds equal keep their order (and no row is ever
-        compared past it). The edges are then made a field at a time, as the fragment codec decodes
-        them (a frozen dataclass's `__init__` costs twice as much).
+        compared past it). The edges are then made a field at a time (`fieldwise.build_objects`).
         """
         columns, column_of = self._columns, self._column
         rows = []
@@ -160,7 +159,7 @@ class StatementAnalyser:
             return []
         rows.sort()
         _, _, _, _, _, candidates, excluded, _, sources, targets, kinds, certainties, places = zip(*rows)
-        return _build(ColumnEdge, len(rows), [sources, targets, kinds, certainties, map(self.locate, places), candidates, excluded])
+        return build_objects(ColumnEdge, len(rows), [sources, targets, kinds, certainties, map(self.locate, places), candidates, excluded])
 
     def _column(self, table: str | None, column: str) -> tuple[ColumnRef, str]:
         """The script's one ColumnRef for a column (edges share them), and the column as `ColumnEdge.sort_key`
