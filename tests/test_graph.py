@@ -62,6 +62,16 @@ def test_ambiguous_edge_links_every_candidate() -> None:
                               candidates=("orders", "customers")))
     assert graph.upstream(col("q.out.id")) == [ColumnRef("customers", "id"), ColumnRef("orders", "id")]
     assert graph.upstream_relations("q.out") == ["customers", "orders"]
+    assert graph.downstream_relations("orders") == ["q.out"]
+
+
+def test_relations_the_graph_does_not_hold_have_no_neighbours() -> None:
+    """Like `upstream` for an unknown column: an empty answer rather than a KeyError."""
+    graph = LineageGraph()
+    graph.add_edge(ColumnEdge(col("a.t.x"), col("b.t.x"), EdgeKind.IDENTITY, Certainty.RESOLVED))
+    assert graph.upstream_relations("b.t") == ["a.t"]
+    assert graph.upstream_relations("nowhere.t") == []
+    assert graph.downstream_relations("nowhere.t") == []
 
 
 def test_add_edges_in_one_pass_is_add_edge_one_by_one() -> None:

@@ -420,10 +420,12 @@ class LineageGraph:
                         yield u[1], v[1], data
 
     def upstream_relations(self, relation: str) -> list[str]:
-        return self._linked(self.nx._pred[relation_node(relation)], RELATION_DEPENDENCY)
+        """The relations ``relation`` reads, sorted (none for a relation the graph does not hold)."""
+        return self._linked(self.nx._pred.get(relation_node(relation), {}), RELATION_DEPENDENCY)
 
     def downstream_relations(self, relation: str) -> list[str]:
-        return self._linked(self.nx._succ[relation_node(relation)], RELATION_DEPENDENCY)
+        """The relations that read ``relation``, sorted (none for a relation the graph does not hold)."""
+        return self._linked(self.nx._succ.get(relation_node(relation), {}), RELATION_DEPENDENCY)
 
     @staticmethod
     def _linked(neighbours: dict, key: str) -> list[str]:
