@@ -133,6 +133,28 @@ def test_python_nested_too_deeply_for_libcst_is_a_diagnostic_everywhere(make_rep
     assert result.graph.columns_of("nb_out") == ("a",)
 
 
+def test_python_libcst_cannot_represent_is_a_diagnostic_everywhere(make_repo) -> None:
+    """`with x as*a:` passes libcst's parser but not its tree's validation (found by the DAG fuzz test):
+    a DAG file, a Python module, a dbt Python model and a notebook cell with it get the same
+    diagnostics as any code that does not parse, not a parser crash (LS941)."""
+    bad = "with open('f') as*a:\n    pass\n"
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "source": [bad]}
+    root = make_repo({
+        "dags/bad.py": "from airflow import DAG\nwith DAG('bad') as*dag:\n    pass\n",
+        "jobs/bad.py": "import pandas as pd\n" + bad,
+        "p/dbt_project.yml": "name: p\nprofile: p\n",
+        "p/models/m.py": "def model(dbt, session):\n    " + bad.replace("\n    ", "\n        ") + "    return dbt.ref('a')\n",
+        "nb.ipynb": json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}),
+    })
+    result = scan(root, cache=False)
+    messages = {(d.location.path, d.code): d.message for d in result.diagnostics}
+    assert not [key for key in messages if key[1] == "LS941"], messages
+    assert "at least one space between 'as' and name" in messages["dags/bad.py", "LS920"]
+    assert "at least one space between 'as' and name" in messages["p/models/m.py", "LS911"]
+    assert messages["nb.ipynb", "LS901"] == "cell 1 is not valid Python; skipped"
+    assert any(path == "jobs/bad.py" and "cannot parse Python" in message for (path, _), message in messages.items())
+
+
 def test_a_project_parser_that_raises_costs_the_project_not_the_scan(make_repo, monkeypatch) -> None:
     def broken(root, project, context, cache):
         raise KeyError("boom")

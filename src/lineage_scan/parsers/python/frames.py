@@ -540,7 +540,7 @@ def query_columns(expression: str) -> list[str] | None:
     text = re.sub(r"@\s*\w+", "0", text)
     try:
         tree = cst.parse_expression(text)
-    except (cst.ParserSyntaxError, RecursionError, ValueError):
+    except (cst.ParserSyntaxError, cst.CSTValidationError, RecursionError, ValueError):
         return None
     names: list[str] = []
 

@@ -117,10 +117,14 @@ def check_depth(text: str) -> None:
 def parse_cst(text: str, max_lines: int = MAX_PYTHON_LINES) -> cst.Module:
     """``cst.parse_module(text)`` once `check_lines` and `check_depth` accepted it (every libcst parse of
     scanned code goes through here: libcst's native parser can crash the whole process on deeply
-    nested code, and its tree takes about 20 KB per line)."""
+    nested code, and its tree takes about 20 KB per line); code libcst's tree cannot hold is a
+    ParseFailure like code it cannot parse."""
     check_lines(text, max_lines)
     check_depth(text)
-    return cst.parse_module(text)
+    try:
+        return cst.parse_module(text)
+    except cst.CSTValidationError as error:  # code its parser accepts but its tree cannot hold (`with x as*a:`)
+        raise ParseFailure(f"cannot parse Python: {str(error).splitlines()[0]}") from error
 
 
 def check_lines(text: str, max_lines: int) -> None:
