@@ -172,8 +172,6 @@ def _names(value: Any, strings: list[str]) -> list[tuple[str, ...]]:
     return [tuple(map(strings.__getitem__, row)) for row in value]
 
 
-
-
 # --------------------------------------------------------------------------- compiling codecs from type hints
 def _compile(hint: Any) -> tuple[Encoder, Decoder]:
     if hint in (str, int, float, bool):

@@ -6,7 +6,7 @@ import functools
 from collections import defaultdict
 from collections.abc import Iterator
 
-from lineage_scan.model import Finding, RelatedLocation, RelationDef, RelationKind, Severity
+from lineage_scan.model import Finding, QueryLogic, RelatedLocation, RelationDef, RelationKind, Severity
 from lineage_scan.rules.rule import Rule
 from lineage_scan.sql.script import logic_fingerprint_of
 
@@ -54,20 +54,18 @@ class DuplicateLogic(Rule):
     tags = ("duplication", "maintainability")
 
     def check(self) -> Iterator[Finding]:
-        compared = [
-            (name, definition)
+        compared: list[tuple[str, RelationDef, QueryLogic]] = [
+            (name, definition, definition.logic)
             for name in self.graph.relations() for definition in self.graph.definitions(name)
             if (definition.logic is not None and definition.mode.defines and definition.location is not None
                 and definition.kind in COMPARED)
         ]
         names_by_shape: dict[str, set[str]] = defaultdict(set)
-        for name, definition in compared:
-            names_by_shape[definition.logic.shape].add(name)  # type: ignore[union-attr]
+        for name, _, logic in compared:
+            names_by_shape[logic.shape].add(name)
         fingerprint = functools.cache(logic_fingerprint_of)  # costly, and only for relations sharing a shape
         groups: dict[str, dict[str, RelationDef]] = defaultdict(dict)
-        for name, definition in compared:
-            logic = definition.logic
-            assert logic is not None
+        for name, definition, logic in compared:
             if len(names_by_shape[logic.shape]) > 1 and (key := fingerprint(logic)) is not None:
                 groups[key].setdefault(name, definition)
         for by_name in groups.values():

@@ -480,10 +480,10 @@ class QueryLineage:
         return self._resolve_unqualified(scope, name)
 
     def _through_source(self, scope: Scope, source_name: str, source: exp.Table | Scope, column: str) -> Leaves:
-        if isinstance(source, Scope):  # most lookups are of a sub-scope's column already looked up by name
-            by_name = self._by_name.get(id(source.expression))
-            if by_name is not None and column in by_name:
-                return by_name[column]
+        # Most lookups are of a sub-scope's column already looked up by name.
+        by_name = self._by_name.get(id(source.expression)) if isinstance(source, Scope) else None
+        if by_name is not None and column in by_name:
+            return by_name[column]
         outputs = self._source_outputs(source)
         if outputs is None:  # a base table: the same leaf for every use of the column
             key = (id(source), column)
@@ -491,12 +491,10 @@ class QueryLineage:
             if leaves is None:
                 leaves = self._base_leaves[key] = frozenset({Leaf(self._table_name(source), column)})
             return leaves
-        if isinstance(source, Scope) and id(source.expression) in self._outputs:  # outputs final: look up by name
-            by_name = self._by_name.get(id(source.expression))
-            if by_name is None:
-                by_name = self._by_name[id(source.expression)] = {}
-                for out in outputs:
-                    by_name.setdefault(out.name, out.leaves)
+        if by_name is None and isinstance(source, Scope) and id(source.expression) in self._outputs:  # outputs final
+            by_name = self._by_name[id(source.expression)] = {}
+            for out in outputs:
+                by_name.setdefault(out.name, out.leaves)
             leaves = by_name.get(column)
             if leaves is not None:
                 return leaves

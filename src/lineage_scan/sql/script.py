@@ -404,15 +404,17 @@ def _analyse_raw_statement(
         message = f"cannot parse statement: the SQL parser failed ({type(error).__name__}: {error})"
         result.diagnostics.append(_diagnostic(locator, (raw.start, raw.start), message, Severity.ERROR, "LS901"))
         return result
+    edges = _EdgeSet()  # a second statement parsed from the same text: its repeats are dropped
     for statement in parsed:
         if statement is not None:
-            _analyse_statement(statement, raw, analyser, locator, result, marked)
+            _analyse_statement(statement, raw, analyser, locator, result, edges, marked)
+    result.edges = edges.kept
     return result
 
 
 def _analyse_statement(
     statement: exp.Expr, raw: RawStatement, analyser: StatementAnalyser, locator: Locator, result: ScriptLineage,
-    marked: bool,
+    edges: _EdgeSet, marked: bool,
 ) -> None:
     line = locator.point(raw.start)[0]
     try:
@@ -432,11 +434,7 @@ def _analyse_statement(
         return
     result.relations.extend(lineage.relations)
     result.reads.extend(lineage.reads)
-    if result.edges:  # a second statement parsed from the same text: its repeats are dropped
-        keys = {_edge_key(edge) for edge in result.edges}
-        result.edges.extend(edge for edge in lineage.edges if _edge_key(edge) not in keys)
-    else:
-        result.edges.extend(lineage.edges)
+    edges.add(lineage.edges)
     result.value_facts.extend(sorted(set(lineage.facts)))
     for note in lineage.notes:
         location = locator.span(note.span or (raw.start, raw.end))
