@@ -114,10 +114,14 @@ def node_span(node: exp.Expr) -> Span | None:
     while stack:  # a walk of the subtree in any order (quicker than sqlglot's `walk` generator)
         sub = stack.pop()
         meta = sub._meta  # reading .meta would allocate an empty dict per node
-        if meta and "start" in meta:
-            if start < 0 or meta["start"] < start:
-                start = meta["start"]
-            end = max(end, meta["end"])
+        if meta:
+            first = meta.get("start")
+            if first is not None:
+                if start < 0 or first < start:
+                    start = first
+                last = meta["end"]
+                if last > end:
+                    end = last
         for value in sub.args.values():
             if isinstance(value, exp.Expr):
                 stack.append(value)
