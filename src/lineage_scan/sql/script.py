@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import bisect
 import re
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -16,7 +15,7 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, OptimizeError, ParseError, TokenError
 from sqlglot.expressions import SQLGLOT_META
-from sqlglot.tokens import Token, Tokenizer, TokenType
+from sqlglot.tokens import Token, TokenType
 
 from lineage_scan.limits import TIME_LIMIT_CODE, TimeLimitExceeded, time_limit
 from lineage_scan.model import (
@@ -178,7 +177,7 @@ def _cut_after(sql: str, start: int, offset: int) -> int:
 def _tokenize(sql: str, start: int, end: int, dialect: Dialect, lines: int | None = None) -> list[Token]:
     """Tokens of ``sql[start:end]`` with the offsets, lines and columns they have in the whole text
     (``lines``: the line breaks before ``start``, when the caller knows them)."""
-    tokens = _tokenizer(dialect).tokenize(sql[start:end] if start or end < len(sql) else sql)
+    tokens = dialect.tokenize(sql[start:end] if start or end < len(sql) else sql)
     if start:
         lines = sql.count("\n", 0, start) if lines is None else lines
         indent = start - (sql.rfind("\n", 0, start) + 1)  # the window may start inside a line
@@ -189,19 +188,6 @@ def _tokenize(sql: str, start: int, end: int, dialect: Dialect, lines: int | Non
             token.end += start
             token.line += lines
     return tokens
-
-
-def _tokenizer(dialect: Dialect) -> Tokenizer:
-    """A tokenizer of ``dialect``: this thread's last one when it was for the same dialect object.
-    (`Dialect.tokenize` makes one per call, whose setup costs several times the tokenizing of a
-    short statement; a tokenizer keeps state while it runs, hence one per thread.)"""
-    last = _last_tokenizer
-    if getattr(last, "dialect", None) is not dialect:
-        last.tokenizer, last.dialect = dialect.tokenizer(), dialect
-    return last.tokenizer
-
-
-_last_tokenizer = threading.local()
 
 
 def _forgiving_split(
