@@ -94,12 +94,12 @@ class QueryLineage:
         root = self._root_scope(query)
         if root is None:
             return []
-        seen: list[exp.Table] = []
+        seen: dict[exp.Table, None] = {}  # equal tables once (sqlglot's `==` compares cached hashes), the first kept
         for scope in root.traverse():
             for source in scope.sources.values():
-                if isinstance(source, exp.Table) and source not in seen:
-                    seen.append(source)
-        return seen
+                if isinstance(source, exp.Table):
+                    seen.setdefault(source)
+        return list(seen)
 
     def _root_scope(self, query: exp.Expr) -> Scope | None:
         """The scope tree of ``query``, built once for both `outputs` and `reads`."""
