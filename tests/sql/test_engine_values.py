@@ -10,7 +10,7 @@ from sqlglot.dialects.dialect import Dialect
 from lineage_scan.model import Certainty, EdgeKind
 from lineage_scan.sql.names import Names
 from lineage_scan.sql.query import QueryLineage
-from lineage_scan.sql.query_types import AGGREGATE, BARE, TRANSFORM, Leaf
+from lineage_scan.sql.query_types import AGGREGATE, BARE, TRANSFORM, Leaf, base_leaf
 from lineage_scan.sql.schema import SchemaRegistry
 
 spans = st.none() | st.tuples(st.integers(0, 3), st.integers(3, 6))
@@ -44,3 +44,17 @@ def test_reads_lists_each_table_once_in_source_order_with_aliased_uses_apart() -
     assert _reads("SELECT a FROM s JOIN r ON s.id = r.id WHERE a IN (SELECT a FROM s)") == ["s", "r"]
     assert _reads("SELECT x.a FROM s AS x JOIN s AS y ON x.id = y.id") == ["s AS x", "s AS y"]
     assert _reads("WITH c AS (SELECT a FROM s) SELECT a FROM c") == ["s"]
+
+
+def test_a_base_leaf_is_the_leaf_with_every_other_field_at_its_default() -> None:
+    leaf = base_leaf("t", "a")
+    assert type(leaf) is Leaf and leaf == Leaf("t", "a") and hash(leaf) == hash(Leaf("t", "a"))
+
+
+def test_names_are_shown_lower_case_in_upper_folding_dialects_only() -> None:
+    upper, lower = Names(Dialect.get_or_raise("snowflake")), Names(Dialect.get_or_raise("postgres"))
+    for names, shown in ((upper, ["orders", "Orders", "orders", ""]), (lower, ["ORDERS", "Orders", "orders", ""])):
+        identifiers = [sqlglot.exp.to_identifier(text) for text in ("ORDERS", "Orders", "orders", "")]
+        assert [names.ident(i) for i in identifiers] == shown
+        assert [names.ident(i) for i in identifiers] == shown  # again, from what was met
+        assert [names.display(i.name) for i in identifiers] == shown

@@ -28,6 +28,7 @@ from lineage_scan.sql.query_types import (
     Output,
     Span,
     ValueUse,
+    base_leaf,
     node_span,
 )
 from lineage_scan.sql.schema import SchemaRegistry
@@ -489,7 +490,7 @@ class QueryLineage:
             key = (id(source), column)
             leaves = self._base_leaves.get(key)
             if leaves is None:
-                leaves = self._base_leaves[key] = frozenset({Leaf(self._table_name(source), column)})
+                leaves = self._base_leaves[key] = frozenset({base_leaf(self._table_name(source), column)})
             return leaves
         if by_name is None and isinstance(source, Scope) and id(source.expression) in self._outputs:  # outputs final
             by_name = self._by_name[id(source.expression)] = {}

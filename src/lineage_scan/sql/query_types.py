@@ -67,6 +67,15 @@ class Leaf(NamedTuple):
 _new_tuple = tuple.__new__
 
 
+def base_leaf(table: str | None, column: str) -> Leaf:
+    """The leaf of a table's column as read: every other field at its default (`Leaf(table, column)`,
+    made without the named tuple's Python-level `__new__`)."""
+    return _new_tuple(Leaf, (table, column, *_LEAF_DEFAULTS))
+
+
+_LEAF_DEFAULTS = tuple(Leaf._field_defaults.values())
+
+
 class ValueUse(NamedTuple):
     """What a column's value goes through inside one expression, walking down from its root.
 
