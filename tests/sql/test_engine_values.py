@@ -58,3 +58,17 @@ def test_names_are_shown_lower_case_in_upper_folding_dialects_only() -> None:
         assert [names.ident(i) for i in identifiers] == shown
         assert [names.ident(i) for i in identifiers] == shown  # again, from what was met
         assert [names.display(i.name) for i in identifiers] == shown
+
+
+def test_node_type_traits_say_what_isinstance_says() -> None:
+    from lineage_scan.sql import query
+
+    expected = {
+        sqlglot.exp.Paren: query._PASSES, sqlglot.exp.Alias: query._PASSES, sqlglot.exp.Sum: query._AGGREGATES,
+        sqlglot.exp.Lag: 0, sqlglot.exp.Avg: query._AGGREGATES | query._VALUES, sqlglot.exp.Coalesce: query._VALUES,
+        sqlglot.exp.If: query._VALUES | query._ROLES, sqlglot.exp.Window: query._ROLES, sqlglot.exp.Filter: query._ROLES,
+        sqlglot.exp.Select: query._NESTS, sqlglot.exp.Union: query._NESTS, sqlglot.exp.Subquery: query._NESTS,
+        sqlglot.exp.Column: 0, sqlglot.exp.Add: 0,
+    }
+    assert {kind: query._traits_of(kind) for kind in expected} == expected
+    assert all(query._TRAITS[kind] == traits for kind, traits in expected.items())
