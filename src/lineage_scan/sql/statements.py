@@ -159,9 +159,7 @@ class StatementAnalyser:
             return []
         rows.sort()
         _, _, _, _, _, candidates, excluded, _, sources, targets, kinds, certainties, places = zip(*rows)
-        located = {span: self.locate(span) for span in set(places)}  # a statement's edges share few spans
-        return build_objects(ColumnEdge, len(rows), [sources, targets, kinds, certainties, map(located.__getitem__, places),
-                                                     candidates, excluded])
+        return build_objects(ColumnEdge, len(rows), [sources, targets, kinds, certainties, map(self.locate, places), candidates, excluded])
 
     def _column(self, table: str | None, column: str) -> tuple[ColumnRef, str]:
         """The script's one ColumnRef for a column (edges share them), and the column as `ColumnEdge.sort_key`
