@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import pytest
+
+from lineage_scan import files
 from lineage_scan.files import read_text_or_reason
 
 
@@ -33,3 +37,24 @@ def test_reasons_for_files_not_read(tmp_path: Path) -> None:
     assert read_text_or_reason(tmp_path / "latin1.sql", 100)[1] == "file is not valid UTF-8 (byte 3); not analysed"
     assert read_text_or_reason(tmp_path / "folder.sql", 1_000_000) == (None, "cannot read file: Is a directory")
     assert read_text_or_reason(tmp_path / "missing.sql", 100) == (None, "cannot read file: No such file or directory")
+
+
+def test_a_regular_file_is_read_in_one_call_unless_it_grew_after_its_size_was_taken(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    reads: list[int] = []
+    real_read, real_fstat = os.read, os.fstat
+
+    def counted_read(descriptor: int, count: int) -> bytes:
+        reads.append(count)
+        return real_read(descriptor, count)
+
+    monkeypatch.setattr(files.os, "read", counted_read)
+    data = b"select 1;\n" * 1000
+    (tmp_path / "a.sql").write_bytes(data)
+    assert read_text_or_reason(tmp_path / "a.sql", 1_000_000) == (data.decode(), "")
+    assert reads == [len(data) + 1]
+    # The file grows to 10,000 bytes after fstat saw 10 (fstat reports the old size): read to the end.
+    reads.clear()
+    monkeypatch.setattr(files.os, "fstat", lambda descriptor: os.stat_result((*real_fstat(descriptor)[:6], 10, 0, 0, 0)))
+    assert read_text_or_reason(tmp_path / "a.sql", 1_000_000) == (data.decode(), "")
+    assert reads[0] == 11 and len(reads) == 3  # 11 bytes, then the other 9,989, then the end

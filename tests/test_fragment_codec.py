@@ -114,6 +114,25 @@ def test_scanned_fragments_round_trip_and_share_repeated_values() -> None:
     assert decoded.edges[1].location is first.location
 
 
+def test_edges_sharing_objects_or_equal_ones_encode_to_the_same_table_entries() -> None:
+    """The encoder reuses the index of the previous edge's source, target and location when it is the
+    same object: equal but distinct objects, runs and None locations must still give one entry each."""
+    here = Location("a.sql", 1, 1, 1, 9)
+    a, b = ColumnRef("t", "a"), ColumnRef("t", "b")
+    runs = [ColumnEdge(a, b, EdgeKind.IDENTITY, location=here), ColumnEdge(a, b, EdgeKind.JOIN, location=here),
+            ColumnEdge(a, ColumnRef("t", "b"), EdgeKind.FILTER), ColumnEdge(ColumnRef("t", "a"), a, EdgeKind.SORT),
+            ColumnEdge(b, a, EdgeKind.SORT, location=Location("a.sql", 1, 1, 1, 9)), ColumnEdge(b, a, EdgeKind.SORT)]
+    fragment = Fragment(path="a.sql", parser="sql", edges=runs)
+    data = encode_fragment(fragment)
+    assert decode_fragment(json.loads(json.dumps(data))) == fragment
+    strings, locations, refs = data[1], data[2], data[3]
+    assert strings == ["a.sql", "t", "a", "b"]
+    assert locations == packed([0], [1], [1], [1], [9]) and refs == packed([1, 1], [2, 3])
+    decoded = decode_fragment(data).edges
+    assert [e.location for e in decoded] == [here, here, None, None, here, None]
+    assert all(e.source is decoded[0].source for e in decoded[:4]) and decoded[2].target is decoded[0].target
+
+
 def test_equal_fragments_encode_identically() -> None:
     assert json.dumps(encode_fragment(full_fragment())) == json.dumps(encode_fragment(full_fragment()))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from pathlib import Path
 
 
@@ -17,11 +18,12 @@ def read_text_or_reason(path: Path, max_bytes: int) -> tuple[str | None, str]:
     try:
         descriptor = os.open(path, _READ_FLAGS)
         try:
-            size = os.fstat(descriptor).st_size
+            status = os.fstat(descriptor)
+            size = status.st_size
             if size > max_bytes:
                 return None, (f"file is {size:,} bytes, over the {max_bytes / 1024 / 1024:.3g} MB limit (raise max_file_mb "
                               "in lineage-scan.yml to analyse it); not analysed")
-            data = _read_to_end(descriptor, size)
+            data = _read_to_end(descriptor, status)
         finally:
             os.close(descriptor)
     except OSError as error:
@@ -37,12 +39,14 @@ def read_text_or_reason(path: Path, max_bytes: int) -> tuple[str | None, str]:
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)  # no newline translation on Windows
 
 
-def _read_to_end(descriptor: int, size: int) -> bytes:
-    """The bytes of an open file whose `fstat` gave ``size``: one read of them and one that finds the
-    end (more if the file grew meanwhile), rather than `Path.read_bytes`' file objects, which cost
-    several times more for the small files a scan reads by the thousand."""
+def _read_to_end(descriptor: int, status: os.stat_result) -> bytes:
+    """The bytes of an open file whose `fstat` gave ``status``: one read of them, rather than
+    `Path.read_bytes`' file objects, which cost several times more for the small files a scan reads
+    by the thousand. The read asks for one byte more than the size: a regular file that gives fewer
+    has ended; otherwise (it grew meanwhile, or is no regular file) more reads find the end."""
+    size = status.st_size
     data = os.read(descriptor, size + 1)
-    if not data:
+    if not data or (len(data) <= size and stat.S_ISREG(status.st_mode)):
         return data
     rest = []
     while chunk := os.read(descriptor, max(size, 65536)):

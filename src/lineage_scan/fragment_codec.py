@@ -327,13 +327,25 @@ def _edges() -> tuple[Encoder, Decoder]:
     def encode(edges: list[ColumnEdge], tables: _Tables) -> str:
         locations, refs, names = tables.index
         flat: list[int] = []
+        # An edge mostly shares its source, and often its target or location, with the edge before
+        # it (the same object): reusing that one's index saves hashing it, a Python call.
+        last_source = last_target = last_location = _UNSEEN
+        source = target = place = -1
         for edge in edges:
-            location = edge.location
+            if edge.source is not last_source:
+                last_source = edge.source
+                source = refs.setdefault(last_source, len(refs))
+            if edge.target is not last_target:
+                last_target = edge.target
+                target = refs.setdefault(last_target, len(refs))
+            if edge.location is not last_location:
+                last_location = edge.location
+                place = -1 if last_location is None else locations.setdefault(last_location, len(locations))
             flat += (
-                refs.setdefault(edge.source, len(refs)),
-                refs.setdefault(edge.target, len(refs)),
+                source,
+                target,
                 kinds[edge.kind] + certainties[edge.certainty],
-                -1 if location is None else locations.setdefault(location, len(locations)),
+                place,
                 names.setdefault(edge.candidates, len(names)),
                 names.setdefault(edge.excluded, len(names)),
             )
@@ -357,6 +369,8 @@ def _edges() -> tuple[Encoder, Decoder]:
     return encode, decode
 
 
+_UNSEEN = object()
+"""No object met yet (None is a value: an edge without a location)."""
 _FRAGMENT = _dataclass(Fragment)
 
 

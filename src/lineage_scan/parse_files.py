@@ -34,7 +34,7 @@ from lineage_scan.discover import SourceFile
 from lineage_scan.files import path_state
 from lineage_scan.fragment_cache import FragmentCache, write_entry
 from lineage_scan.fragment_codec import decode_fragment, encode_fragment
-from lineage_scan.limits import PARSER_FAILED, UNREPEATABLE_CODES
+from lineage_scan.limits import PARSER_FAILED, UNREPEATABLE_CODES, keep_handler
 from lineage_scan.model import Diagnostic, Fragment, Location, Severity
 from lineage_scan.parsers import PARSERS, PROJECT_PARSERS, ProjectWork
 from lineage_scan.parsers.context import ParseContext
@@ -307,6 +307,7 @@ def _start_worker(root: Path, context: ParseContext, cache_dir: Path | None, pla
     gc.enable()  # a forked worker inherits the parent's setting
     gc.freeze()  # what the worker starts with lives to its end: collections then walk only syntax trees
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled by the parent, which stops the pool
+    keep_handler()  # time limits then only start and stop the timer
 
 
 def _parse_chunk(tasks: Iterable[FileTask]) -> list[list[Any] | Fragment]:

@@ -44,3 +44,13 @@ def test_edges_are_the_objects_their_constructor_makes() -> None:
         assert edge == made and hash(edge) == hash(made) and str(edge) == str(made) and edge.sort_key() == made.sort_key()
     first = edges[:11]  # the CREATE's: sorted as `sort_key` orders them
     assert [e.sort_key() for e in first] == sorted(e.sort_key() for e in first)
+
+
+def test_a_statement_s_edges_at_one_span_share_one_location() -> None:
+    # `_edges` locates each distinct span once: the edges of `b` (group by, on line 2) share its Location.
+    sql = "CREATE TABLE out AS SELECT a, COUNT(*) AS n\nFROM t GROUP BY b"
+    edges = analyse_script(sql, DIALECT, path="q.sql").edges
+    grouped = [e for e in edges if e.kind is EdgeKind.GROUP_BY]
+    assert [str(e.target) for e in grouped] == ["out.a", "out.n"]
+    assert grouped[0].location is grouped[1].location
+    assert (grouped[0].location.path, grouped[0].location.start_line, grouped[0].location.start_col) == ("q.sql", 2, 17)

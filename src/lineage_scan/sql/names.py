@@ -80,6 +80,7 @@ class Names:
         self.default_catalog = default_catalog
         self._upper = dialect.normalization_strategy == NormalizationStrategy.UPPERCASE
         self._shown: dict[str, str] = {}
+        """Normalised names as shown, as met (`display` is asked for every identifier of a statement)."""
         self._texts: dict[str, str] = {}
         """Plain-string names already shown (a function of the dialect alone): configs and YAML name
         the same columns over and over."""
@@ -96,15 +97,14 @@ class Names:
             if text is None:
                 text = self._texts[node] = self.display(self.dialect.normalize_identifier(exp.to_identifier(node)).name)
             return text
-        return self.display(node.name)
+        name = node.name
+        return self._shown.get(name) or self.display(name)  # `display`, its call saved when the name was met
 
     def display(self, name: str) -> str:
         """An already-normalised name as shown: upper-folding dialects are shown lower-case."""
-        if not self._upper:
-            return name
         shown = self._shown.get(name)
         if shown is None:
-            shown = self._shown[name] = name.lower() if name.isupper() else name
+            shown = self._shown[name] = name.lower() if self._upper and name.isupper() else name
         return shown
 
     def table(self, table: exp.Table) -> str:

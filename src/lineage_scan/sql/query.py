@@ -28,6 +28,7 @@ from lineage_scan.sql.query_types import (
     Output,
     Span,
     ValueUse,
+    base_leaf,
     node_span,
 )
 from lineage_scan.sql.schema import SchemaRegistry
@@ -94,12 +95,12 @@ class QueryLineage:
         root = self._root_scope(query)
         if root is None:
             return []
-        seen: list[exp.Table] = []
+        seen: dict[exp.Table, None] = {}  # equal tables once (sqlglot's `==` compares cached hashes), the first kept
         for scope in root.traverse():
             for source in scope.sources.values():
-                if isinstance(source, exp.Table) and source not in seen:
-                    seen.append(source)
-        return seen
+                if isinstance(source, exp.Table):
+                    seen.setdefault(source)
+        return list(seen)
 
     def _root_scope(self, query: exp.Expr) -> Scope | None:
         """The scope tree of ``query``, built once for both `outputs` and `reads`."""
@@ -489,7 +490,7 @@ class QueryLineage:
             key = (id(source), column)
             leaves = self._base_leaves.get(key)
             if leaves is None:
-                leaves = self._base_leaves[key] = frozenset({Leaf(self._table_name(source), column)})
+                leaves = self._base_leaves[key] = frozenset({base_leaf(self._table_name(source), column)})
             return leaves
         if by_name is None and isinstance(source, Scope) and id(source.expression) in self._outputs:  # outputs final
             by_name = self._by_name[id(source.expression)] = {}
@@ -676,14 +677,18 @@ def _column_uses(root: exp.Expr, scope_of: dict[int, Scope]) -> Iterator[Use]:
         if isinstance(node, exp.Column):
             yield node, level, indirect, value
             continue
+        traits = _TRAITS.get(type(node))
+        if traits is None:
+            traits = _traits_of(type(node))
         # A scalar subquery is one more hop, like a derived table: it keeps the level of its use.
-        if node is not root and isinstance(node, _NESTED) and id(node) in scope_of:
-            yield node, level, indirect, value
-            continue
-        if isinstance(node, exp.Subquery) and id(node.this) in scope_of:
-            yield node.this, level, indirect, value
-            continue
-        stack.extend(reversed(_children(node, level, indirect, value)))
+        if traits & _NESTS:
+            if node is not root and isinstance(node, _NESTED) and id(node) in scope_of:
+                yield node, level, indirect, value
+                continue
+            if isinstance(node, exp.Subquery) and id(node.this) in scope_of:
+                yield node.this, level, indirect, value
+                continue
+        stack.extend(reversed(_children(node, traits, level, indirect, value)))
 
 
 _PASS_THROUGH = (exp.Paren, exp.Alias)
@@ -695,15 +700,17 @@ _ROLE_NODES = (exp.Window, exp.If, exp.Case, exp.Filter)
 """The nodes under which a child may get an indirect kind (see `_indirect_role`)."""
 
 
-def _children(node: exp.Expr, level: int, indirect: EdgeKind | None, value: ValueUse | None) -> list[Use]:
-    if isinstance(node, _PASS_THROUGH):
+def _children(node: exp.Expr, traits: int, level: int, indirect: EdgeKind | None, value: ValueUse | None) -> list[Use]:
+    """The uses of ``node``'s children, ``node`` being used at ``level``/``indirect`` with ``value``
+    (``traits``: its type's, `_traits_of`)."""
+    if traits & _PASSES:
         child_level = level
-    elif isinstance(node, exp.AggFunc) and not isinstance(node, _NAVIGATION):
+    elif traits & _AGGREGATES:
         child_level = AGGREGATE
     else:
-        child_level = max(level, TRANSFORM)
+        child_level = level if level > TRANSFORM else TRANSFORM
     filled_key = None
-    if isinstance(node, _VALUE_NODES):
+    if traits & _VALUES:
         if isinstance(node, _RATES):
             if value is None or value.rate is None:
                 value = ValueUse(value.fill if value else None, value.fill_rate if value else None, node_span(node))
@@ -711,7 +718,7 @@ def _children(node: exp.Expr, level: int, indirect: EdgeKind | None, value: Valu
             filled_key = _zero_filled_argument(node)
             if filled_key is not None and _adjusts_a_value(node):
                 filled_key = None
-    roles = indirect is None and isinstance(node, _ROLE_NODES)
+    roles = indirect is None and traits & _ROLES
     children: list[Use] = []
     for key, arg in node.args.items():
         if arg is None:
@@ -722,10 +729,35 @@ def _children(node: exp.Expr, level: int, indirect: EdgeKind | None, value: Valu
             child_value = ValueUse(node_span(node), rate, rate)
         child_indirect = _indirect_role(node, key) if roles else indirect
         if isinstance(arg, list):
-            children.extend((child, child_level, child_indirect, child_value) for child in arg if isinstance(child, exp.Expr))
+            children += [(child, child_level, child_indirect, child_value) for child in arg if isinstance(child, exp.Expr)]
         elif isinstance(arg, exp.Expr):
             children.append((arg, child_level, child_indirect, child_value))
     return children
+
+
+_PASSES, _AGGREGATES, _VALUES, _ROLES, _NESTS = 1, 2, 4, 8, 16
+"""What `_column_uses` asks of a node's type, as bits: passes its level through (`_PASS_THROUGH`), is an
+aggregate (not `_NAVIGATION`), is one of `_VALUE_NODES`, of `_ROLE_NODES`, may nest a query (`_NESTED`,
+a subquery)."""
+_TRAITS: dict[type, int] = {}
+
+
+def _traits_of(kind: type) -> int:
+    """``kind``'s bits (`_PASSES`...), worked out once per node type: `isinstance` against tuples of
+    classes, for every node of every expression, costs more."""
+    traits = 0
+    if issubclass(kind, _PASS_THROUGH):
+        traits |= _PASSES
+    elif issubclass(kind, exp.AggFunc) and not issubclass(kind, _NAVIGATION):
+        traits |= _AGGREGATES
+    if issubclass(kind, _VALUE_NODES):
+        traits |= _VALUES
+    if issubclass(kind, _ROLE_NODES):
+        traits |= _ROLES
+    if issubclass(kind, (*_NESTED, exp.Subquery)):
+        traits |= _NESTS
+    _TRAITS[kind] = traits
+    return traits
 
 
 def _zero_filled_argument(node: exp.Expr) -> str | None:

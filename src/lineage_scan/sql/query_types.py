@@ -38,15 +38,18 @@ class Leaf(NamedTuple):
 
     def under(self, level: int, indirect: EdgeKind | None, span: Span | None) -> Leaf:
         """This leaf seen through one more hop that uses it at ``level``/``indirect``."""
+        # The hottest path of the engine: fields unpacked at once, new leaves made by `tuple.__new__`
+        # (the named tuple's own `__new__` is a Python function).
+        table, column, own_level, own_indirect, certainty, candidates, excluded, own_span, fill, fill_rate, rate = self
         if indirect is not None:
-            if indirect == self.indirect and (span is None or span == self.span):
+            if indirect == own_indirect and (span is None or span == own_span):
                 return self
-            return Leaf(self.table, self.column, self.level, indirect, self.certainty, self.candidates, self.excluded,
-                        span or self.span, self.fill, self.fill_rate, self.rate)
-        if level <= self.level:
+            return _new_tuple(Leaf, (table, column, own_level, indirect, certainty, candidates, excluded, span or own_span,
+                                     fill, fill_rate, rate))
+        if level <= own_level:
             return self
-        return Leaf(self.table, self.column, level, self.indirect, self.certainty, self.candidates, self.excluded,
-                    self.span, self.fill, self.fill_rate, self.rate)
+        return _new_tuple(Leaf, (table, column, level, own_indirect, certainty, candidates, excluded, own_span,
+                                 fill, fill_rate, rate))
 
     def valued(self, use: ValueUse) -> Leaf:
         """This leaf's value passed through ``use`` (a fill and/or a rate around this hop)."""
@@ -59,6 +62,18 @@ class Leaf(NamedTuple):
 
     def weakened(self, certainty: Certainty) -> Leaf:
         return self._replace(certainty=self.certainty.weakest(certainty))
+
+
+_new_tuple = tuple.__new__
+
+
+def base_leaf(table: str | None, column: str) -> Leaf:
+    """The leaf of a table's column as read: every other field at its default (`Leaf(table, column)`,
+    made without the named tuple's Python-level `__new__`)."""
+    return _new_tuple(Leaf, (table, column, *_LEAF_DEFAULTS))
+
+
+_LEAF_DEFAULTS = tuple(Leaf._field_defaults.values())
 
 
 class ValueUse(NamedTuple):
@@ -114,10 +129,14 @@ def node_span(node: exp.Expr) -> Span | None:
     while stack:  # a walk of the subtree in any order (quicker than sqlglot's `walk` generator)
         sub = stack.pop()
         meta = sub._meta  # reading .meta would allocate an empty dict per node
-        if meta and "start" in meta:
-            if start < 0 or meta["start"] < start:
-                start = meta["start"]
-            end = max(end, meta["end"])
+        if meta:
+            first = meta.get("start")
+            if first is not None:
+                if start < 0 or first < start:
+                    start = first
+                last = meta["end"]
+                if last > end:
+                    end = last
         for value in sub.args.values():
             if isinstance(value, exp.Expr):
                 stack.append(value)
