@@ -56,3 +56,31 @@ def test_symlinks_out_of_the_root_are_not_followed(make_repo, tmp_path_factory) 
     found = discover(root, Config())
     assert [f.path for f in found.files] == ["alias.sql", "inside/real.sql", "ok.sql"]
     assert [(d.location.path, d.code) for d in found.diagnostics] == [("leak.sql", "LS904")]
+
+
+def test_links_to_folders_and_broken_links(make_repo) -> None:
+    """A link to a folder inside the root is not walked (its files are found at their real place); a
+    broken link is listed by its name, for the parser to report that it cannot be read."""
+    root = make_repo({"real/a.sql": "select 1", "real/.gitignore": "*.py\n", "real/skip.py": "x = 1", "b.py": "x = 1"})
+    os.symlink(root / "real", root / "again")
+    os.symlink(root / "missing.sql", root / "broken.sql")
+    found = discover(root, Config())
+    assert [f.path for f in found.files] == ["b.py", "broken.sql", "real/a.sql"]
+    assert found.diagnostics == []
+
+
+def test_an_unreadable_gitignore_is_a_diagnostic(make_repo, monkeypatch) -> None:
+    root = make_repo({"x/.gitignore": "*.sql\n", "x/a.sql": "select 1", "b.sql": "select 2"})
+    real_open = open
+
+    def failing_open(path, *args, **kwargs):
+        if str(path).endswith(".gitignore"):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", failing_open)
+    found = discover(root, Config())
+    assert [f.path for f in found.files] == ["b.sql", "x/a.sql"]  # its patterns do not apply
+    assert [(d.location.path, d.code, d.message) for d in found.diagnostics] == [
+        ("x/.gitignore", "LS900", "cannot read .gitignore: Permission denied; its patterns are not applied")
+    ]
