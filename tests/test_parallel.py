@@ -55,6 +55,25 @@ def test_json_is_the_same_for_any_number_of_processes(make_repo, pools) -> None:
     assert "raw.t3" in graph.upstream_relations("marts.unq")
 
 
+def test_names_taken_from_python_literals_come_back_from_workers(make_repo, pools, caplog) -> None:
+    """An Airflow asset's URI is a relation name that keeps where its literal was (a str subclass the
+    worker's result used to carry): the main process could not unpickle it, broke the pool and parsed
+    every file left by itself."""
+    files = warehouse()
+    files["dags/scores.py"] = (
+        "from airflow.sdk import asset\n\n\n"
+        '@asset(uri="s3://ml/scores.parquet", schedule="@daily")\n'
+        "def scores():\n    pass\n"
+    )
+    root = make_repo(files)
+    serial = render_json(scan(root, jobs=1, cache=False))
+    pooled = scan(root, jobs=2, cache=False)
+    assert pools == [2]
+    assert "s3://ml/scores.parquet" in pooled.graph.relations()
+    assert render_json(pooled) == serial
+    assert "process died" not in caplog.text
+
+
 def test_small_repositories_are_parsed_in_process(make_repo, pools) -> None:
     files = dict(list(warehouse().items())[: POOL_MIN_FILES - 1])
     scan(make_repo(files), jobs=4, cache=False)

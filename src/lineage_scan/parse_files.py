@@ -177,8 +177,8 @@ class _Scheduler:
                         result = job[0].run_here(job[1])
                     self._take(job, result)
                 self.collect()
-        except BrokenProcessPool:
-            log.warning("lineage-scan: a parser process died; parsing what is left in this process")
+        except BrokenProcessPool as error:
+            log.warning("lineage-scan: a parser process died%s; parsing what is left in this process", _why(error))
             for job in in_flight.values():
                 if isinstance(job, list):
                     chunks.append(job)
@@ -196,6 +196,13 @@ class _Scheduler:
         else:
             project, unit = job
             project.accept(unit, result)
+
+
+def _why(error: BrokenProcessPool) -> str:
+    """The last line of the error that broke the pool, when it says more than that a process ended
+    (a result this process could not unpickle: the traceback's text is the cause)."""
+    lines = [line for line in str(error.__cause__ or "").splitlines() if line.strip(" '")]
+    return f" ({lines[-1].strip()})" if lines else ""
 
 
 def _chunked(tasks: list[FileTask], jobs: int) -> deque[list[FileTask]]:

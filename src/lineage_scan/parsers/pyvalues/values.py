@@ -59,6 +59,11 @@ class Text(str):
         text.origin = origin
         return text
 
+    def __reduce__(self) -> tuple[type[str], tuple[str]]:
+        """Pickled as its plain text: where it came from only matters in the process that read it,
+        and a table or column name taken from a literal travels in fragments to other processes."""
+        return str, (str(self),)
+
 
 @dataclass(frozen=True)
 class Imported:
