@@ -25,8 +25,7 @@ def build_graph(fragments: list[Fragment], declared: SchemaRegistry | None = Non
     declared_columns = declared.as_dict() if declared is not None else {}
     produced = {r.name for f in fragments for r in f.relations} | set(declared_columns)
     referenced = {use.source for f in fragments for use in f.reads}
-    referenced |= {e.source.table for f in fragments for e in f.edges if e.source.table}
-    referenced |= {t for f in fragments for e in f.edges for t in e.candidates}
+    referenced |= _edge_sources(fragments)
     referenced |= {r for f in fragments for task in f.tasks for r in (*task.reads, *task.writes)}
     referenced |= {c.table for f in fragments for m in f.ml_models for c in (*m.features, m.target) if c and c.table}
     rename = resolve_names(produced, referenced)
@@ -72,6 +71,24 @@ def build_graph(fragments: list[Fragment], declared: SchemaRegistry | None = Non
         if graph.has_relation(name):
             graph.set_columns(name, tuple(c for c in cols if c != STAR))
     return graph
+
+
+def _edge_sources(fragments: list[Fragment]) -> set[str]:
+    """The tables the edges name as sources: each edge's table, and an ambiguous one's candidates.
+
+    (One pass over every edge of the repository, where a set comprehension per question walks them
+    all again.)
+    """
+    tables: set[str | None] = set()
+    candidates: set[str] = set()
+    for fragment in fragments:
+        for edge in fragment.edges:
+            tables.add(edge.source.table)
+            if edge.candidates:
+                candidates.update(edge.candidates)
+    tables.discard(None)
+    tables.discard("")
+    return tables | candidates
 
 
 def unsettled(diagnostics: list[Diagnostic], graph: LineageGraph) -> list[Diagnostic]:
