@@ -39,7 +39,7 @@ def build_graph(fragments: list[Fragment], declared: SchemaRegistry | None = Non
     if rename:  # (most repositories need none: their edges then go on without a Python-level step each)
         edges = (edge if edge.source.table not in rename and not edge.candidates else _renamed(edge, rename)
                  for edge in edges)
-    edges = expand_stars(edges, columns)
+    expanded = expand_stars(edges, columns)
 
     graph = LineageGraph()
     for name, cols in declared_columns.items():
@@ -66,7 +66,8 @@ def build_graph(fragments: list[Fragment], declared: SchemaRegistry | None = Non
             graph.add_value_fact(replace(fact, source=_renamed_column(fact.source, rename)))
         for step in fragment.data_steps:
             graph.add_data_step(step)
-    graph.add_edges(sorted(edges, key=memoised_sort_key()))
+    expanded.sort(key=memoised_sort_key())
+    graph.add_edges(expanded)
     for name, cols in sorted(columns.items()):
         if graph.has_relation(name):
             graph.set_columns(name, tuple(c for c in cols if c != STAR))

@@ -68,7 +68,9 @@ def expand_stars(edges: Iterable[ColumnEdge], columns: dict[str, tuple[str, ...]
             pending.append(edge)
         else:
             retargets.extend(zip(repeat(edge), known))
-    return done + _retargeted(retargets) + pending
+    done += _retargeted(retargets)
+    done += pending
+    return done
 
 
 def _retargeted(retargets: list[tuple[ColumnEdge, str]]) -> list[ColumnEdge]:
