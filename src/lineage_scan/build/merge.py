@@ -10,7 +10,17 @@ from lineage_scan.build.names import resolve_names
 from lineage_scan.build.stars import expand_stars
 from lineage_scan.build.temporary import scope_temporary
 from lineage_scan.graph import LineageGraph, column_node
-from lineage_scan.model import _CERTAINTY_RANK, _KIND_VALUE, STAR, ColumnEdge, ColumnRef, Diagnostic, Fragment, MLModelDef, RelationKind
+from lineage_scan.model import (
+    _CERTAINTY_RANK,
+    _KIND_VALUE,
+    STAR,
+    ColumnEdge,
+    ColumnRef,
+    Diagnostic,
+    Fragment,
+    MLModelDef,
+    RelationKind,
+)
 from lineage_scan.sql.query import UNEXPANDED_STAR
 from lineage_scan.sql.schema import SchemaRegistry
 
