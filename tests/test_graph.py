@@ -107,8 +107,8 @@ def test_add_edges_in_one_pass_is_add_edge_one_by_one() -> None:
 
 
 def test_add_edges_into_a_shared_target_object_is_add_edge_one_by_one() -> None:
-    """Consecutive edges into one target object (as sorted, decoded edges often are) reuse its node key:
-    whatever their sources, kinds and certainties, the graph is the one adding them one at a time makes."""
+    """Consecutive edges into one target object (as sorted, decoded edges often are), whatever their
+    sources, kinds and certainties: the graph is the one adding them one at a time makes."""
     target, other = col("stg.b.x"), col("stg.c.x")
     edges = [
         ColumnEdge(col("raw.a.x"), target, EdgeKind.IDENTITY, Certainty.INFERRED),

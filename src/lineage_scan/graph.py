@@ -187,7 +187,7 @@ class LineageGraph:
                 links = linked[table] = set()
             return table, u, succ[u], links
 
-        last_source = last_target = froms = None
+        last_source = froms = None
         for edge in edges:
             source, target = edge.source, edge.target
             if source is not last_source:
@@ -197,10 +197,8 @@ class LineageGraph:
                 else:  # ambiguous: linked from each candidate table, each node added just before its edge
                     froms = map(source_of, edge.candidates, repeat(source.column))
                     last_source = None
-            if target is not last_target:  # (a third of sorted edges go into the last edge's target again)
-                target_table = target.table or "?"
-                v = ("column", target_table, target.column)
-                last_target = target
+            target_table = target.table or "?"
+            v = ("column", target_table, target.column)
             kind = edge.kind._value_
             for table, u, out, links in froms:
                 by_key = out.get(v)
