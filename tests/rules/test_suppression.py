@@ -37,6 +37,8 @@ def test_directives_are_read_through_symlinks_inside_the_root_only(tmp_path: Pat
     assert _suppressed(root, "sql/../sql/a.sql", 2)
     assert not _suppressed(root, "leak.sql", 2)
     assert not _suppressed(root, "linked/secret.sql", 2)
+    assert not _suppressed(root, "../outside/secret.sql", 2)
+    assert not _suppressed(root, "sql/../../outside/secret.sql", 2)
     assert not _suppressed(root, "sql/missing.sql", 2)
     assert not _suppressed(root, "sql", 2)  # a directory
 
