@@ -95,12 +95,7 @@ def test_add_edges_in_one_pass_is_add_edge_one_by_one() -> None:
     at_once.add_edges(edges)
     for edge in edges:
         one_by_one.add_edge(edge)
-
-    def shape(graph: LineageGraph) -> list:
-        return [list(graph.nx.nodes(data=True)), list(graph.nx.edges(keys=True, data=True)),
-                [(v, list(into)) for v, into in graph.nx.pred.items()], graph.join_keys(), graph.relations()]
-
-    assert shape(at_once) == shape(one_by_one)
+    assert _shape(at_once) == _shape(one_by_one)
     assert [node for node in at_once.nx if node[0] == "column"][:7] == [  # a candidate's node just before its edge
         ("column", "raw.a", "x"), ("column", "stg.b", "x"), ("column", "stg.c", "x"), ("column", "stg.b", "y"),
         ("column", "raw.z", "id"), ("column", "stg.b", "id"), ("column", "raw.a", "id"),
@@ -109,6 +104,36 @@ def test_add_edges_in_one_pass_is_add_edge_one_by_one() -> None:
         (col("raw.a.x"), EdgeKind.IDENTITY, Certainty.RESOLVED, None),
         (col("raw.a.x"), EdgeKind.FILTER, Certainty.RESOLVED, None),
     ]
+
+
+def test_add_edges_into_a_shared_target_object_is_add_edge_one_by_one() -> None:
+    """Consecutive edges into one target object (as sorted, decoded edges often are), whatever their
+    sources, kinds and certainties: the graph is the one adding them one at a time makes."""
+    target, other = col("stg.b.x"), col("stg.c.x")
+    edges = [
+        ColumnEdge(col("raw.a.x"), target, EdgeKind.IDENTITY, Certainty.INFERRED),
+        ColumnEdge(col("raw.a.x"), target, EdgeKind.IDENTITY),
+        ColumnEdge(col("raw.a.y"), target, EdgeKind.JOIN),  # another source, the same target object
+        ColumnEdge(ColumnRef(None, "id"), target, EdgeKind.JOIN, Certainty.AMBIGUOUS, candidates=("raw.z", "raw.a")),
+        ColumnEdge(ColumnRef(None, "id"), target, EdgeKind.FILTER, Certainty.AMBIGUOUS, candidates=("raw.z",)),
+        ColumnEdge(col("raw.a.y"), other, EdgeKind.TRANSFORM),
+        ColumnEdge(col("raw.a.y"), target, EdgeKind.TRANSFORM),  # back to the first target
+        ColumnEdge(col("raw.q.n"), ColumnRef(None, "n"), EdgeKind.TRANSFORM),
+    ]
+    at_once, one_by_one = LineageGraph(), LineageGraph()
+    at_once.add_edges(edges)
+    for edge in edges:
+        one_by_one.add_edge(edge)
+    assert _shape(at_once) == _shape(one_by_one)
+    assert [(u[1], u[2], key) for u, _, key in at_once.nx.in_edges(("column", "stg.b", "x"), keys=True)] == [
+        ("raw.a", "x", "identity"), ("raw.a", "y", "join"), ("raw.a", "y", "transform"),
+        ("raw.z", "id", "join"), ("raw.z", "id", "filter"), ("raw.a", "id", "join"),
+    ]
+
+
+def _shape(graph: LineageGraph) -> list:
+    return [list(graph.nx.nodes(data=True)), list(graph.nx.edges(keys=True, data=True)),
+            [(v, list(into)) for v, into in graph.nx.pred.items()], graph.join_keys(), graph.relations()]
 
 
 def test_relation_and_column_names_never_collide() -> None:

@@ -352,9 +352,11 @@ class LineageGraph:
     def set_columns(self, relation: str, columns: tuple[str, ...]) -> None:
         """Record the columns a relation's definition produces (listed first, then any others seen)."""
         self.add_relation(relation)
+        nodes = self.nx._node
         for column in columns:
-            self.add_column(relation, column)
-        data = self.nx.nodes[relation_node(relation)]
+            if ("column", relation, column) not in nodes:  # (most are in already: `add_column`'s test, without its calls)
+                self.add_column(relation, column)
+        data = nodes[relation_node(relation)]
         data["columns"] = list(dict.fromkeys([*columns, *data["columns"]]))
         data["defined_columns"] = tuple(columns)
 

@@ -7,6 +7,7 @@ import pytest
 from lineage_scan import scan
 from lineage_scan.config import ConfigError
 from lineage_scan.model import Severity
+from lineage_scan.rules.rule import RuleContext
 
 ORPHAN = "CREATE TABLE marts.old AS SELECT id FROM raw.t;\n"  # raw.t is dangling (LS202) too
 
@@ -147,3 +148,12 @@ def test_findings_are_deterministic_and_sorted(make_repo) -> None:
     first, second = scan(root).findings, scan(root).findings
     assert first == second
     assert [f.key for f in first] == ["LS201|marts.a", "LS201|marts.old", "LS202|raw.missing", "LS202|raw.t"]
+
+
+def test_the_rules_share_one_relation_info_per_relation(make_repo) -> None:
+    graph = scan(make_repo({"old.sql": ORPHAN})).graph
+    context = RuleContext(graph)
+    info = context.relation("marts.old")
+    assert info == graph.relation("marts.old") and info.columns == ("id",)
+    assert context.relation("marts.old") is info
+    assert RuleContext(graph).relation("marts.old") is not info  # one memo per run of the rules

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from itertools import chain
 
@@ -10,7 +10,17 @@ from lineage_scan.build.names import resolve_names
 from lineage_scan.build.stars import expand_stars
 from lineage_scan.build.temporary import scope_temporary
 from lineage_scan.graph import LineageGraph, column_node
-from lineage_scan.model import STAR, ColumnEdge, ColumnRef, Diagnostic, Fragment, MLModelDef, RelationKind
+from lineage_scan.model import (
+    _CERTAINTY_RANK,
+    _KIND_VALUE,
+    STAR,
+    ColumnEdge,
+    ColumnRef,
+    Diagnostic,
+    Fragment,
+    MLModelDef,
+    RelationKind,
+)
 from lineage_scan.sql.query import UNEXPANDED_STAR
 from lineage_scan.sql.schema import SchemaRegistry
 
@@ -25,8 +35,7 @@ def build_graph(fragments: list[Fragment], declared: SchemaRegistry | None = Non
     declared_columns = declared.as_dict() if declared is not None else {}
     produced = {r.name for f in fragments for r in f.relations} | set(declared_columns)
     referenced = {use.source for f in fragments for use in f.reads}
-    referenced |= {e.source.table for f in fragments for e in f.edges if e.source.table}
-    referenced |= {t for f in fragments for e in f.edges for t in e.candidates}
+    referenced |= _edge_sources(fragments)
     referenced |= {r for f in fragments for task in f.tasks for r in (*task.reads, *task.writes)}
     referenced |= {c.table for f in fragments for m in f.ml_models for c in (*m.features, m.target) if c and c.table}
     rename = resolve_names(produced, referenced)
@@ -40,7 +49,7 @@ def build_graph(fragments: list[Fragment], declared: SchemaRegistry | None = Non
     if rename:  # (most repositories need none: their edges then go on without a Python-level step each)
         edges = (edge if edge.source.table not in rename and not edge.candidates else _renamed(edge, rename)
                  for edge in edges)
-    edges = expand_stars(edges, columns)
+    expanded = expand_stars(edges, columns)
 
     graph = LineageGraph()
     for name, cols in declared_columns.items():
@@ -67,11 +76,30 @@ def build_graph(fragments: list[Fragment], declared: SchemaRegistry | None = Non
             graph.add_value_fact(replace(fact, source=_renamed_column(fact.source, rename)))
         for step in fragment.data_steps:
             graph.add_data_step(step)
-    graph.add_edges(sorted(edges, key=ColumnEdge.sort_key))
+    expanded.sort(key=memoised_sort_key())
+    graph.add_edges(expanded)
     for name, cols in sorted(columns.items()):
         if graph.has_relation(name):
             graph.set_columns(name, tuple(c for c in cols if c != STAR))
     return graph
+
+
+def _edge_sources(fragments: list[Fragment]) -> set[str]:
+    """The tables the edges name as sources: each edge's table, and an ambiguous one's candidates.
+
+    (One pass over every edge of the repository, where a set comprehension per question walks them
+    all again.)
+    """
+    tables: set[str | None] = set()
+    candidates: set[str] = set()
+    for fragment in fragments:
+        for edge in fragment.edges:
+            tables.add(edge.source.table)
+            if edge.candidates:
+                candidates.update(edge.candidates)
+    tables.discard(None)
+    tables.discard("")
+    return tables | candidates
 
 
 def unsettled(diagnostics: list[Diagnostic], graph: LineageGraph) -> list[Diagnostic]:
@@ -135,3 +163,33 @@ def _renamed(edge: ColumnEdge, rename: dict[str, str]) -> ColumnEdge:
     source = _renamed_column(edge.source, rename)
     candidates = tuple(sorted({rename.get(t, t) for t in edge.candidates}))
     return replace(edge, source=source, candidates=candidates)
+
+
+def memoised_sort_key() -> Callable[[ColumnEdge], tuple]:
+    """`ColumnEdge.sort_key`, with each column reference's text and each location's tuple made once
+    per object and shared by the keys of the edges holding it (decoded fragments share those objects).
+
+    (The build sorts every edge of the repository: keys of their own would fill, and page-fault, tens
+    of megabytes of memory that is freed right after the sort. The objects live as long as the edges
+    being sorted, so their ids are theirs alone.)
+    """
+    texts: dict[int, str] = {}
+    spans: dict[int, tuple] = {}
+
+    def sort_key(edge: ColumnEdge) -> tuple:
+        source, target, location = edge.source, edge.target, edge.location
+        source_text = texts.get(id(source))
+        if source_text is None:
+            source_text = texts[id(source)] = f"{'?' if source.table is None else source.table}.{source.column}"
+        target_text = texts.get(id(target))
+        if target_text is None:
+            target_text = texts[id(target)] = f"{'?' if target.table is None else target.table}.{target.column}"
+        span = spans.get(id(location))
+        if span is None:
+            span = spans[id(location)] = (
+                (location.path, location.start_line, location.start_col, location.end_line, location.end_col)
+                if location else ("", 0, 0, 0, 0))
+        return (source_text, target_text, _KIND_VALUE[edge.kind], _CERTAINTY_RANK[edge.certainty], span,
+                edge.candidates, edge.excluded)
+
+    return sort_key

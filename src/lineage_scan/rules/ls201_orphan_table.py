@@ -59,7 +59,7 @@ class OrphanTable(Rule):
     def check(self) -> Iterator[Finding]:
         kinds = {RelationKind(k) for k in self.settings["kinds"]}
         for name in self.graph.relations():
-            info = self.graph.relation(name)
+            info = self.context.relation(name)
             computed = [d for d in self.graph.definitions(name) if d.mode not in SOURCE_MODES and d.location is not None]
             if info.kind not in kinds or not computed or disabled(info.attributes) or self.context.is_read(name):
                 continue

@@ -62,7 +62,7 @@ class DanglingReference(Rule):
             if source != target:
                 reads[source].append((target, data["location"]))
         for name in graph.relations():
-            info = graph.relation(name)
+            info = self.context.relation(name)
             if info.produced or info.declared or info.kind != RelationKind.EXTERNAL or graph.writers(name):
                 continue
             if not (reads.get(name) or graph.readers(name)) or self._not_a_table(name):

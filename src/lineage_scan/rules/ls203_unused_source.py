@@ -44,7 +44,7 @@ class UnusedSource(Rule):
 
     def check(self) -> Iterator[Finding]:
         for name in self.graph.relations():
-            info = self.graph.relation(name)
+            info = self.context.relation(name)
             definitions = sorted(  # the DDL (or source declaration) first: the place to look at
                 (d for d in self.graph.definitions(name) if d.location is not None), key=lambda d: d.mode != WriteMode.DECLARE
             )

@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 from lineage_scan.config import ExternalRelations
-from lineage_scan.graph import LineageGraph
+from lineage_scan.graph import LineageGraph, RelationInfo
 from lineage_scan.model import Finding, Location, PathStep, RelatedLocation, Severity, WriteMode
 
 SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Configuration")
@@ -50,6 +50,17 @@ class RuleContext:
             or relation in self.model_inputs
             or self.consumed_outside(relation)
         )
+
+    def relation(self, name: str) -> RelationInfo:
+        """`LineageGraph.relation`, made once per relation for all the rules (several ask about every one)."""
+        info = self._relations.get(name)
+        if info is None:
+            info = self._relations[name] = self.graph.relation(name)
+        return info
+
+    @cached_property
+    def _relations(self) -> dict[str, RelationInfo]:
+        return {}
 
     @cached_property
     def model_inputs(self) -> frozenset[str]:
