@@ -105,6 +105,22 @@ def test_a_statement_is_analysed_again_as_it_was_in_its_script() -> None:
     assert relations[1].logic is not None and relations[1].logic.statement.startswith(";\n-- the report\nCREATE VIEW")
 
 
+def test_analysing_a_statement_again_is_bounded_by_the_statement_time_limit(monkeypatch) -> None:
+    """LS302 analyses stored statements again in the scanning process: a runaway analysis gives up at
+    the statement limit (no fingerprint: the relation is not compared) instead of stalling the scan."""
+    from lineage_scan.sql.statements import StatementAnalyser
+
+    logic = _analyse("CREATE TABLE t AS SELECT a FROM s").relations[0].logic
+    assert logic is not None and logic_fingerprint_of(logic, 5) is not None
+
+    def runaway(self, statement, line):
+        while True:
+            pass
+
+    monkeypatch.setattr(StatementAnalyser, "analyse", runaway)
+    assert logic_fingerprint_of(logic, 0.2) is None
+
+
 def test_only_defining_writes_get_a_fingerprint() -> None:
     relations = _analyse("CREATE TABLE t (a INT); INSERT INTO t SELECT a FROM s; CREATE TEMPORARY TABLE x AS SELECT 1 AS a").relations
     assert [r.logic for r in relations] == [None, None, None]

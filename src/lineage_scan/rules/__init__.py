@@ -144,7 +144,7 @@ def check_config(config: Config) -> None:
 def run_rules(graph: LineageGraph, config: Config, root: Path | None = None) -> RuleRun:
     """Run every enabled rule on ``graph``; with ``root``, apply the inline suppressions in its files."""
     planned, global_exclude = plan_rules(config)
-    context = RuleContext(graph, external_relations(config))
+    context = RuleContext(graph, external_relations(config), config.statement_timeout_seconds)
     findings: dict[str, Finding] = {}
     for plan in planned:
         if not plan.enabled:

@@ -63,7 +63,8 @@ class DuplicateLogic(Rule):
         names_by_shape: dict[str, set[str]] = defaultdict(set)
         for name, _, logic in compared:
             names_by_shape[logic.shape].add(name)
-        fingerprint = functools.cache(logic_fingerprint_of)  # costly, and only for relations sharing a shape
+        seconds = self.context.statement_timeout_seconds
+        fingerprint = functools.cache(lambda logic: logic_fingerprint_of(logic, seconds))  # costly: only for shared shapes
         groups: dict[str, dict[str, RelationDef]] = defaultdict(dict)
         for name, definition, logic in compared:
             if len(names_by_shape[logic.shape]) > 1 and (key := fingerprint(logic)) is not None:

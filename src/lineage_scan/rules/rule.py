@@ -31,6 +31,8 @@ class RuleContext:
 
     graph: LineageGraph
     external: ExternalRelations = field(default_factory=ExternalRelations)
+    statement_timeout_seconds: float | None = None
+    """The limit on analysing one SQL statement, for rules that analyse one again (LS302)."""
 
     def produced_outside(self, relation: str) -> bool:
         """Declared (`external.producers`) as written by something outside the repository."""

@@ -336,9 +336,10 @@ def analyse_script(
     return result
 
 
-def logic_fingerprint_of(logic: QueryLogic) -> str | None:
+def logic_fingerprint_of(logic: QueryLogic, seconds: float | None = None) -> str | None:
     """The fingerprint of the normalised logic of the query ``logic`` stands for (`fingerprint.logic_fingerprint`):
-    its statement analysed again, alone and as it was the first time; None when that fails."""
+    its statement analysed again, alone and as it was the first time; None when that fails or takes
+    longer than ``seconds`` (the statement time limit, as for its first analysis)."""
     try:
         dialect = Dialect.get_or_raise(logic.dialect or None)
     except ValueError:
@@ -350,7 +351,11 @@ def logic_fingerprint_of(logic: QueryLogic) -> str | None:
     text = logic.statement
     raw = next(split_statements(text, dialect, None), None)  # the text is one statement after what preceded it
     if isinstance(raw, RawStatement):
-        _analyse_raw_statement(text, raw, dialect, analyser, Locator("<logic>", text), SQLGLOT_META in text)
+        try:
+            with time_limit(seconds):
+                _analyse_raw_statement(text, raw, dialect, analyser, Locator("<logic>", text), SQLGLOT_META in text)
+        except TimeLimitExceeded:
+            return None
     return fingerprints[logic.index] if 0 <= logic.index < len(fingerprints) else None
 
 
