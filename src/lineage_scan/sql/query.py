@@ -708,7 +708,7 @@ def _children(node: exp.Expr, traits: int, level: int, indirect: EdgeKind | None
     elif traits & _AGGREGATES:
         child_level = AGGREGATE
     else:
-        child_level = level if level > TRANSFORM else TRANSFORM
+        child_level = level if level > TRANSFORM else TRANSFORM  # noqa: FURB136 - per node: no call
     filled_key = None
     if traits & _VALUES:
         if isinstance(node, _RATES):

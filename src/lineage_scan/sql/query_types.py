@@ -135,7 +135,7 @@ def node_span(node: exp.Expr) -> Span | None:
                 if start < 0 or first < start:
                     start = first
                 last = meta["end"]
-                if last > end:
+                if last > end:  # noqa: PLR1730 - per positioned node: no max() call
                     end = last
         for value in sub.args.values():
             if isinstance(value, exp.Expr):
