@@ -11,9 +11,12 @@ peak RSS figures belong to one tool each:
 
 The scan and parse-only measurements alternate ``--repeat`` times (default 3) and the report shows
 each one's median run: the machine's speed drifts between minutes (by up to 30% on a shared
-machine), and the ratio of two runs made far apart would measure that drift too.
+machine), and the ratio of two runs made far apart would measure that drift too. For the same
+reason a change is best measured against the code before it in the same sitting: ``--baseline
+SRC`` adds a scan by the `lineage_scan` package in folder ``SRC`` (e.g. a `git worktree` of the
+commit before, its ``src``) to each round.
 
-Usage: ``python benchmarks/bench_sql.py --files 2000 [--repeat N] [--keep DIR] [--skip-sqllineage] [--sqllineage-files K]``
+Usage: ``python benchmarks/bench_sql.py --files 2000 [--repeat N] [--baseline SRC] [--keep DIR] [--skip-sqllineage] [--sqllineage-files K]``
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ from pathlib import Path
 from generate_corpus import Corpus, generate_corpus
 
 KINDS = ("scan", "parse", "sqllineage")
-LABELS = {"scan": "lineage-scan full scan", "parse": "sqlglot parse only", "sqllineage": "sqllineage (subset)"}
+LABELS = {"scan": "lineage-scan full scan", "parse": "sqlglot parse only", "sqllineage": "sqllineage (subset)",
+          "baseline": "baseline full scan"}
 
 
 @dataclass
@@ -185,11 +189,15 @@ def measure_sqllineage(root: Path, count: int, files: list[Path] | None = None) 
     return result
 
 
-def run_measurement(kind: str, corpus: Path, sqllineage_files: int) -> Measurement:
-    """Run this script in ``--measure`` mode in a fresh interpreter and read back its figures."""
+def run_measurement(kind: str, corpus: Path, sqllineage_files: int, package_dir: Path | None = None) -> Measurement:
+    """Run this script in ``--measure`` mode in a fresh interpreter and read back its figures;
+    ``package_dir`` first on its import path (another version of lineage_scan)."""
     command = [sys.executable, __file__, "--measure", kind, "--corpus", str(corpus),
                "--sqllineage-files", str(sqllineage_files)]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    env = None
+    if package_dir is not None:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(package_dir), os.environ.get("PYTHONPATH", "")])}
+    completed = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     lines = completed.stdout.strip().splitlines()
     if completed.returncode != 0 or not lines:
         return Measurement(kind, error=f"measuring process exited {completed.returncode}:\n{completed.stderr[-4000:]}")
@@ -253,11 +261,16 @@ def report(corpus: Corpus, measurements: dict[str, Measurement], kept: bool, run
         lines.append("  ".join([row[0].ljust(widths[0]), *figures]))
     lines.append("")
     scan, parse, lineage = (measurements.get(k) for k in KINDS)
+    baseline = measurements.get("baseline")
     if scan and parse and scan.error is None and parse.error is None:
         lines.append(f"scan time / parse-only time: {scan.seconds / parse.seconds:.2f}x wall, "
                      f"{scan.cpu_seconds / parse.cpu_seconds:.2f}x CPU (the scan's CPU: all its processes)")
+        if baseline and baseline.error is None:
+            lines.append(f"baseline scan time / parse-only time: {baseline.seconds / parse.seconds:.2f}x wall, "
+                         f"{baseline.cpu_seconds / parse.cpu_seconds:.2f}x CPU; scan / baseline scan: "
+                         f"{scan.seconds / baseline.seconds:.2f}x wall, {scan.cpu_seconds / baseline.cpu_seconds:.2f}x CPU")
         if len(runs["scan"]) > 1:
-            spread = "; ".join(f"{LABELS[k]} " + ", ".join(f"{m.seconds:.2f}" for m in runs[k]) for k in ("scan", "parse"))
+            spread = "; ".join(f"{LABELS[k]} " + ", ".join(f"{m.seconds:.2f}" for m in measured) for k, measured in runs.items())
             lines.append(f"  medians of {len(runs['scan'])} alternating runs (wall s, in run order: {spread})")
     if scan and lineage and scan.error is None and lineage.error is None and lineage.files_per_s:
         lines.append(f"throughput lineage-scan / sqllineage (files/s): {scan.files_per_s / lineage.files_per_s:.1f}x")
@@ -272,10 +285,13 @@ def benchmark(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="lineage-scan-bench-") as scratch:
         root = args.keep or Path(scratch) / "corpus"
         corpus = generate_corpus(root, args.files, args.seed)
-        runs: dict[str, list[Measurement]] = {"scan": [], "parse": []}
+        runs: dict[str, list[Measurement]] = {"scan": [], "parse": [], **({"baseline": []} if args.baseline else {})}
         for _ in range(args.repeat):
             for kind, measured in runs.items():
-                measured.append(run_measurement(kind, root, args.sqllineage_files))
+                if kind == "baseline":
+                    measured.append(run_measurement("scan", root, args.sqllineage_files, args.baseline))
+                else:
+                    measured.append(run_measurement(kind, root, args.sqllineage_files))
         measurements = {kind: median_run(measured) for kind, measured in runs.items()}
         if not args.skip_sqllineage:
             measurements["sqllineage"] = run_measurement("sqllineage", root, args.sqllineage_files)
@@ -289,6 +305,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--keep", type=Path, help="generate the corpus into this (empty) directory and keep it")
     parser.add_argument("--repeat", type=int, default=3,
                         help="alternating scan and parse-only runs; the median of each is reported (default 3)")
+    parser.add_argument("--baseline", type=Path,
+                        help="also scan with the lineage_scan package in this folder (another version's src), each round")
     parser.add_argument("--skip-sqllineage", action="store_true", help="do not measure sqllineage")
     parser.add_argument("--sqllineage-files", type=int, default=200,
                         help="files of the corpus (evenly spaced) sqllineage is measured on (default 200)")
