@@ -109,22 +109,19 @@ class ColumnEdge:
         return f"{self.source} -> {self.target} : {self.kind.value} ({self.certainty.value})"
 
     def sort_key(self) -> tuple:
-        """A total, hash-seed-independent order: source, target, kind, certainty, location.
-
-        (Written out rather than through `str` and properties: the build sorts every edge.)
+        """A total, hash-seed-independent order: source, target, kind, certainty, location (the
+        columns as `str` shows them, the location as `location_sort_key`), candidates, excluded.
+        (The build sorts every edge with `build.merge.memoised_sort_key`, the same key made faster.)
         """
-        source, target, location = self.source, self.target, self.location
-        return (
-            f"{'?' if source.table is None else source.table}.{source.column}",
-            f"{'?' if target.table is None else target.table}.{target.column}",
-            _KIND_VALUE[self.kind],
-            _CERTAINTY_RANK[self.certainty],
-            (location.path, location.start_line, location.start_col, location.end_line, location.end_col)
-            if location
-            else ("", 0, 0, 0, 0),
-            self.candidates,
-            self.excluded,
-        )
+        return (str(self.source), str(self.target), _KIND_VALUE[self.kind], _CERTAINTY_RANK[self.certainty],
+                location_sort_key(self.location), self.candidates, self.excluded)
+
+
+def location_sort_key(location: Location | None) -> tuple[str, int, int, int, int]:
+    """A location as `ColumnEdge.sort_key` orders it (none first)."""
+    if location is None:
+        return ("", 0, 0, 0, 0)
+    return (location.path, location.start_line, location.start_col, location.end_line, location.end_col)
 
 
 class WriteMode(str, Enum):

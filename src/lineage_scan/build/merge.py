@@ -20,6 +20,7 @@ from lineage_scan.model import (
     Fragment,
     MLModelDef,
     RelationKind,
+    location_sort_key,
 )
 from lineage_scan.sql.query import UNEXPANDED_STAR
 from lineage_scan.sql.schema import SchemaRegistry
@@ -180,16 +181,14 @@ def memoised_sort_key() -> Callable[[ColumnEdge], tuple]:
         source, target, location = edge.source, edge.target, edge.location
         source_text = texts.get(id(source))
         if source_text is None:
-            source_text = texts[id(source)] = f"{'?' if source.table is None else source.table}.{source.column}"
+            source_text = texts[id(source)] = str(source)
         target_text = texts.get(id(target))
         if target_text is None:
-            target_text = texts[id(target)] = f"{'?' if target.table is None else target.table}.{target.column}"
+            target_text = texts[id(target)] = str(target)
         span = spans.get(id(location))
         if span is None:
-            span = spans[id(location)] = (
-                (location.path, location.start_line, location.start_col, location.end_line, location.end_col)
-                if location else ("", 0, 0, 0, 0))
+            span = spans[id(location)] = location_sort_key(location)
         return (source_text, target_text, _KIND_VALUE[edge.kind], _CERTAINTY_RANK[edge.certainty], span,
-                edge.candidates, edge.excluded)
+                edge.candidates, edge.excluded)  # `ColumnEdge.sort_key`'s layout
 
     return sort_key

@@ -14,6 +14,8 @@ from sqlglot import exp
 
 from lineage_scan.fieldwise import build_objects
 from lineage_scan.model import (
+    _CERTAINTY_RANK,
+    _KIND_VALUE,
     STAR,
     Certainty,
     ColumnEdge,
@@ -79,8 +81,6 @@ class Target:
 NOT_ANALYSED = "LS902"
 COLUMN_COUNT = "LS907"
 _DIRECT_KIND = {TRANSFORM: EdgeKind.TRANSFORM, AGGREGATE: EdgeKind.AGGREGATE}
-_KIND_VALUE = {kind: kind.value for kind in EdgeKind}
-_CERTAINTY_RANK = {certainty: certainty.rank for certainty in Certainty}
 _UNSET = object()
 _NO_SPAN = (-1, -1)
 """Sorts before every span, as no location sorts before every location."""
