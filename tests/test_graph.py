@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lineage_scan.graph import LineageGraph
-from lineage_scan.model import Certainty, ColumnEdge, ColumnRef, EdgeKind
+from lineage_scan.model import Certainty, ColumnEdge, ColumnRef, EdgeKind, Location
 
 
 def col(text: str) -> ColumnRef:
@@ -129,6 +129,23 @@ def test_add_edges_into_a_shared_target_object_is_add_edge_one_by_one() -> None:
         ("raw.a", "x", "identity"), ("raw.a", "y", "join"), ("raw.a", "y", "transform"),
         ("raw.z", "id", "join"), ("raw.z", "id", "filter"), ("raw.a", "id", "join"),
     ]
+
+
+def test_a_more_certain_edge_changes_only_its_own_columns_edge() -> None:
+    """One statement's edges often have equal attributes (the graph may keep them once): a later, more
+    certain edge between two of its columns must not change the edges between the others."""
+    where = Location("models/b.sql", 3, 1, 9, 20)
+    edges = [
+        ColumnEdge(col("raw.a.x"), col("stg.b.x"), EdgeKind.IDENTITY, Certainty.INFERRED, location=where),
+        ColumnEdge(col("raw.a.y"), col("stg.b.y"), EdgeKind.IDENTITY, Certainty.INFERRED, location=where),
+        ColumnEdge(col("raw.a.x"), col("stg.b.x"), EdgeKind.IDENTITY, Certainty.RESOLVED,
+                   location=Location("models/b.sql", 12, 1, 12, 30)),
+    ]
+    graph = LineageGraph()
+    graph.add_edges(edges)
+    certainty = {(u[2], v[2]): data["certainty"] for u, v, data in graph.nx.edges(data=True) if u[0] == "column"}
+    assert certainty == {("x", "x"): Certainty.RESOLVED, ("y", "y"): Certainty.INFERRED}
+    assert graph.nx.edges[("column", "raw.a", "y"), ("column", "stg.b", "y"), "identity"]["location"] == where
 
 
 def _shape(graph: LineageGraph) -> list:

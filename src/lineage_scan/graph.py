@@ -8,6 +8,8 @@ no column edge says so (an INSERT ... VALUES, an unexpandable star). Tasks read 
 write (``"write"``) relations and depend on other tasks (``"depends_on"``); ML models take columns
 as ``"feature"`` or ``"target"``. Each relation keeps the definitions that write it, and the graph
 keeps the value facts (null-to-zero, rates) and Python ML data steps the rules read.
+
+Column edges with the same attributes share one attribute dict, so edge data is read-only.
 """
 
 from __future__ import annotations
@@ -156,7 +158,10 @@ class LineageGraph:
         (Written for speed: a repository has hundreds of thousands of edges. Nodes and edges go
         straight into networkx's dicts, in the order `add_column` and `add_edge` would add them.
         Consecutive edges mostly share their source, so what the loop needs of a source is looked up
-        once per run of them; a target node is only looked for when its two columns have no edge yet.)
+        once per run of them; a target node is only looked for when its two columns have no edge yet.
+        Edges with the same attributes share one attribute dict: a statement's edges mostly do, and
+        a dict per edge was a quarter of the graph's memory. So edge data is read-only: to change an
+        edge, put a new dict in its place.)
         """
         graph = self.nx
         nodes, succ, pred = graph._node, graph._succ, graph._pred
@@ -166,6 +171,8 @@ class LineageGraph:
         linked: dict[str, set[str]] = {}
         """Relation -> the relations this call linked it to."""
         joins = self._joins
+        shared: dict[tuple, dict] = {}
+        """(kind, certainty, id of the location, candidates) -> the attribute dict of the edges that have them."""
 
         def add_column(relation: str, column: str, node: ColumnNode) -> None:  # `add_column` for a new node
             columns = columns_of.get(relation)
@@ -214,14 +221,15 @@ class LineageGraph:
                         self._link(("relation", table), ("relation", target_table), edge.location)
                 else:
                     data = by_key.get(kind)
-                if data is None:
-                    by_key[kind] = {"kind": edge.kind, "certainty": edge.certainty, "location": edge.location,
-                                    "candidates": edge.candidates}
-                    if kind == JOIN:
+                if data is None or rank_of[edge.certainty] < rank_of[data["certainty"]]:
+                    attrs = (kind, edge.certainty, id(edge.location), edge.candidates)
+                    new = shared.get(attrs)
+                    if new is None:
+                        new = shared[attrs] = {"kind": edge.kind, "certainty": edge.certainty, "location": edge.location,
+                                               "candidates": edge.candidates}
+                    by_key[kind] = new
+                    if data is None and kind == JOIN:
                         joins.setdefault(target_table, set()).add(u)
-                elif rank_of[edge.certainty] < rank_of[data["certainty"]]:
-                    data.update(kind=edge.kind, certainty=edge.certainty, location=edge.location,
-                                candidates=edge.candidates)
         nx._clear_cache(graph)
 
     def add_metadata(self, meta: RelationMeta) -> None:
