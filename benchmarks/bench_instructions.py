@@ -35,6 +35,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench_sql import sql_files
 from generate_corpus import generate_corpus
 
 DIALECT = "snowflake"  # the generated corpus's (its lineage-scan.yml)
@@ -69,7 +70,7 @@ def measure(kind: str, corpus: Path, jobs: int) -> None:
 
     sqlglot.parse("SELECT 1", read=DIALECT)  # the dialect's lazily imported modules count as imports
     if kind == "parse":
-        for path in sorted(corpus.rglob("*.sql")):
+        for path in sql_files(corpus):
             sqlglot.parse(path.read_text(encoding="utf-8"), read=DIALECT)
     elif kind in ("scan", "scan-parsing"):
         if kind == "scan-parsing":
@@ -133,7 +134,7 @@ def benchmark(args: argparse.Namespace) -> None:
         imports, _ = callgrind("imports", corpus, args.jobs, None, scratch_dir / "ours")
         parse, _ = callgrind("parse", corpus, args.jobs, None, scratch_dir / "ours")
         parse -= imports
-        files = sum(1 for _ in corpus.rglob("*.sql"))
+        files = len(sql_files(corpus))
         lines = [f"lineage-scan instruction counts (callgrind, millions), corpus {corpus} ({files} SQL files), {args.jobs} jobs",
                  f"sqlglot parse only: {parse:,.0f}"]
         scan = measure_scan(corpus, args.jobs, None, imports, scratch_dir / "ours")

@@ -172,7 +172,8 @@ class LineageGraph:
         """Relation -> the relations this call linked it to."""
         joins = self._joins
         shared: dict[tuple, dict] = {}
-        """(kind, certainty, id of the location, candidates) -> the attribute dict of the edges that have them."""
+        """(kind, certainty, id of the location, candidates) -> the attribute dict of the edges that have
+        them (the dict holds the location, so its id stays its own while this is in use)."""
 
         def add_column(relation: str, column: str, node: ColumnNode) -> None:  # `add_column` for a new node
             columns = columns_of.get(relation)
